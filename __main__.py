@@ -1,0 +1,3 @@
+from stylegraph.cli import main
+
+raise SystemExit(main())

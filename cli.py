@@ -1,0 +1,338 @@
+"""The `stylegraph` command: run, validate, nodes, recipe, cache."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from stylegraph import __version__
+from stylegraph.graph.cache import DiskCache, default_cache_dir
+from stylegraph.graph.context import CancelToken
+from stylegraph.graph.engine import Engine, Event, RunReport, Status
+from stylegraph.graph.model import GraphError
+from stylegraph.graph.preset import (
+    Preset,
+    PresetError,
+    load_preset,
+    parse_value,
+    preset_to_dict,
+)
+from stylegraph.graph.registry import Registry, UnknownNodeType
+from stylegraph.graph.spec import FILE_PARAM_TYPES, ParamType
+from stylegraph.graph.validate import ValidationError, validate
+from stylegraph.nodes import default_registry
+from stylegraph.presets import shipped_presets
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its files; printed without a traceback."""
+
+
+def _find_preset(name: str) -> Path:
+    path = Path(name)
+    if path.exists() or path.suffix == ".json":
+        return path
+    shipped = shipped_presets()
+    if name in shipped:
+        return shipped[name]
+    raise UsageError(
+        f"no preset file {name!r}, and no shipped preset of that name "
+        f"(shipped: {', '.join(shipped) or 'none'})"
+    )
+
+
+def _apply_sets(preset: Preset, assignments: list[str]) -> None:
+    """``--set content=photo.jpg`` sets a named input; ``--set blur.radius=3`` any param."""
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep:
+            raise UsageError(f"--set {assignment!r}: expected NAME=VALUE")
+        if name in preset.inputs:
+            node_id, param_name = preset.inputs[name].node, preset.inputs[name].param
+        elif "." in name:
+            node_id, param_name = name.split(".", 1)
+        else:
+            known = ", ".join(sorted(preset.inputs)) or "none"
+            raise UsageError(f"--set {name}: the preset has no input {name!r} (inputs: {known})")
+        if node_id not in preset.graph:
+            raise UsageError(f"--set {name}: the preset has no node {node_id!r}")
+        param = preset.graph.node_type(node_id).param(param_name)
+        if param is None:
+            raise UsageError(f"--set {name}: node {node_id!r} has no param {param_name!r}")
+        value: Any = parse_value(param.type, text)
+        if param.type == ParamType.FILE:
+            value = str(Path(value).expanduser().resolve())
+        elif param.type == ParamType.FILE_LIST:
+            value = [str(Path(v).expanduser().resolve()) for v in value]
+        try:
+            preset.graph.set_param(node_id, param_name, value)
+        except GraphError as exc:
+            raise UsageError(f"--set {name}: {exc}") from None
+
+
+def recipe_json(preset: Preset) -> str:
+    """The preset as run, with input files made absolute so the recipe runs from anywhere."""
+    data = preset_to_dict(preset)
+    for node_id, spec in data["nodes"].items():
+        node_type = preset.graph.node_type(node_id)
+        for param in node_type.params:
+            value = spec["params"].get(param.name)
+            if param.type == ParamType.FILE and value:
+                spec["params"][param.name] = str((preset.base_dir / value).resolve())
+            elif param.type == ParamType.FILE_LIST:
+                spec["params"][param.name] = [str((preset.base_dir / v).resolve()) for v in value]
+    inputs = {
+        name: data["nodes"][b.node]["params"][b.param] for name, b in preset.inputs.items()
+    }
+    recipe = {"format": "stylegraph.recipe", "version": 1, "stylegraph": __version__,
+              "preset": data, "inputs": inputs}
+    return json.dumps(recipe, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Progress:
+    """Progress on stderr with rich: one line per node as it finishes, a bar while it runs."""
+
+    def __init__(self, preset: Preset, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.preset = preset
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(), console=self.console, transient=True,
+        )
+        self.task = self.progress.add_task("starting", total=1.0)
+        self.total = total
+
+    def __enter__(self) -> _Progress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, event: Event) -> None:
+        type_id = self.preset.graph.node(event.node_id).type_id
+        if event.kind == "start":
+            self.progress.update(self.task, description=f"{event.node_id} ({type_id})",
+                                 completed=0.0)
+        elif event.kind == "progress":
+            self.progress.update(self.task, completed=event.fraction)
+        elif event.report is not None:
+            self.progress.console.print(_report_line(event.node_id, event.report))
+
+
+def _report_line(node_id: str, report: Any) -> str:
+    marks = {Status.RAN: "ran", Status.CACHED: f"cached ({report.cache})"}
+    what = marks.get(report.status, report.status.value)
+    line = f"{node_id} ({report.type_id}): {what} in {report.seconds:.2f}s"
+    for warning in report.warnings:
+        line += f"\n  warning: {warning}"
+    return line
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    disk = None if args.no_disk_cache else DiskCache(default_cache_dir())
+    return Engine(disk=disk)
+
+
+def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
+    path = _find_preset(args.preset)
+    preset = load_preset(path, registry)
+    _apply_sets(preset, args.set or [])
+    out_dir = Path(args.out).resolve()
+    cancel = CancelToken()
+    engine = _engine(args)
+    holder: dict[str, Any] = {}
+
+    def work(on_event: Any) -> None:
+        try:
+            holder["report"] = engine.run(
+                preset.graph, output_dir=out_dir, base_dir=preset.base_dir, cancel=cancel,
+                on_event=on_event, recipe=recipe_json(preset),
+            )
+        except BaseException as exc:
+            holder["error"] = exc
+
+    show_progress = not (args.quiet or args.json)
+    progress = _Progress(preset, len(preset.graph)) if show_progress else None
+    thread = threading.Thread(target=work, args=(progress,), daemon=True)
+    try:
+        if progress is not None:
+            with progress:
+                thread.start()
+                _join(thread, cancel)
+        else:
+            thread.start()
+            _join(thread, cancel)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        thread.join()
+    if "error" in holder:
+        raise holder["error"]
+    report: RunReport = holder["report"]
+    _print_report(preset, report, args)
+    if report.cancelled:
+        return 130
+    return 0 if report.ok else 1
+
+
+def _join(thread: threading.Thread, cancel: CancelToken) -> None:
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        print("cancelling...", file=sys.stderr)
+        cancel.cancel()
+        thread.join()
+
+
+def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -> None:
+    written = [
+        outputs["path"] for node_id, outputs in report.outputs.items()
+        if preset.graph.node_type(node_id).side_effect and "path" in outputs
+    ]
+    if args.json:
+        print(json.dumps({**report.to_json(), "written": written}, indent=2))
+    elif not args.quiet:
+        for path in written:
+            print(path)
+    for node_id, node_report in report.nodes.items():
+        if node_report.status == Status.FAILED:
+            print(f"error: {node_report.error}", file=sys.stderr)
+            if args.debug and node_report.traceback:
+                print(node_report.traceback, file=sys.stderr)
+    if report.cancelled:
+        print("cancelled", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
+    preset = load_preset(_find_preset(args.preset), registry)
+    problems = validate(preset.graph)
+    for problem in problems:
+        print(f"{args.preset}: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    inputs = ", ".join(preset.inputs) or "none"
+    print(f"{args.preset}: valid ({len(preset.graph)} nodes; inputs: {inputs})")
+    return 0
+
+
+def cmd_nodes(args: argparse.Namespace, registry: Registry) -> int:
+    if args.type:
+        described = registry.get(args.type).describe()
+        if args.json:
+            print(json.dumps(described, indent=2))
+            return 0
+        print(f"{described['type']}  {described['name']}  (v{described['version']}, "
+              f"{described['category']})\n  {described['description']}")
+        for section in ("inputs", "outputs", "params"):
+            for name, spec in described[section].items():
+                extra = {k: v for k, v in spec.items() if k not in ("type", "help")}
+                help_text = f"  {spec['help']}" if spec.get("help") else ""
+                print(f"  {section[:-1]:6} {name}: {spec['type']} {extra or ''}{help_text}")
+        return 0
+    if args.json:
+        print(json.dumps([t.describe() for t in registry], indent=2))
+        return 0
+    for node_type in registry:
+        print(f"{node_type.type_id:28} {node_type.display_name:28} {node_type.category}")
+    return 0
+
+
+def cmd_recipe(args: argparse.Namespace, registry: Registry) -> int:
+    from stylegraph.nodes.functional.recipe_metadata import RecipeError, read_recipe
+
+    try:
+        recipe = read_recipe(args.image)
+    except RecipeError as exc:
+        raise UsageError(str(exc)) from None
+    preset = recipe.get("preset")
+    if not isinstance(preset, dict):
+        raise UsageError(f"{args.image}: the embedded recipe has no preset")
+    print(json.dumps(preset, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace, registry: Registry) -> int:
+    disk = DiskCache(default_cache_dir())
+    if args.action == "clear":
+        print(f"removed {disk.clear()} cached results from {disk.root}")
+        return 0
+    info = disk.info()
+    print(json.dumps({"path": info.path, "entries": info.entries, "bytes": info.nbytes,
+                      "max_bytes": info.max_bytes}, indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser = argparse.ArgumentParser(prog="stylegraph", description=__doc__, parents=[common])
+    parser.add_argument("--version", action="version", version=f"stylegraph {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    run = add("run", help="run a preset")
+    run.add_argument("preset", help="a preset file, or the name of a shipped preset")
+    run.add_argument("--set", action="append", metavar="NAME=VALUE",
+                     help="set a named input (content=photo.jpg) or a param (node.param=3)")
+    run.add_argument("--out", default="stylegraph-out", help="output folder")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--json", action="store_true", help="print the run report as JSON")
+    run.add_argument("--no-disk-cache", action="store_true",
+                     help="neither read nor write the on-disk result cache")
+    run.set_defaults(func=cmd_run)
+
+    val = add("validate", help="check a preset without running it")
+    val.add_argument("preset")
+    val.set_defaults(func=cmd_validate)
+
+    nodes = add("nodes", help="list node types, or describe one")
+    nodes.add_argument("type", nargs="?")
+    nodes.add_argument("--json", action="store_true")
+    nodes.set_defaults(func=cmd_nodes)
+
+    recipe = add("recipe", help="print the preset embedded in an output image")
+    recipe.add_argument("image")
+    recipe.set_defaults(func=cmd_recipe)
+
+    cache = add("cache", help="inspect or clear the on-disk result cache")
+    cache.add_argument("action", choices=("info", "clear"))
+    cache.set_defaults(func=cmd_cache)
+
+    edit = add("edit", help="open the node editor")
+    edit.add_argument("preset", nargs="?")
+    edit.set_defaults(func=cmd_edit)
+    return parser
+
+
+def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
+    from stylegraph.ui.app import run_editor
+
+    preset_path = _find_preset(args.preset) if args.preset else None
+    return run_editor(registry, preset_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args, default_registry())
+    except (UsageError, PresetError, ValidationError, GraphError, UnknownNodeType) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                  file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""The graph model and its engine: no Dear PyGui, no torch."""

@@ -1,0 +1,73 @@
+"""Cache keys: a node's key hashes its type id, version, params and the keys of its inputs,
+so one change re-keys exactly that node and what lies downstream of it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from stylegraph.graph.spec import NodeType, ParamType
+
+
+class FileDigests:
+    """Content hashes of input files, re-read only when a file's size or mtime changes."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, tuple[tuple[int, int, int], str]] = {}
+
+    def digest(self, path: str) -> str:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return f"missing:{path}"
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        memo = self._memo.get(path)
+        if memo is not None and memo[0] == stamp:
+            return memo[1]
+        sha = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                sha.update(chunk)
+        digest = f"sha256:{sha.hexdigest()}"
+        self._memo[path] = (stamp, digest)
+        return digest
+
+
+def resolve_paths(node_type: NodeType, params: Mapping[str, Any], base_dir: Path) -> dict:
+    """Relative input-file params are relative to ``base_dir`` (the preset's folder)."""
+    resolved = dict(params)
+    for param in node_type.params:
+        value = resolved.get(param.name)
+        if param.type == ParamType.FILE and isinstance(value, str) and value:
+            resolved[param.name] = str(base_dir / Path(value).expanduser())
+        elif param.type == ParamType.FILE_LIST and isinstance(value, list):
+            resolved[param.name] = [str(base_dir / Path(v).expanduser()) for v in value]
+    return resolved
+
+
+def node_key(
+    node_type: NodeType,
+    params: Mapping[str, Any],
+    input_keys: Mapping[str, str],
+    digests: FileDigests,
+) -> str:
+    """``params`` must already be resolved; files are keyed by content, not by name."""
+    keyed: dict[str, Any] = {}
+    for name, value in params.items():
+        param = node_type.param(name)
+        if param is not None and param.type == ParamType.FILE and value:
+            keyed[name] = digests.digest(value)
+        elif param is not None and param.type == ParamType.FILE_LIST:
+            keyed[name] = [digests.digest(v) for v in value]
+        else:
+            keyed[name] = value
+    payload = json.dumps(
+        [node_type.type_id, node_type.version, keyed, sorted(input_keys.items())],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -1,0 +1,253 @@
+"""Declarations of node types: ports, params and the node type itself.
+
+A node type is declared once, here, and everything else reads that declaration: the
+validator, the engine, the preset format, the CLI's `stylegraph nodes` and the editor. Type
+ids (``image.blend``) are stable forever; display names may change freely.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stylegraph.graph.context import NodeContext
+
+
+class PortType(str, Enum):
+    """What travels along a link. Only links between equal types are allowed."""
+
+    IMAGE = "image"  # float32 H x W x C (C = 3 or 4), values 0..1
+    MASK = "mask"  # float32 H x W, values 0..1
+    NUMBER = "number"  # a Python float
+    TEXT = "text"  # a Python str (paths included)
+    STYLE = "style"  # float32 vector describing a style (fast style transfer)
+
+
+class ParamType(str, Enum):
+    """The kind of value a param holds; decides validation and the editor widget."""
+
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"
+    TEXT = "text"
+    FILE = "file"  # an input file; its *content* keys the cache
+    OUTPUT_DIR = "output_dir"  # a folder inside the run's output root
+    FILE_NAME = "file_name"  # a bare file name, no folders
+    FLOAT_LIST = "float_list"
+    POINT_LIST = "point_list"  # [[x, y], ...]
+    FILE_LIST = "file_list"  # several input files, each keyed by content
+
+
+FILE_PARAM_TYPES = (ParamType.FILE, ParamType.FILE_LIST)
+
+
+class ParamError(ValueError):
+    """A param value that does not fit its declaration; the message names no node."""
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    type: PortType
+    description: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: ParamType
+    default: Any
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    label: str = ""
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` normalised to this param's type, or raise ParamError."""
+        checker = _CHECKERS[self.type]
+        return checker(self, value)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready summary for `stylegraph nodes` and the editor."""
+        out: dict[str, Any] = {"type": self.type.value, "default": self.default}
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.help:
+            out["help"] = self.help
+        return out
+
+
+def _check_range(param: Param, value: float) -> None:
+    if param.minimum is not None and value < param.minimum:
+        raise ParamError(f"{value!r} is below the minimum {param.minimum}")
+    if param.maximum is not None and value > param.maximum:
+        raise ParamError(f"{value!r} is above the maximum {param.maximum}")
+
+
+def _check_int(param: Param, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ParamError(f"expected a whole number, got {value!r}")
+    _check_range(param, value)
+    return value
+
+
+def _check_float(param: Param, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamError(f"expected a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ParamError(f"expected a finite number, got {value!r}")
+    _check_range(param, value)
+    return value
+
+
+def _check_bool(param: Param, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ParamError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _check_choice(param: Param, value: Any) -> str:
+    if value not in param.choices:
+        raise ParamError(f"{value!r} is not one of {', '.join(param.choices)}")
+    return value
+
+
+def _check_text(param: Param, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ParamError(f"expected text, got {value!r}")
+    return value
+
+
+def _check_file(param: Param, value: Any) -> str:
+    value = _check_text(param, value)
+    if "\x00" in value:
+        raise ParamError("a path may not contain a NUL character")
+    return value
+
+
+def _check_output_dir(param: Param, value: Any) -> str:
+    """Output folders are relative to the run's output root and may not leave it."""
+    value = _check_file(param, value)
+    path = PurePath(value)
+    if path.is_absolute() or value.startswith(("/", "\\")) or ":" in value:
+        raise ParamError(f"{value!r} must be a folder relative to the output folder")
+    if ".." in path.parts or "\\" in value:
+        raise ParamError(f"{value!r} may not leave the output folder")
+    return value
+
+
+def _check_file_name(param: Param, value: Any) -> str:
+    value = _check_file(param, value)
+    if not value or value in (".", "..") or any(c in value for c in '/\\:*?"<>|'):
+        raise ParamError(f"{value!r} must be a plain file name without folders")
+    return value
+
+
+def _check_float_list(param: Param, value: Any) -> list[float]:
+    if not isinstance(value, list):
+        raise ParamError(f"expected a list of numbers, got {value!r}")
+    return [_check_float(param, v) for v in value]
+
+
+def _check_point_list(param: Param, value: Any) -> list[list[float]]:
+    if not isinstance(value, list):
+        raise ParamError(f"expected a list of [x, y] points, got {value!r}")
+    points = []
+    for point in value:
+        if not isinstance(point, list) or len(point) != 2:
+            raise ParamError(f"expected an [x, y] point, got {point!r}")
+        points.append([_check_float(param, point[0]), _check_float(param, point[1])])
+    return points
+
+
+def _check_file_list(param: Param, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ParamError(f"expected a list of file paths, got {value!r}")
+    return [_check_file(param, v) for v in value]
+
+
+_CHECKERS: dict[ParamType, Callable[[Param, Any], Any]] = {
+    ParamType.INT: _check_int,
+    ParamType.FLOAT: _check_float,
+    ParamType.BOOL: _check_bool,
+    ParamType.CHOICE: _check_choice,
+    ParamType.TEXT: _check_text,
+    ParamType.FILE: _check_file,
+    ParamType.OUTPUT_DIR: _check_output_dir,
+    ParamType.FILE_NAME: _check_file_name,
+    ParamType.FLOAT_LIST: _check_float_list,
+    ParamType.POINT_LIST: _check_point_list,
+    ParamType.FILE_LIST: _check_file_list,
+}
+
+RunFunction = Callable[["NodeContext", Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """One kind of node. ``run(ctx, inputs, params)`` must be pure apart from ``side_effect``
+    nodes (Save Image), whose results are never cached."""
+
+    type_id: str
+    display_name: str
+    category: str
+    description: str
+    run: RunFunction
+    inputs: tuple[Port, ...] = ()
+    outputs: tuple[Port, ...] = ()
+    params: tuple[Param, ...] = ()
+    version: int = 1
+    persistent_cache: bool = False  # expensive results also go to the on-disk cache
+    side_effect: bool = False  # writes files; always runs when requested
+    _params_by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_params_by_name", {p.name: p for p in self.params})
+        for group in (self.inputs, self.outputs, self.params):
+            names = [item.name for item in group]
+            if len(names) != len(set(names)):
+                raise ValueError(f"{self.type_id}: duplicate port or param names {names}")
+
+    def param(self, name: str) -> Param | None:
+        return self._params_by_name.get(name)
+
+    def input(self, name: str) -> Port | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    def default_params(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description, the one `stylegraph nodes TYPE --json` prints."""
+        return {
+            "type": self.type_id,
+            "name": self.display_name,
+            "category": self.category,
+            "version": self.version,
+            "description": self.description,
+            "inputs": {
+                p.name: {"type": p.type.value, "optional": p.optional, "help": p.description}
+                for p in self.inputs
+            },
+            "outputs": {p.name: {"type": p.type.value, "help": p.description} for p in self.outputs},
+            "params": {p.name: p.describe() for p in self.params},
+        }

@@ -1,0 +1,96 @@
+"""Checks a graph before it runs, reporting every problem at once, each naming its node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from stylegraph.graph.model import Graph
+from stylegraph.graph.spec import ParamError
+
+
+@dataclass(frozen=True)
+class Problem:
+    node_id: str
+    type_id: str
+    where: str  # "param 'radius'", "input 'image'", "links"
+    message: str
+
+    def __str__(self) -> str:
+        return f"node {self.node_id!r} ({self.type_id}), {self.where}: {self.message}"
+
+
+class ValidationError(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def validate(graph: Graph, nodes: Iterable[str] | None = None) -> list[Problem]:
+    """Problems in ``nodes`` (default: all). Cycles are checked over the whole graph."""
+    selected = list(graph.nx.nodes) if nodes is None else list(nodes)
+    problems: list[Problem] = []
+    problems += _cycle_problems(graph)
+    for node_id in selected:
+        problems += _node_problems(graph, node_id)
+    return problems
+
+
+def check(graph: Graph, nodes: Iterable[str] | None = None) -> None:
+    problems = validate(graph, nodes)
+    if problems:
+        raise ValidationError(problems)
+
+
+def _cycle_problems(graph: Graph) -> list[Problem]:
+    if nx.is_directed_acyclic_graph(graph.nx):
+        return []
+    cycle = nx.find_cycle(graph.nx)
+    first = cycle[0][0]
+    path = " -> ".join([edge[0] for edge in cycle] + [first])
+    return [Problem(first, graph.node(first).type_id, "links", f"the links form a cycle: {path}")]
+
+
+def _node_problems(graph: Graph, node_id: str) -> list[Problem]:
+    node = graph.node(node_id)
+    node_type = graph.node_type(node_id)
+    problems = []
+
+    def add(where: str, message: str) -> None:
+        problems.append(Problem(node_id, node.type_id, where, message))
+
+    for name, value in node.params.items():
+        param = node_type.param(name)
+        if param is None:
+            add(f"param {name!r}", "no such param")
+            continue
+        try:
+            param.check(value)
+        except ParamError as exc:
+            add(f"param {name!r}", str(exc))
+
+    links = graph.input_links(node_id)
+    for port in node_type.inputs:
+        if not port.optional and port.name not in links:
+            add(f"input {port.name!r}", f"required {port.type.value} input is not linked")
+    for port_name, link in links.items():
+        in_port = node_type.input(port_name)
+        if in_port is None:
+            add(f"input {port_name!r}", f"no such input (linked from {link.src}.{link.src_port})")
+            continue
+        out_port = graph.node_type(link.src).output(link.src_port)
+        if out_port is None:
+            add(
+                f"input {port_name!r}",
+                f"linked from {link.src}.{link.src_port}, which is not an output of "
+                f"{graph.node(link.src).type_id}",
+            )
+        elif out_port.type != in_port.type:
+            add(
+                f"input {port_name!r}",
+                f"takes {in_port.type.value} but {link.src}.{link.src_port} gives "
+                f"{out_port.type.value}",
+            )
+    return problems

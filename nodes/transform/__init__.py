@@ -1,0 +1,1 @@
+"""Nodes that change an image's size or geometry."""

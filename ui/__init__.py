@@ -1,0 +1,1 @@
+"""The Dear PyGui editor: a view over the graph model."""
