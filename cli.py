@@ -23,7 +23,7 @@ from stylegraph.graph.preset import (
     preset_to_dict,
 )
 from stylegraph.graph.registry import Registry, UnknownNodeType
-from stylegraph.graph.spec import FILE_PARAM_TYPES, ParamType
+from stylegraph.graph.spec import ParamType
 from stylegraph.graph.validate import ValidationError, validate
 from stylegraph.nodes import default_registry
 from stylegraph.presets import shipped_presets
@@ -86,11 +86,14 @@ def recipe_json(preset: Preset) -> str:
                 spec["params"][param.name] = str((preset.base_dir / value).resolve())
             elif param.type == ParamType.FILE_LIST:
                 spec["params"][param.name] = [str((preset.base_dir / v).resolve()) for v in value]
-    inputs = {
-        name: data["nodes"][b.node]["params"][b.param] for name, b in preset.inputs.items()
+    inputs = {name: data["nodes"][b.node]["params"][b.param] for name, b in preset.inputs.items()}
+    recipe = {
+        "format": "stylegraph.recipe",
+        "version": 1,
+        "stylegraph": __version__,
+        "preset": data,
+        "inputs": inputs,
     }
-    recipe = {"format": "stylegraph.recipe", "version": 1, "stylegraph": __version__,
-              "preset": data, "inputs": inputs}
     return json.dumps(recipe, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -104,8 +107,12 @@ class _Progress:
         self.preset = preset
         self.console = Console(stderr=True)
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(), console=self.console, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
         )
         self.task = self.progress.add_task("starting", total=1.0)
         self.total = total
@@ -120,8 +127,9 @@ class _Progress:
     def __call__(self, event: Event) -> None:
         type_id = self.preset.graph.node(event.node_id).type_id
         if event.kind == "start":
-            self.progress.update(self.task, description=f"{event.node_id} ({type_id})",
-                                 completed=0.0)
+            self.progress.update(
+                self.task, description=f"{event.node_id} ({type_id})", completed=0.0
+            )
         elif event.kind == "progress":
             self.progress.update(self.task, completed=event.fraction)
         elif event.report is not None:
@@ -154,8 +162,12 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     def work(on_event: Any) -> None:
         try:
             holder["report"] = engine.run(
-                preset.graph, output_dir=out_dir, base_dir=preset.base_dir, cancel=cancel,
-                on_event=on_event, recipe=recipe_json(preset),
+                preset.graph,
+                output_dir=out_dir,
+                base_dir=preset.base_dir,
+                cancel=cancel,
+                on_event=on_event,
+                recipe=recipe_json(preset),
             )
         except BaseException as exc:
             holder["error"] = exc
@@ -195,7 +207,8 @@ def _join(thread: threading.Thread, cancel: CancelToken) -> None:
 
 def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -> None:
     written = [
-        outputs["path"] for node_id, outputs in report.outputs.items()
+        outputs["path"]
+        for node_id, outputs in report.outputs.items()
         if preset.graph.node_type(node_id).side_effect and "path" in outputs
     ]
     if args.json:
@@ -203,7 +216,7 @@ def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -
     elif not args.quiet:
         for path in written:
             print(path)
-    for node_id, node_report in report.nodes.items():
+    for node_report in report.nodes.values():
         if node_report.status == Status.FAILED:
             print(f"error: {node_report.error}", file=sys.stderr)
             if args.debug and node_report.traceback:
@@ -230,8 +243,10 @@ def cmd_nodes(args: argparse.Namespace, registry: Registry) -> int:
         if args.json:
             print(json.dumps(described, indent=2))
             return 0
-        print(f"{described['type']}  {described['name']}  (v{described['version']}, "
-              f"{described['category']})\n  {described['description']}")
+        print(
+            f"{described['type']}  {described['name']}  (v{described['version']}, "
+            f"{described['category']})\n  {described['description']}"
+        )
         for section in ("inputs", "outputs", "params"):
             for name, spec in described[section].items():
                 extra = {k: v for k, v in spec.items() if k not in ("type", "help")}
@@ -266,8 +281,17 @@ def cmd_cache(args: argparse.Namespace, registry: Registry) -> int:
         print(f"removed {disk.clear()} cached results from {disk.root}")
         return 0
     info = disk.info()
-    print(json.dumps({"path": info.path, "entries": info.entries, "bytes": info.nbytes,
-                      "max_bytes": info.max_bytes}, indent=2))
+    print(
+        json.dumps(
+            {
+                "path": info.path,
+                "entries": info.entries,
+                "bytes": info.nbytes,
+                "max_bytes": info.max_bytes,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -283,13 +307,20 @@ def _parser() -> argparse.ArgumentParser:
 
     run = add("run", help="run a preset")
     run.add_argument("preset", help="a preset file, or the name of a shipped preset")
-    run.add_argument("--set", action="append", metavar="NAME=VALUE",
-                     help="set a named input (content=photo.jpg) or a param (node.param=3)")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a named input (content=photo.jpg) or a param (node.param=3)",
+    )
     run.add_argument("--out", default="stylegraph-out", help="output folder")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--json", action="store_true", help="print the run report as JSON")
-    run.add_argument("--no-disk-cache", action="store_true",
-                     help="neither read nor write the on-disk result cache")
+    run.add_argument(
+        "--no-disk-cache",
+        action="store_true",
+        help="neither read nor write the on-disk result cache",
+    )
     run.set_defaults(func=cmd_run)
 
     val = add("validate", help="check a preset without running it")
@@ -333,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
-                  file=sys.stderr)
+            print(
+                f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                file=sys.stderr,
+            )
         return 1

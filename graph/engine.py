@@ -11,11 +11,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from stylegraph.graph.cache import DiskCache, MemoryCache
-from stylegraph.graph.context import CancelToken, Cancelled, NodeContext, NodeError
+from stylegraph.graph.context import Cancelled, CancelToken, NodeContext, NodeError
 from stylegraph.graph.keys import FileDigests, node_key, resolve_paths
 from stylegraph.graph.model import Graph
 from stylegraph.graph.spec import NodeType, PortType
@@ -92,9 +91,7 @@ EventCallback = Callable[[Event], None]
 class Engine:
     """Holds the caches between runs; one engine per editor window or CLI process."""
 
-    def __init__(
-        self, memory: MemoryCache | None = None, disk: DiskCache | None = None
-    ) -> None:
+    def __init__(self, memory: MemoryCache | None = None, disk: DiskCache | None = None) -> None:
         self.memory = memory if memory is not None else MemoryCache()
         self.disk = disk
         self.digests = FileDigests()
@@ -115,11 +112,9 @@ class Engine:
         started = time.perf_counter()
         cancel = cancel or CancelToken()
         targets = list(targets) if targets is not None else graph.sinks()
-        needed = set(targets)
-        for target in targets:
-            needed |= nx.ancestors(graph.nx, target)
+        needed = graph.upstream(targets)
         check(graph, needed)
-        order = list(nx.topological_sort(graph.nx.subgraph(needed)))
+        order = [n for n in graph.topological_order() or () if n in needed]
 
         params, keys = self._resolve(graph, order, Path(base_dir))
         report = RunReport()
@@ -136,8 +131,16 @@ class Engine:
                 )
                 continue
             node_report = self._run_node(
-                graph, node_id, params[node_id], keys[node_id], results, report,
-                Path(output_dir), cancel, on_event, recipe,
+                graph,
+                node_id,
+                params[node_id],
+                keys[node_id],
+                results,
+                report,
+                Path(output_dir),
+                cancel,
+                on_event,
+                recipe,
             )
             report.nodes[node_id] = node_report
             if node_report.status == Status.CANCELLED:
@@ -226,7 +229,9 @@ class Engine:
             if link.src not in results:
                 upstream = report.nodes[link.src]
                 return NodeReport(
-                    node_id, type_id, Status.SKIPPED,
+                    node_id,
+                    type_id,
+                    Status.SKIPPED,
                     error=f"input {port!r} is missing: node {link.src!r} "
                     f"{_WHY_MISSING[upstream.status]}",
                 )
@@ -247,14 +252,22 @@ class Engine:
             return NodeReport(node_id, type_id, Status.CANCELLED, time.perf_counter() - started)
         except NodeError as exc:
             return NodeReport(
-                node_id, type_id, Status.FAILED, time.perf_counter() - started,
-                error=f"node {node_id!r} ({type_id}): {exc}", warnings=ctx.warnings,
+                node_id,
+                type_id,
+                Status.FAILED,
+                time.perf_counter() - started,
+                error=f"node {node_id!r} ({type_id}): {exc}",
+                warnings=ctx.warnings,
             )
         except Exception as exc:
             return NodeReport(
-                node_id, type_id, Status.FAILED, time.perf_counter() - started,
+                node_id,
+                type_id,
+                Status.FAILED,
+                time.perf_counter() - started,
                 error=f"node {node_id!r} ({type_id}) crashed: {type(exc).__name__}: {exc}",
-                traceback=traceback.format_exc(), warnings=ctx.warnings,
+                traceback=traceback.format_exc(),
+                warnings=ctx.warnings,
             )
         seconds = time.perf_counter() - started
         outputs = _freeze(outputs)
@@ -291,8 +304,10 @@ def _check_outputs(node_type: NodeType, outputs: Mapping[str, Any]) -> None:
         value = outputs[port.name]
         if port.type == PortType.IMAGE:
             ok = (
-                isinstance(value, np.ndarray) and value.dtype == np.float32
-                and value.ndim == 3 and value.shape[2] in (3, 4)
+                isinstance(value, np.ndarray)
+                and value.dtype == np.float32
+                and value.ndim == 3
+                and value.shape[2] in (3, 4)
             )
         elif port.type == PortType.MASK:
             ok = isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim == 2

@@ -7,7 +7,7 @@ every edge is a link keyed by the input port it feeds, since an input takes one 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,7 @@ class Graph:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.nx = nx.MultiDiGraph()
+        self._order: list[str] | None = None  # topological order, reset by structural edits
 
     # nodes -------------------------------------------------------------------------------
     def add_node(
@@ -62,8 +63,12 @@ class Graph:
             raise GraphError(f"a node with id {node_id!r} already exists")
         merged = node_type.default_params()
         merged.update(params or {})
+        self._order = None
         self.nx.add_node(
-            node_id, type_id=type_id, params=merged, position=(float(position[0]), float(position[1]))
+            node_id,
+            type_id=type_id,
+            params=merged,
+            position=(float(position[0]), float(position[1])),
         )
         return node_id
 
@@ -73,6 +78,7 @@ class Graph:
 
     def remove_node(self, node_id: str) -> None:
         self._require(node_id)
+        self._order = None
         self.nx.remove_node(node_id)
 
     def node(self, node_id: str) -> NodeInstance:
@@ -140,6 +146,7 @@ class Graph:
             )
         if src == dst or nx.has_path(self.nx, dst, src):
             raise GraphError(f"cannot link {link}: it would make a cycle")
+        self._order = None
         self.nx.add_edge(src, dst, key=dst_port, src_port=src_port)
         return link
 
@@ -147,19 +154,19 @@ class Graph:
         link = self.input_link(dst, dst_port)
         if link is None:
             raise GraphError(f"{dst}.{dst_port} has no link")
+        self._order = None
         self.nx.remove_edge(link.src, dst, key=dst_port)
 
     def input_link(self, dst: str, dst_port: str) -> Link | None:
-        self._require(dst)
-        for src, _, key, data in self.nx.in_edges(dst, keys=True, data=True):
-            if key == dst_port:
-                return Link(src, data["src_port"], dst, key)
-        return None
+        return self.input_links(dst).get(dst_port)
 
     def input_links(self, dst: str) -> dict[str, Link]:
+        """Links into ``dst`` keyed by input port (on the engine's hot path: kept lean)."""
+        self._require(dst)
         return {
             key: Link(src, data["src_port"], dst, key)
-            for src, _, key, data in self.nx.in_edges(dst, keys=True, data=True)
+            for src, edges in self.nx.pred[dst].items()
+            for key, data in edges.items()
         }
 
     def links(self) -> list[Link]:
@@ -170,7 +177,32 @@ class Graph:
 
     def add_link_unchecked(self, link: Link) -> None:
         """Used by preset loading, which reports bad links through ``validate``."""
+        self._order = None
         self.nx.add_edge(link.src, link.dst, key=link.dst_port, src_port=link.src_port)
+
+    def is_acyclic(self) -> bool:
+        return self.topological_order() is not None
+
+    def topological_order(self) -> list[str] | None:
+        """All node ids, each after the nodes it takes input from; None if there is a cycle."""
+        if self._order is None:
+            try:
+                self._order = list(nx.topological_sort(self.nx))
+            except nx.NetworkXUnfeasible:
+                return None
+        return self._order
+
+    def upstream(self, node_ids: Iterable[str]) -> set[str]:
+        """``node_ids`` and every node they take input from, directly or not."""
+        seen = set(node_ids)
+        stack = list(seen)
+        pred = self.nx.pred
+        while stack:
+            for parent in pred[stack.pop()]:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
 
     def sinks(self) -> list[str]:
         """Nodes whose results are the point of the graph: side-effect nodes, and nodes

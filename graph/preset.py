@@ -24,8 +24,12 @@ FORMAT = "stylegraph.preset"
 VERSION = 1
 
 _ID = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"}
-_PORT_REF = {"type": "array", "prefixItems": [_ID, {"type": "string"}], "items": False,
-             "minItems": 2}
+_PORT_REF = {
+    "type": "array",
+    "prefixItems": [_ID, {"type": "string"}],
+    "items": False,
+    "minItems": 2,
+}
 
 PRESET_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -160,9 +164,14 @@ def preset_from_dict(
     if isinstance(version, int) and version > VERSION:
         raise PresetError(
             source,
-            [("$.version", f"this preset is format version {version}, made by a newer "
-                           f"stylegraph; this one reads versions up to {VERSION}. Upgrade "
-                           "stylegraph to open it")],
+            [
+                (
+                    "$.version",
+                    f"this preset is format version {version}, made by a newer "
+                    f"stylegraph; this one reads versions up to {VERSION}. Upgrade "
+                    "stylegraph to open it",
+                )
+            ],
         )
     while isinstance(version, int) and version in MIGRATIONS:
         data = MIGRATIONS[version](data)
@@ -182,7 +191,8 @@ def preset_from_dict(
         problems.append(("$.nodes", f"unknown node types: {', '.join(unknown)}"))
         problems += [
             (f"$.nodes.{nid}.type", f"unknown node type {spec['type']!r}")
-            for nid, spec in nodes.items() if spec["type"] not in registry
+            for nid, spec in nodes.items()
+            if spec["type"] not in registry
         ]
         raise PresetError(source, problems)
 
@@ -192,11 +202,13 @@ def preset_from_dict(
         node_type = registry.get(spec["type"])
         saved_version = spec.get("version", node_type.version)
         if saved_version > node_type.version:
-            problems.append((
-                f"$.nodes.{node_id}.version",
-                f"{spec['type']} version {saved_version} is newer than this stylegraph's "
-                f"version {node_type.version}",
-            ))
+            problems.append(
+                (
+                    f"$.nodes.{node_id}.version",
+                    f"{spec['type']} version {saved_version} is newer than this stylegraph's "
+                    f"version {node_type.version}",
+                )
+            )
         params = spec.get("params", {})
         problems += _path_problems(node_id, node_type, params)
         graph.add_node(spec["type"], node_id, params, tuple(positions.get(node_id, (0, 0))))
@@ -219,11 +231,13 @@ def preset_from_dict(
         if spec["node"] not in graph:
             problems.append((f"{where}.node", f"there is no node {spec['node']!r}"))
         elif graph.node_type(spec["node"]).param(spec["param"]) is None:
-            problems.append((
-                f"{where}.param",
-                f"node {spec['node']!r} ({graph.node(spec['node']).type_id}) has no param "
-                f"{spec['param']!r}",
-            ))
+            problems.append(
+                (
+                    f"{where}.param",
+                    f"node {spec['node']!r} ({graph.node(spec['node']).type_id}) has no param "
+                    f"{spec['param']!r}",
+                )
+            )
         else:
             inputs[name] = GraphInput(spec["node"], spec["param"], spec.get("description", ""))
 
@@ -242,12 +256,14 @@ def _path_problems(node_id: str, node_type: Any, params: Mapping[str, Any]) -> l
         if param.type not in FILE_PARAM_TYPES:
             continue
         for item in values:
-            if isinstance(item, str) and item and not PurePath(item).is_absolute():
-                if ".." in PurePath(item).parts or item.startswith("~"):
-                    problems.append((
+            relative = isinstance(item, str) and item and not PurePath(item).is_absolute()
+            if relative and (".." in PurePath(item).parts or item.startswith("~")):
+                problems.append(
+                    (
                         f"$.nodes.{node_id}.params.{param.name}",
                         f"the path {item!r} leaves the preset's folder",
-                    ))
+                    )
+                )
     return problems
 
 
@@ -274,8 +290,11 @@ def preset_to_dict(preset: Preset) -> dict[str, Any]:
     positions = {}
     for node in graph.nodes():
         node_type = graph.node_type(node.id)
-        nodes[node.id] = {"type": node.type_id, "version": node_type.version,
-                          "params": dict(node.params)}
+        nodes[node.id] = {
+            "type": node.type_id,
+            "version": node_type.version,
+            "params": dict(node.params),
+        }
         positions[node.id] = list(node.position)
     links = [
         {"from": [link.src, link.src_port], "to": [link.dst, link.dst_port]}
@@ -313,8 +332,13 @@ def save_preset(preset: Preset, path: Path | str) -> None:
 
 def parse_value(param_type: ParamType, text: str) -> Any:
     """Turn a command-line string into a param value of the given type."""
-    if param_type in (ParamType.TEXT, ParamType.FILE, ParamType.CHOICE, ParamType.OUTPUT_DIR,
-                      ParamType.FILE_NAME):
+    if param_type in (
+        ParamType.TEXT,
+        ParamType.FILE,
+        ParamType.CHOICE,
+        ParamType.OUTPUT_DIR,
+        ParamType.FILE_NAME,
+    ):
         return text
     if param_type == ParamType.FILE_LIST:
         return [part for part in text.split(",") if part]

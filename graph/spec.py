@@ -248,6 +248,8 @@ class NodeType:
                 p.name: {"type": p.type.value, "optional": p.optional, "help": p.description}
                 for p in self.inputs
             },
-            "outputs": {p.name: {"type": p.type.value, "help": p.description} for p in self.outputs},
+            "outputs": {
+                p.name: {"type": p.type.value, "help": p.description} for p in self.outputs
+            },
             "params": {p.name: p.describe() for p in self.params},
         }

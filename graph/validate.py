@@ -45,7 +45,7 @@ def check(graph: Graph, nodes: Iterable[str] | None = None) -> None:
 
 
 def _cycle_problems(graph: Graph) -> list[Problem]:
-    if nx.is_directed_acyclic_graph(graph.nx):
+    if graph.is_acyclic():
         return []
     cycle = nx.find_cycle(graph.nx)
     first = cycle[0][0]

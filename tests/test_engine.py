@@ -191,8 +191,9 @@ def test_expensive_results_survive_a_restart_through_the_disk_cache(calls, tmp_p
     tomorrow = Engine(disk=DiskCache(tmp_path)).run(g)
     assert calls == {"render": 1}
     assert tomorrow.nodes["render"].cache == "disk"
-    np.testing.assert_array_equal(tomorrow.outputs["render"]["image"],
-                                  first.outputs["render"]["image"])
+    np.testing.assert_array_equal(
+        tomorrow.outputs["render"]["image"], first.outputs["render"]["image"]
+    )
     assert not any(p.suffix == ".pkl" for p in tmp_path.rglob("*"))
 
 

@@ -32,7 +32,11 @@ NODE = NodeType(
     params=(
         Param("path", ParamType.FILE, "", help="The image file to read."),
         Param(
-            "max_megapixels", ParamType.FLOAT, 100.0, minimum=0.01, maximum=2000.0,
+            "max_megapixels",
+            ParamType.FLOAT,
+            100.0,
+            minimum=0.01,
+            maximum=2000.0,
             help="Refuse larger images instead of running out of memory.",
         ),
     ),

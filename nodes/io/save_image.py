@@ -24,8 +24,9 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
         ctx.warn("JPEG has no transparency: the image was flattened onto white")
     try:
         tmp = encode_to_temp(image, directory, fmt, params["quality"], save_args)
-        written = place_file(tmp, directory / f"{params['filename']}{EXTENSIONS[fmt]}",
-                             params["overwrite"])
+        written = place_file(
+            tmp, directory / f"{params['filename']}{EXTENSIONS[fmt]}", params["overwrite"]
+        )
     except OSError as exc:
         raise NodeError(f"cannot write into {directory}: {exc}") from None
     return {"path": str(written)}
@@ -43,16 +44,26 @@ NODE = NodeType(
     inputs=(Port("image", PortType.IMAGE),),
     outputs=(Port("path", PortType.TEXT, "The file that was written."),),
     params=(
-        Param("filename", ParamType.FILE_NAME, "stylegraph",
-              help="File name without extension."),
-        Param("directory", ParamType.OUTPUT_DIR, "",
-              help="Sub-folder of the output folder; empty for the output folder itself."),
+        Param("filename", ParamType.FILE_NAME, "stylegraph", help="File name without extension."),
+        Param(
+            "directory",
+            ParamType.OUTPUT_DIR,
+            "",
+            help="Sub-folder of the output folder; empty for the output folder itself.",
+        ),
         Param("format", ParamType.CHOICE, "png", choices=tuple(EXTENSIONS)),
-        Param("quality", ParamType.INT, 95, minimum=1, maximum=100,
-              help="JPEG and WebP quality."),
-        Param("overwrite", ParamType.BOOL, False,
-              help="Replace an existing file of the same name instead of numbering."),
-        Param("embed_recipe", ParamType.BOOL, True,
-              help="Store the graph and its inputs in the file (see `stylegraph recipe`)."),
+        Param("quality", ParamType.INT, 95, minimum=1, maximum=100, help="JPEG and WebP quality."),
+        Param(
+            "overwrite",
+            ParamType.BOOL,
+            False,
+            help="Replace an existing file of the same name instead of numbering.",
+        ),
+        Param(
+            "embed_recipe",
+            ParamType.BOOL,
+            True,
+            help="Store the graph and its inputs in the file (see `stylegraph recipe`).",
+        ),
     ),
 )

@@ -31,13 +31,17 @@ NODE = NodeType(
     inputs=(Port("image", PortType.IMAGE),),
     outputs=(Port("image", PortType.IMAGE),),
     params=(
-        Param("mode", ParamType.CHOICE, "longest_side",
-              choices=("longest_side", "scale", "exact")),
+        Param("mode", ParamType.CHOICE, "longest_side", choices=("longest_side", "scale", "exact")),
         Param("longest_side", ParamType.INT, 500, minimum=1, maximum=32768),
         Param("scale", ParamType.FLOAT, 1.0, minimum=0.001, maximum=64.0),
         Param("width", ParamType.INT, 512, minimum=1, maximum=32768),
         Param("height", ParamType.INT, 512, minimum=1, maximum=32768),
-        Param("method", ParamType.CHOICE, "lanczos", choices=METHODS,
-              help="Lanczos is sharpest; area is best for large reductions."),
+        Param(
+            "method",
+            ParamType.CHOICE,
+            "lanczos",
+            choices=METHODS,
+            help="Lanczos is sharpest; area is best for large reductions.",
+        ),
     ),
 )

@@ -1,0 +1,144 @@
+"""The `stylegraph` command end to end on real photos."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from stylegraph.cli import main
+from stylegraph.nodes.functional.image_io import read_image
+
+
+def _preset(tmp_path) -> str:
+    data = {
+        "format": "stylegraph.preset",
+        "version": 1,
+        "meta": {"title": "shrink", "description": "a photo to 200 px", "author": "tests"},
+        "nodes": {
+            "load": {"type": "image.load"},
+            "small": {"type": "image.resize", "params": {"longest_side": 200}},
+            "save": {"type": "image.save", "params": {"filename": "small"}},
+        },
+        "links": [
+            {"from": ["load", "image"], "to": ["small", "image"]},
+            {"from": ["small", "image"], "to": ["save", "image"]},
+        ],
+        "inputs": {"content": {"node": "load", "param": "path"}},
+    }
+    path = tmp_path / "shrink.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_run_writes_the_output_and_its_recipe_reruns_identically(images, tmp_path, capsys):
+    photo = images / "content" / "chelsea.png"
+    out = tmp_path / "out"
+    code = main(
+        ["run", _preset(tmp_path), "--set", f"content={photo}", "--out", str(out), "--quiet"]
+    )
+    assert code == 0
+    written = out / "small.png"
+    image = read_image(written)
+    assert image.shape == (133, 200, 3)
+
+    assert main(["recipe", str(written)]) == 0
+    recipe = json.loads(capsys.readouterr().out)
+    assert recipe["nodes"]["load"]["params"]["path"] == str(photo)
+    (tmp_path / "recipe.json").write_text(json.dumps(recipe))
+    assert (
+        main(["run", str(tmp_path / "recipe.json"), "--out", str(tmp_path / "again"), "--quiet"])
+        == 0
+    )
+    np.testing.assert_array_equal(read_image(tmp_path / "again" / "small.png"), image)
+
+
+def test_run_json_reports_each_node_and_the_disk_cache_is_not_used_for_cheap_nodes(
+    images, tmp_path, capsys
+):
+    args = [
+        "run",
+        _preset(tmp_path),
+        "--set",
+        f"content={images / 'content' / 'coffee.png'}",
+        "--set",
+        "small.longest_side=64",
+        "--out",
+        str(tmp_path),
+        "--json",
+    ]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert {n: r["status"] for n, r in report["nodes"].items()} == {
+        "load": "ran",
+        "small": "ran",
+        "save": "ran",
+    }
+    assert report["written"] == [str(tmp_path / "small.png")]
+    assert read_image(tmp_path / "small.png").shape == (43, 64, 3)
+
+
+def test_bad_input_exits_non_zero_with_a_clear_message_and_no_traceback(tmp_path, capsys):
+    preset = _preset(tmp_path)
+    assert (
+        main(
+            ["run", preset, "--set", f"content={tmp_path / 'missing.jpg'}", "--out", str(tmp_path)]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert f"error: node 'load' (image.load): {tmp_path / 'missing.jpg'}: no such file" in err
+    assert "Traceback" not in err
+    assert main(["run", preset, "--set", "style=x.jpg"]) == 2
+    assert "the preset has no input 'style' (inputs: content)" in capsys.readouterr().err
+    assert main(["run", preset, "--set", "small.longest_side=-5"]) == 2
+    assert "param 'longest_side': -5 is below the minimum 1" in capsys.readouterr().err
+
+
+def test_validate_reports_problems(tmp_path, capsys):
+    preset = _preset(tmp_path)
+    assert main(["validate", preset]) == 0
+    assert "valid (3 nodes; inputs: content)" in capsys.readouterr().out
+    data = json.loads((tmp_path / "shrink.json").read_text())
+    data["links"].pop()
+    (tmp_path / "shrink.json").write_text(json.dumps(data))
+    assert main(["validate", preset]) == 1
+    assert "node 'save' (image.save), input 'image': required image input is not linked" in (
+        capsys.readouterr().err
+    )
+
+
+def test_nodes_lists_and_describes(capsys):
+    assert main(["nodes"]) == 0
+    assert "image.resize" in capsys.readouterr().out
+    assert main(["nodes", "image.resize", "--json"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["params"]["method"]["choices"][0] == "lanczos"
+    assert main(["nodes", "image.nope"]) == 2
+    assert "unknown node type 'image.nope'" in capsys.readouterr().err
+
+
+def test_cache_info_and_clear(capsys):
+    assert main(["cache", "info"]) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] == 0
+    assert main(["cache", "clear"]) == 0
+    assert "removed 0 cached results" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    shutil.which("stylegraph") is None and sys.prefix == sys.base_prefix,
+    reason="stylegraph is not installed",
+)
+def test_the_installed_command_runs(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "stylegraph", "validate", _preset(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
