@@ -42,6 +42,7 @@ class ParamType(str, Enum):
     FLOAT_LIST = "float_list"
     POINT_LIST = "point_list"  # [[x, y], ...]
     FILE_LIST = "file_list"  # several input files, each keyed by content
+    CHOICE_LIST = "choice_list"  # e.g. one blend mode per layer
 
 
 FILE_PARAM_TYPES = (ParamType.FILE, ParamType.FILE_LIST)
@@ -53,10 +54,20 @@ class ParamError(ValueError):
 
 @dataclass(frozen=True)
 class Port:
+    """An input or output. A variadic input ``layer`` accepts any number of links, into
+    ``layer1``, ``layer2``, ...; all of them are optional."""
+
     name: str
     type: PortType
     description: str = ""
     optional: bool = False
+    variadic: bool = False
+
+    def accepts(self, port_name: str) -> bool:
+        if not self.variadic:
+            return port_name == self.name
+        suffix = port_name[len(self.name) :]
+        return port_name.startswith(self.name) and suffix.isdigit() and suffix[0] != "0"
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,12 @@ def _check_point_list(param: Param, value: Any) -> list[list[float]]:
     return points
 
 
+def _check_choice_list(param: Param, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ParamError(f"expected a list of choices, got {value!r}")
+    return [_check_choice(param, v) for v in value]
+
+
 def _check_file_list(param: Param, value: Any) -> list[str]:
     if not isinstance(value, list):
         raise ParamError(f"expected a list of file paths, got {value!r}")
@@ -194,6 +211,7 @@ _CHECKERS: dict[ParamType, Callable[[Param, Any], Any]] = {
     ParamType.FLOAT_LIST: _check_float_list,
     ParamType.POINT_LIST: _check_point_list,
     ParamType.FILE_LIST: _check_file_list,
+    ParamType.CHOICE_LIST: _check_choice_list,
 }
 
 RunFunction = Callable[["NodeContext", Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
@@ -228,7 +246,7 @@ class NodeType:
         return self._params_by_name.get(name)
 
     def input(self, name: str) -> Port | None:
-        return next((p for p in self.inputs if p.name == name), None)
+        return next((p for p in self.inputs if p.accepts(name)), None)
 
     def output(self, name: str) -> Port | None:
         return next((p for p in self.outputs if p.name == name), None)
@@ -245,7 +263,12 @@ class NodeType:
             "version": self.version,
             "description": self.description,
             "inputs": {
-                p.name: {"type": p.type.value, "optional": p.optional, "help": p.description}
+                p.name: {
+                    "type": p.type.value,
+                    "optional": p.optional or p.variadic,
+                    "variadic": p.variadic,
+                    "help": p.description,
+                }
                 for p in self.inputs
             },
             "outputs": {

@@ -73,7 +73,7 @@ def _node_problems(graph: Graph, node_id: str) -> list[Problem]:
 
     links = graph.input_links(node_id)
     for port in node_type.inputs:
-        if not port.optional and port.name not in links:
+        if not port.optional and not port.variadic and port.name not in links:
             add(f"input {port.name!r}", f"required {port.type.value} input is not linked")
     for port_name, link in links.items():
         in_port = node_type.input(port_name)

@@ -1,0 +1,1 @@
+"""Colour transfer and adjustments."""

@@ -1,0 +1,1 @@
+"""Compositing: blend modes and layer stacks."""

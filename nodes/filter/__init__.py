@@ -1,0 +1,1 @@
+"""Painterly and cleaning filters for the base layer."""

@@ -1,0 +1,1 @@
+"""Masks: build, refine and combine them."""

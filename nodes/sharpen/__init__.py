@@ -1,0 +1,1 @@
+"""Sharpening and edge emphasis."""
