@@ -247,7 +247,7 @@ class Engine:
         started = time.perf_counter()
         try:
             outputs = node_type.run(ctx, inputs, params)
-            _check_outputs(node_type, outputs)
+            check_outputs(node_type, outputs)
         except Cancelled:
             return NodeReport(node_id, type_id, Status.CANCELLED, time.perf_counter() - started)
         except NodeError as exc:
@@ -296,7 +296,7 @@ def _freeze(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return frozen
 
 
-def _check_outputs(node_type: NodeType, outputs: Mapping[str, Any]) -> None:
+def check_outputs(node_type: NodeType, outputs: Mapping[str, Any]) -> None:
     """The image contract at node boundaries, checked cheaply (dtype and shape)."""
     for port in node_type.outputs:
         if port.name not in outputs:

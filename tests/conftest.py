@@ -130,3 +130,8 @@ def counting_registry(calls: Calls) -> Registry:
             ),
         ]
     )
+
+
+def rgb(*values: float) -> np.ndarray:
+    """A 1x1 RGB image, or RGBA when 4 values are given."""
+    return np.array(values, np.float32).reshape(1, 1, -1)

@@ -14,7 +14,7 @@ NODE = image_filter(
         Param(
             "search_radius",
             ParamType.INT,
-            5,
+            4,
             minimum=1,
             maximum=15,
             help="Larger finds more similar patches but is slower.",

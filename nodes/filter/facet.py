@@ -13,7 +13,7 @@ NODE = image_filter(
         Param(
             "spatial_radius",
             ParamType.INT,
-            8,
+            6,
             minimum=1,
             maximum=64,
             help="How far (px) a patch reaches.",

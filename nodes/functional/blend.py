@@ -162,7 +162,7 @@ def composite(
 
     Follows W3C: Cs' = (1 - ab) Cs + ab B(Cb, Cs); co = as Cs' + (1 - as) ab Cb;
     ao = as + ab (1 - as). ``opacity`` and ``mask`` (H x W) scale the top's alpha. The result
-    is RGBA if either input is RGBA, else RGB.
+    has an alpha channel when the base has one; over an opaque base it is opaque RGB.
     """
     cb, ab = _split(base)
     cs, as_ = _split(top)
@@ -176,7 +176,7 @@ def composite(
     with np.errstate(divide="ignore", invalid="ignore"):
         colour = np.where(ao > 0, co / ao, 0.0)
     colour = np.clip(colour, 0.0, 1.0).astype(np.float32)
-    if base.shape[2] == 4 or top.shape[2] == 4:
+    if base.shape[2] == 4:
         return np.concatenate([colour, ao.astype(np.float32)], axis=2)
     return colour
 

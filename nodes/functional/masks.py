@@ -57,6 +57,38 @@ def from_channel(image: np.ndarray, channel: str) -> np.ndarray:
 SHAPES = ("rectangle", "ellipse", "polygon")
 
 
+def _interval_coverage(length: int, start: float, stop: float) -> np.ndarray:
+    """How much of each pixel [i, i + 1) lies inside [start, stop]."""
+    cells = np.arange(length, dtype=np.float64)
+    return np.clip(np.minimum(cells + 1, stop) - np.maximum(cells, start), 0.0, 1.0)
+
+
+def _ellipse(height: int, width: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+    """Coverage from the approximate signed distance to the ellipse (1 px ramp)."""
+    y = (np.arange(height, dtype=np.float64) + 0.5 - cy)[:, None]
+    x = (np.arange(width, dtype=np.float64) + 0.5 - cx)[None, :]
+    rx, ry = max(rx, 1e-9), max(ry, 1e-9)
+    f = np.sqrt((x / rx) ** 2 + (y / ry) ** 2)
+    gradient = np.sqrt((x / rx**2) ** 2 + (y / ry**2) ** 2) / np.maximum(f, 1e-12)
+    distance = (f - 1.0) / np.maximum(gradient, 1e-12)
+    return np.clip(0.5 - distance, 0.0, 1.0)
+
+
+def _polygon(height: int, width: int, points: np.ndarray, factor: int = 4) -> np.ndarray:
+    """Supersampled fill at ``factor`` x, then averaged down to coverage.
+
+    OpenCV fills both end pixels of every span (and both end rows), one more than the
+    covered count; dropping each span's last pixel and each column's last row makes the
+    filled area match the polygon's.
+    """
+    canvas = np.zeros((height * factor + 1, width * factor + 1), np.uint8)
+    shift = 8
+    corners = np.round(points * factor * (1 << shift)).astype(np.int32)
+    cv2.fillPoly(canvas, [corners], 1, cv2.LINE_8, shift)
+    inside = canvas[:-1, :-1] & canvas[:-1, 1:] & canvas[1:, :-1]
+    return cv2.resize(inside.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
+
+
 def shape(
     height: int,
     width: int,
@@ -65,29 +97,24 @@ def shape(
     points: list[list[float]] | None = None,
     feather: float = 0.0,
 ) -> np.ndarray:
-    """A filled shape, anti-aliased. ``box`` is (x, y, w, h) and ``points`` are [x, y], all as
-    fractions of the width and height so one preset fits photos of any size. ``feather`` is
-    a Gaussian blur in px."""
-    shift = 4  # sub-pixel precision for OpenCV drawing
-    scale = 1 << shift
-    canvas = np.zeros((height, width), np.uint8)
-    x, y, w, h = box
+    """A filled, anti-aliased shape whose pixel values are the covered fraction of each pixel.
+
+    ``box`` is (x, y, w, h) and ``points`` are [x, y], all as fractions of the width and
+    height, so one preset fits photos of any size. ``feather`` is a Gaussian blur in px.
+    """
+    x, y, w, h = (box[0] * width, box[1] * height, box[2] * width, box[3] * height)
     if kind == "rectangle":
-        corners = [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]
-        poly = np.array([[cx * width * scale, cy * height * scale] for cx, cy in corners])
-        cv2.fillPoly(canvas, [poly.astype(np.int32)], 255, cv2.LINE_AA, shift)
+        mask = np.outer(_interval_coverage(height, y, y + h), _interval_coverage(width, x, x + w))
     elif kind == "ellipse":
-        centre = (round((x + w / 2) * width * scale), round((y + h / 2) * height * scale))
-        axes = (round(w / 2 * width * scale), round(h / 2 * height * scale))
-        cv2.ellipse(canvas, centre, axes, 0, 0, 360, 255, -1, cv2.LINE_AA, shift)
+        mask = _ellipse(height, width, x + w / 2, y + h / 2, w / 2, h / 2)
     elif kind == "polygon":
         if not points or len(points) < 3:
             raise ValueError("a polygon needs at least 3 points")
-        poly = np.array([[px * width * scale, py * height * scale] for px, py in points])
-        cv2.fillPoly(canvas, [poly.astype(np.int32)], 255, cv2.LINE_AA, shift)
+        corners = np.array(points, np.float64) * np.array([width, height])
+        mask = _polygon(height, width, corners)
     else:
         raise ValueError(f"unknown shape {kind!r}")
-    mask = canvas.astype(np.float32) / 255.0
+    mask = mask.astype(np.float32)
     return np.clip(gaussian_blur(mask, feather), 0.0, 1.0)
 
 
