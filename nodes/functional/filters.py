@@ -5,6 +5,7 @@ Every function takes and returns RGB float32 0..1 (H x W x 3); node wrappers car
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -49,7 +50,7 @@ def facet(
     bounds = np.linspace(0, height, workers + 1).round().astype(int)
     strips = [
         (max(0, a - reach), a, b, min(height, b + reach))
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        for a, b in itertools.pairwise(bounds)
     ]
     with ThreadPoolExecutor(workers) as pool:  # OpenCV releases the GIL
         parts = list(pool.map(lambda s: _mean_shift(u8[s[0] : s[3]], sp, sr, 1), strips))
