@@ -169,6 +169,19 @@ def _instance_norm(
     return (x - mean) * torch.rsqrt(var + eps) * gamma[:, :, None, None] + beta[:, :, None, None]
 
 
+Stats = dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+
+class StatsNeeded(Exception):
+    """Raised by a norm layer whose statistics are not in ``stats`` yet, with its input, so
+    that a tiled renderer can measure them over all tiles first."""
+
+    def __init__(self, name: str, features: torch.Tensor) -> None:
+        super().__init__(name)
+        self.name = name
+        self.features = features
+
+
 class _StyleNorm(nn.Module):
     """Conditional instance norm whose scale and shift are linear in the style vector."""
 
@@ -178,13 +191,10 @@ class _StyleNorm(nn.Module):
         self.beta = nn.Linear(STYLE_DIM, channels)
         self.eps = eps
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return _instance_norm(x, self.gamma(style), self.beta(style), self.eps)
-
 
 class _NormConv(nn.Module):
     """Reflect-padded conv, then conditional instance norm; ``name`` is its place in the
-    exported graph, where its weights are found."""
+    exported graph, where its weights are found, and its key in frozen statistics."""
 
     def __init__(self, cin: int, cout: int, kernel: int, eps: float, name: str) -> None:
         super().__init__()
@@ -192,12 +202,32 @@ class _NormConv(nn.Module):
         self.norm = _StyleNorm(cout, eps)
         self.name = name
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return self.norm(self.conv(x), style)
+    def forward(
+        self, x: torch.Tensor, style: torch.Tensor, stats: Stats | None, record: Stats | None
+    ) -> torch.Tensor:
+        x = self.conv(x)
+        if stats is not None:
+            if self.name not in stats:
+                raise StatsNeeded(self.name, x)
+            mean, var = stats[self.name]
+        else:
+            mean = x.mean(dim=(2, 3), keepdim=True)
+            var = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True)
+        if record is not None:
+            record[self.name] = (mean, var)
+        gamma = self.norm.gamma(style)[:, :, None, None]
+        beta = self.norm.beta(style)[:, :, None, None]
+        return (x - mean) * torch.rsqrt(var + self.norm.eps) * gamma + beta
 
 
 class ArbitraryTransformer(nn.Module):
-    """Content (B x 3 x H x W, 0..1, H and W multiples of 4) + style (B x 100) -> image."""
+    """Content (B x 3 x H x W, 0..1, H and W multiples of 4) + style (B x 100) -> image.
+
+    Instance norm makes every pixel depend on whole-image statistics. To render a large
+    image in tiles that agree with each other, every tile gets the same ``stats``: recorded
+    on a whole-image pass at a size that fits (``record``), or measured layer by layer over
+    all tiles (a layer missing from ``stats`` raises ``StatsNeeded``).
+    """
 
     def __init__(self, eps: float = 1e-3) -> None:
         super().__init__()
@@ -218,15 +248,23 @@ class ArbitraryTransformer(nn.Module):
             ]
         )
 
-    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        content: torch.Tensor,
+        style: torch.Tensor,
+        stats: Stats | None = None,
+        record: Stats | None = None,
+    ) -> torch.Tensor:
         x = content
         for conv in self.contract:
             x = F.relu(conv(x))
         for first, second in self.residual:
-            x = x + second(F.relu(first(x, style)), style)
-        x = F.relu(self.expand[0](F.interpolate(x, scale_factor=2, mode="nearest"), style))
-        x = F.relu(self.expand[1](F.interpolate(x, scale_factor=2, mode="nearest"), style))
-        return torch.sigmoid(self.expand[2](x, style))
+            x = x + second(F.relu(first(x, style, stats, record)), style, stats, record)
+        up = F.interpolate(x, scale_factor=2, mode="nearest")
+        x = F.relu(self.expand[0](up, style, stats, record))
+        up = F.interpolate(x, scale_factor=2, mode="nearest")
+        x = F.relu(self.expand[1](up, style, stats, record))
+        return torch.sigmoid(self.expand[2](x, style, stats, record))
 
     def load_onnx(self, path: Path) -> ArbitraryTransformer:
         convs, tensors = conv_weights(path)
