@@ -1,6 +1,7 @@
 """The node library: one node type per module, grouped in category packages.
 
-Each node module declares ``NODE``; ``default_registry`` collects them. Heavy imports (torch)
+Each node module declares ``NODE``; ``default_registry`` collects them. Modules whose name
+starts with ``_`` hold code shared by a category's nodes. Heavy imports (torch)
 happen inside run functions, so listing nodes stays fast.
 """
 
@@ -23,7 +24,8 @@ def node_modules() -> list[str]:
         if not package.ispkg or package.name in _NOT_NODES:
             continue
         for module in pkgutil.iter_modules([str(root / package.name)]):
-            names.append(f"{__name__}.{package.name}.{module.name}")
+            if not module.name.startswith("_"):  # _helpers are shared code, not nodes
+                names.append(f"{__name__}.{package.name}.{module.name}")
     return sorted(names)
 
 

@@ -94,3 +94,31 @@ def levels(
 def gamma(rgb: np.ndarray, value: float = 1.0) -> np.ndarray:
     """x ^ (1 / value): values above 1 brighten the mid-tones."""
     return (np.clip(rgb, 0.0, 1.0) ** (1.0 / value)).astype(np.float32)
+
+
+# YIQ, the luminance/chrominance space Gatys et al. 2017 use for luminance-only transfer.
+_RGB_TO_YIQ = np.array(
+    [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32
+)
+_YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ).astype(np.float32)
+
+
+def rgb_to_yiq(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., :3] @ _RGB_TO_YIQ.T
+
+
+def yiq_to_rgb(yiq: np.ndarray) -> np.ndarray:
+    return np.clip(yiq @ _YIQ_TO_RGB.T, 0.0, 1.0).astype(np.float32)
+
+
+def match_colour_linear(rgb: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Move ``rgb``'s colour mean and covariance to the reference's with one linear map
+    (x - mu) L_ref L^-1 + mu_ref, L from Cholesky: the colour histogram matching of Gatys
+    et al. 2017 that recolours a style image to the photo's palette."""
+    pixels = rgb[..., :3].reshape(-1, 3).astype(np.float64)
+    ref = reference[..., :3].reshape(-1, 3).astype(np.float64)
+    eye = np.eye(3) * 1e-5
+    chol = np.linalg.cholesky(np.cov(pixels, rowvar=False) + eye)
+    chol_ref = np.linalg.cholesky(np.cov(ref, rowvar=False) + eye)
+    mapped = (pixels - pixels.mean(0)) @ np.linalg.inv(chol).T @ chol_ref.T + ref.mean(0)
+    return np.clip(mapped, 0.0, 1.0).reshape(rgb[..., :3].shape).astype(np.float32)

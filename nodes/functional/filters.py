@@ -49,8 +49,7 @@ def facet(
         return from_u8(_mean_shift(u8, sp, sr, levels))
     bounds = np.linspace(0, height, workers + 1).round().astype(int)
     strips = [
-        (max(0, a - reach), a, b, min(height, b + reach))
-        for a, b in itertools.pairwise(bounds)
+        (max(0, a - reach), a, b, min(height, b + reach)) for a, b in itertools.pairwise(bounds)
     ]
     with ThreadPoolExecutor(workers) as pool:  # OpenCV releases the GIL
         parts = list(pool.map(lambda s: _mean_shift(u8[s[0] : s[3]], sp, sr, 1), strips))

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import numpy as np
+
+from stylegraph.graph.context import NodeContext, NodeError
+from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
+from stylegraph.nodes.functional.resize import resize
+from stylegraph.nodes.neural._shared import (
+    COMMON_PARAMS,
+    FAST_PARAMS,
+    GATYS_PARAMS,
+    device_for,
+    gatys_settings,
+    load_styles,
+    load_vgg,
+    numbered,
+    recolour_styles,
+)
+
+ENGINES = ("fast", "builtin", "gatys")
+
+
+def _fast(ctx: NodeContext, content, inputs: dict, params: dict, device):
+    from stylegraph.nodes.models.fast_style import stylize
+
+    styles = recolour_styles(load_styles(ctx, inputs, params), content, params["colour"])
+    try:
+        return stylize(
+            content,
+            styles,
+            device,
+            params["style_weights"],
+            params["strength"],
+            params["style_size"],
+            params["output_size"],
+            keep_colours=params["colour"] in ("original", "luminance"),
+            tile=params["tile_size"],
+            overlap=params["tile_overlap"],
+            progress=ctx.progress,
+        )
+    except ValueError as exc:
+        raise NodeError(f"param 'style_weights': {exc}") from None
+
+
+def _builtin(ctx: NodeContext, content, params: dict, device):
+    from stylegraph.nodes.models.fast_style import parse_builtin, stylize_builtin
+
+    try:
+        weights = parse_builtin(params["builtin_styles"])
+    except ValueError as exc:
+        raise NodeError(f"param 'builtin_styles': {exc}") from None
+    ctx.progress(0.0)
+    return stylize_builtin(
+        content,
+        weights,
+        device,
+        params["strength"],
+        params["output_size"],
+        keep_colours=params["colour"] != "style",
+    )
+
+
+def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
+    from stylegraph.nodes.models.gatys import StyleSet, gatys
+
+    settings = gatys_settings(params)
+    styles = load_styles(ctx, inputs, params)
+    masks = [inputs.get(f"mask{n}") for n in range(1, len(styles) + 1)]
+    stray = [n for n in numbered(inputs, "mask") if n > len(styles)]
+    if stray:
+        ctx.warn(f"mask{stray[0]} has no style{stray[0]} to confine and was ignored")
+    style_set = StyleSet(
+        styles, params["style_weights"], masks if any(m is not None for m in masks) else ()
+    )
+    vgg = load_vgg(params, device)
+    return gatys(content, [style_set], vgg, settings, params["output_size"], device, ctx.progress)[
+        0
+    ]
+
+
+def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
+    content = inputs["content"]
+    device = device_for(params)
+    rgb = content[..., :3]
+    if params["engine"] == "fast":
+        out = _fast(ctx, rgb, inputs, params, device)
+    elif params["engine"] == "builtin":
+        out = _builtin(ctx, rgb, params, device)
+    else:
+        out = _gatys(ctx, rgb, inputs, params, device)
+    if content.shape[2] == 4:  # the photo's transparency carries over to the painting
+        alpha = resize(content, *out.shape[:2])[..., 3:4]
+        out = np.concatenate([out, alpha], axis=2)
+    return {"image": out.astype(np.float32)}
+
+
+NODE = NodeType(
+    "style.transfer",
+    "Style Transfer",
+    "neural",
+    "Paints the content photo in the style of one or more paintings. Engines: 'fast' (any "
+    "painting, a fraction of a second, offline), 'builtin' (26 learnt styles), 'gatys' "
+    "(the slow, high-quality optimisation on VGG-19, with colour and spatial control and "
+    "coarse-to-fine rendering). Runs on CUDA, then MPS, then the CPU.",
+    run,
+    persistent_cache=True,
+    inputs=(
+        Port("content", PortType.IMAGE),
+        Port("style", PortType.IMAGE, "Style images linked from the graph.", variadic=True),
+        Port("mask", PortType.MASK, "gatys: maskN confines styleN to a region.", variadic=True),
+    ),
+    outputs=(Port("image", PortType.IMAGE),),
+    params=(
+        Param("engine", ParamType.CHOICE, "fast", choices=ENGINES),
+        *COMMON_PARAMS,
+        Param(
+            "strength",
+            ParamType.FLOAT,
+            1.0,
+            minimum=0.0,
+            maximum=1.0,
+            help="fast/builtin: 0 keeps the photo, 1 is the full style.",
+        ),
+        Param(
+            "builtin_styles",
+            ParamType.TEXT,
+            "0",
+            help="builtin: a style index 0-25, or a blend such as 3:0.5,12:0.5.",
+        ),
+        *FAST_PARAMS,
+        *GATYS_PARAMS,
+    ),
+)

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from stylegraph.graph.context import NodeContext
+from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
+from stylegraph.nodes.functional.channels import from_u8, to_u8
+from stylegraph.nodes.functional.resize import fit_longest_side, resize
+from stylegraph.nodes.neural._shared import (
+    COMMON_PARAMS,
+    FAST_PARAMS,
+    GATYS_PARAMS,
+    device_for,
+    gatys_settings,
+    load_styles,
+    load_vgg,
+    recolour_styles,
+)
+
+
+def _renders(
+    ctx: NodeContext, content: np.ndarray, styles: list, params: dict, device
+) -> list[np.ndarray]:
+    """All styles for one content, ``batch`` renders per pass."""
+    batch = params["batch"]
+    out: list[np.ndarray] = []
+    if params["engine"] == "fast":
+        from stylegraph.nodes.models.fast_style import render, style_vectors
+
+        styles = recolour_styles(styles, content, params["colour"])
+        for start in range(0, len(styles), batch):
+            vectors = style_vectors(styles[start : start + batch], params["style_size"], device)
+            out += render(content, vectors, device, params["tile_size"], params["tile_overlap"])
+            ctx.progress(len(out) / len(styles))
+    else:
+        from stylegraph.nodes.models.gatys import StyleSet, gatys
+
+        settings, vgg = gatys_settings(params), load_vgg(params, device)
+        for start in range(0, len(styles), batch):
+            sets = [StyleSet([s]) for s in styles[start : start + batch]]
+            out += gatys(
+                content,
+                sets,
+                vgg,
+                settings,
+                0,
+                device,
+                _part_progress(ctx, len(out), len(sets), len(styles)),
+            )
+    if params["colour"] in ("original", "luminance") and params["engine"] == "fast":
+        from stylegraph.nodes.functional.colour import luminance_transfer
+
+        out = [luminance_transfer(content, image) for image in out]
+    return out
+
+
+def _part_progress(ctx: NodeContext, done: int, part: int, total: int):
+    """Progress of one batch, reported as progress of the whole sweep."""
+    return lambda fraction: ctx.progress((done + fraction * part) / total)
+
+
+def contact_sheet(
+    images: list[np.ndarray], labels: list[str], columns: int, gap: int = 8
+) -> np.ndarray:
+    """Renders side by side on white, each labelled with its style's name."""
+    height = max(i.shape[0] for i in images)
+    width = max(i.shape[1] for i in images)
+    label_h = 22
+    rows = math.ceil(len(images) / columns)
+    sheet = np.full(
+        (rows * (height + label_h + gap) + gap, columns * (width + gap) + gap, 3), 255, np.uint8
+    )
+    for n, (image, label) in enumerate(zip(images, labels, strict=True)):
+        r, c = divmod(n, columns)
+        y, x = gap + r * (height + label_h + gap), gap + c * (width + gap)
+        sheet[y + label_h : y + label_h + image.shape[0], x : x + image.shape[1]] = to_u8(image)
+        cv2.putText(
+            sheet,
+            label[:40],
+            (x, y + 16),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5,
+            (30, 30, 30),
+            1,
+            cv2.LINE_AA,
+        )
+    return from_u8(sheet)
+
+
+def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
+    content = inputs["content"][..., :3]
+    if params["output_size"]:
+        content = resize(content, *fit_longest_side(*content.shape[:2], params["output_size"]))
+    styles = load_styles(ctx, inputs, params)
+    labels = [Path(p).stem for p in params["style_files"]]
+    labels += [f"style{i}" for i in range(1, len(styles) - len(labels) + 1)]
+    renders = _renders(ctx, content, styles, params, device_for(params))
+    thumbs = [resize(r, *fit_longest_side(*r.shape[:2], params["thumbnail"])) for r in renders]
+    columns = params["columns"] or math.ceil(math.sqrt(len(thumbs)))
+    return {"sheet": contact_sheet(thumbs, labels, columns)}
+
+
+NODE = NodeType(
+    "style.sweep",
+    "Style Sweep",
+    "neural",
+    "Renders one photo in every style of a list, in batches on the GPU, and lays the results "
+    "out as a labelled contact sheet to curate from: the overnight sweep, in minutes.",
+    run,
+    persistent_cache=True,
+    inputs=(
+        Port("content", PortType.IMAGE),
+        Port("style", PortType.IMAGE, "More style images from the graph.", variadic=True),
+    ),
+    outputs=(Port("sheet", PortType.IMAGE),),
+    params=(
+        Param("engine", ParamType.CHOICE, "fast", choices=("fast", "gatys")),
+        *[p for p in COMMON_PARAMS if p.name != "style_weights"],
+        Param(
+            "batch",
+            ParamType.INT,
+            8,
+            minimum=1,
+            maximum=256,
+            help="Styles rendered together per pass.",
+        ),
+        Param(
+            "thumbnail",
+            ParamType.INT,
+            256,
+            minimum=32,
+            maximum=2048,
+            help="Longest side of each render on the sheet.",
+        ),
+        Param("columns", ParamType.INT, 0, minimum=0, maximum=64, help="0: about square."),
+        *FAST_PARAMS,
+        *GATYS_PARAMS,
+    ),
+)
