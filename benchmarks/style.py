@@ -59,8 +59,9 @@ def main() -> None:
     device = pick_device("auto")
     enable_fast_math()
     photo = read_image(IMAGES / "content" / "tubingen.jpg")
-    styles = [read_image(p) for p in sorted((IMAGES / "styles").iterdir())
-              if p.suffix in (".jpg", ".png")]
+    styles = [
+        read_image(p) for p in sorted((IMAGES / "styles").iterdir()) if p.suffix in (".jpg", ".png")
+    ]
     vector = fast_style.style_vectors(styles[:1], 256, device)
     result: dict = {
         "benchmark": "style",
@@ -75,7 +76,8 @@ def main() -> None:
     start = time.perf_counter()
     fast_style.style_vectors(styles, 256, device)
     result["style_vector_ms_per_style"] = round(
-        (time.perf_counter() - start) * 1000 / len(styles), 1)
+        (time.perf_counter() - start) * 1000 / len(styles), 1
+    )
 
     net, weights = _vgg_net(device)
     result["gatys_vgg_weights"] = weights
@@ -95,21 +97,29 @@ def main() -> None:
         torch.cuda.reset_peak_memory_stats()
         big = resize(photo, *fit_longest_side(*photo.shape[:2], 2048))
         start = time.perf_counter()
-        gatys(big, [StyleSet(styles[:1])], net,
-              GatysSettings(iterations=100, refine_iterations=50, scales=(512, 1024, 2048)),
-              0, device)
+        gatys(
+            big,
+            [StyleSet(styles[:1])],
+            net,
+            GatysSettings(iterations=100, refine_iterations=50, scales=(512, 1024, 2048)),
+            0,
+            device,
+        )
         _sync(device)
         result["gatys_2048px_multiscale_s"] = round(time.perf_counter() - start, 2)
         result["gatys_2048px_multiscale_peak_gpu_mb"] = round(
-            torch.cuda.max_memory_allocated() / 2**20)
-        result["targets"] = {"fast_1024px_ms": 20, "fast_100_styles_512px_s": 10,
-                             "gatys_500_iterations_512px_s": 5}
+            torch.cuda.max_memory_allocated() / 2**20
+        )
+        result["targets"] = {
+            "fast_1024px_ms": 20,
+            "fast_100_styles_512px_s": 10,
+            "gatys_500_iterations_512px_s": 5,
+        }
     else:
         content = resize(photo, *fit_longest_side(*photo.shape[:2], 256))
         start = time.perf_counter()
         gatys(content, [StyleSet(styles[:1])], net, GatysSettings(iterations=20), 0, device)
-        result["gatys_256px_seconds_per_iteration"] = round(
-            (time.perf_counter() - start) / 20, 3)
+        result["gatys_256px_seconds_per_iteration"] = round((time.perf_counter() - start) / 20, 3)
     result["peak_rss_mb"] = round(peak_rss_mb())
     print(json.dumps(result, indent=2))
 

@@ -20,6 +20,7 @@ from stylegraph.nodes.models.magenta import (
     load_predictor,
     load_transformer,
 )
+from stylegraph.nodes.models.tiling import feather_mask, tile_starts
 
 Progress = Callable[[float], None]
 
@@ -80,26 +81,6 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int = 4) -> tuple[torch.Tensor, 
         mode = "reflect" if min(height, width) > max(ph, pw) else "replicate"
         x = F.pad(x, (0, pw, 0, ph), mode=mode)
     return x, height, width
-
-
-def _feather(length: int, overlap: int, at_start: bool, at_end: bool) -> torch.Tensor:
-    """1 inside, ramping linearly over ``overlap`` px at ends that meet another tile."""
-    ramp = torch.ones(length)
-    if overlap > 0:
-        edge = torch.linspace(0.0, 1.0, overlap + 2)[1:-1]
-        if not at_start:
-            ramp[:overlap] = edge
-        if not at_end:
-            ramp[-overlap:] = edge.flip(0)
-    return ramp
-
-
-def _tiles(length: int, tile: int, overlap: int) -> list[int]:
-    step = max(4, tile - overlap)
-    starts = list(range(0, max(length - tile, 0) + 1, step))
-    if starts[-1] + tile < length:
-        starts.append(length - tile)
-    return starts
 
 
 def _cores(starts: list[int], tile: int, length: int) -> dict[int, tuple[int, int]]:
@@ -196,7 +177,8 @@ def render(
     else:
         tile = max(16, tile - tile % 4)
         overlap = min(overlap - overlap % 4, tile // 2)
-        ys, xs = _tiles(padded_h, tile, overlap), _tiles(padded_w, tile, overlap)
+        ys = tile_starts(padded_h, tile, overlap, align=4)
+        xs = tile_starts(padded_w, tile, overlap, align=4)
         boxes = [
             (y0, min(y0 + tile, padded_h), x0, min(x0 + tile, padded_w)) for y0 in ys for x0 in xs
         ]
@@ -214,10 +196,7 @@ def render(
         for done, (y0, y1, x0, x1) in enumerate(boxes, start=1):
             piece = x[:, :, y0:y1, x0:x1].expand(batch, -1, -1, -1)
             rendered = transformer(piece, vectors, stats=stats)
-            mask = (
-                _feather(y1 - y0, overlap, y0 == 0, y1 == padded_h)[:, None]
-                * _feather(x1 - x0, overlap, x0 == 0, x1 == padded_w)[None, :]
-            )
+            mask = feather_mask(y0, y1, x0, x1, padded_h, padded_w, overlap)
             mask = mask.to(device)[None, None]
             out[:, :, y0:y1, x0:x1] += rendered * mask
             weight[:, :, y0:y1, x0:x1] += mask

@@ -1,0 +1,41 @@
+"""Overlapping tiles with feathered seams, for images too large to process whole."""
+
+from __future__ import annotations
+
+import torch
+
+
+def tile_starts(length: int, tile: int, overlap: int, align: int = 1) -> list[int]:
+    """Tile offsets covering [0, length): steps of tile - overlap, the last flush with the
+    end. Offsets are multiples of ``align``."""
+    if length <= tile:
+        return [0]
+    step = max(align, (tile - overlap) // align * align)
+    starts = list(range(0, length - tile + 1, step))
+    if starts[-1] + tile < length:
+        last = length - tile
+        starts.append(last - last % align)
+    return starts
+
+
+def feather(length: int, overlap: int, at_start: bool, at_end: bool) -> torch.Tensor:
+    """Blend weights along one side of a tile: 1 inside, ramping over ``overlap`` px at ends
+    that meet another tile, so overlapping tiles cross-fade."""
+    ramp = torch.ones(length)
+    overlap = min(overlap, length // 2)
+    if overlap > 0:
+        edge = torch.linspace(0.0, 1.0, overlap + 2)[1:-1]
+        if not at_start:
+            ramp[:overlap] = edge
+        if not at_end:
+            ramp[-overlap:] = edge.flip(0)
+    return ramp
+
+
+def feather_mask(
+    y0: int, y1: int, x0: int, x1: int, height: int, width: int, overlap: int
+) -> torch.Tensor:
+    return (
+        feather(y1 - y0, overlap, y0 == 0, y1 == height)[:, None]
+        * feather(x1 - x0, overlap, x0 == 0, x1 == width)[None, :]
+    )
