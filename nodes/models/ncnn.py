@@ -124,7 +124,7 @@ def _rrdb_names(convs: int) -> list[str]:
     names += [
         f"body.{b}.rdb{r}.conv{c}" for b in range(blocks) for r in (1, 2, 3) for c in range(1, 6)
     ]
-    return names + ["conv_body", "conv_up1", "conv_up2", "conv_hr", "conv_last"]
+    return [*names, "conv_body", "conv_up1", "conv_up2", "conv_hr", "conv_last"]
 
 
 def to_state_dict(param_path: Path, bin_path: Path) -> dict[str, torch.Tensor]:

@@ -132,10 +132,7 @@ def describe(state: dict[str, torch.Tensor], source: str):
 def load_model(source: str, device: str, half: bool):
     """``source`` is an embedded model's name or a file path. Returns a spandrel
     ImageModelDescriptor in eval mode on ``device``."""
-    if source in EMBEDDED:
-        state = embedded_state_dict(source)
-    else:
-        state = read_model_file(Path(source))
+    state = embedded_state_dict(source) if source in EMBEDDED else read_model_file(Path(source))
     descriptor = describe(state, source)
     descriptor.model.eval().requires_grad_(False)
     descriptor.to(torch.device(device))
