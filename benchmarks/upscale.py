@@ -20,7 +20,7 @@ import torch
 from benchmarks.common import IMAGES, machine, peak_rss_mb
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
-from stylegraph.nodes.models.device import pick_device
+from stylegraph.nodes.models.device import enable_fast_math, pick_device
 from stylegraph.nodes.models.upscale import load_model, upscale_rgb
 
 NCNN_SCRIPT = """
@@ -58,6 +58,7 @@ def _ncnn_seconds(image: np.ndarray) -> dict:
 
 def main() -> None:
     device = pick_device("auto")
+    enable_fast_math()
     photo = read_image(IMAGES / "content" / "tubingen.jpg")
     small = resize(photo, *fit_longest_side(*photo.shape[:2], 512))
     model = load_model("realesrgan-x4plus", str(device), device.type == "cuda")

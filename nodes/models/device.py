@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+import os
+import sys
+
 import torch
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
@@ -22,11 +28,34 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 
 def enable_fast_math() -> None:
-    """TF32 matmuls and convolutions on Ampere and newer: ~2x, visually identical here."""
+    """TF32 matmuls and convolutions on Ampere and newer (about 2x, visually identical), and
+    on Linux a malloc that keeps freed memory: without it every large activation tensor is a
+    fresh mmap, and a Real-ESRGAN pass on the CPU spent a third of its time in page faults."""
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
+    _keep_freed_memory()
+
+
+@functools.cache
+def _keep_freed_memory() -> None:
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: no mmap below 1 GiB
+        libc.mallopt(-1, (1 << 31) - 1)  # M_TRIM_THRESHOLD: do not hand memory back
+    except (OSError, AttributeError):
+        return
+
+
+def available_memory() -> int:
+    """Bytes of RAM free for use now (Linux and macOS), or 8 GiB if it cannot be told."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
 
 
 def image_to_tensor(image, device: torch.device) -> torch.Tensor:

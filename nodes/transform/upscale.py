@@ -117,7 +117,14 @@ NODE = NodeType(
             maximum=8192,
             help="Input px per tile; 0 picks one from free memory.",
         ),
-        Param("tile_overlap", ParamType.INT, 16, minimum=0, maximum=256),
+        Param(
+            "tile_overlap",
+            ParamType.INT,
+            32,
+            minimum=0,
+            maximum=256,
+            help="Context px around each tile; more hides seams better, costs more.",
+        ),
         Param("half", ParamType.BOOL, True, help="fp16 on CUDA where the model allows it."),
         Param(
             "alpha",
