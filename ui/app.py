@@ -1,0 +1,56 @@
+"""Starts the editor window: ``stylegraph edit [PRESET]``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import dearpygui.dearpygui as dpg
+
+from stylegraph.graph.registry import Registry
+from stylegraph.ui.editor import Editor, open_preset
+
+
+def run_editor(registry: Registry, preset_path: Path | None, *, sets: dict | None = None,
+               run: bool = False, select: str | None = None,
+               screenshot: Path | None = None, width: int = 1500, height: int = 860) -> int:
+    """Open the editor. With ``screenshot``, run the graph, select ``select``, save a frame
+    of the window there and close: how the tests and the README pictures see the editor."""
+    preset, problem = open_preset(registry, preset_path)
+    dpg.create_context()
+    editor = Editor(registry, preset)
+    editor.preset_path = preset_path
+    for name, value in (sets or {}).items():
+        editor.preset.set_input(name, value)
+    dpg.create_viewport(title="stylegraph", width=width, height=height)
+    dpg.setup_dearpygui()
+    editor.build()
+    dpg.set_primary_window("main", True)
+    dpg.show_viewport()
+    if problem:
+        editor.say(problem.splitlines()[0])
+    if run or screenshot:
+        editor.run()
+    shot_taken = False
+    deadline = time.monotonic() + 600
+    while dpg.is_dearpygui_running():
+        editor.pump()
+        dpg.render_dearpygui_frame()
+        if screenshot is None or shot_taken:
+            continue
+        finished = editor.idle
+        if finished and select and editor.report is not None:
+            dpg.clear_selected_nodes("canvas")
+            editor.show_preview(select)
+            select = None
+            continue
+        if finished or time.monotonic() > deadline:
+            for _ in range(3):
+                dpg.render_dearpygui_frame()
+            dpg.output_frame_buffer(file=str(screenshot))
+            for _ in range(3):
+                dpg.render_dearpygui_frame()
+            shot_taken = True
+            dpg.stop_dearpygui()
+    dpg.destroy_context()
+    return 0
