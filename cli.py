@@ -342,8 +342,9 @@ def _parser() -> argparse.ArgumentParser:
 
     edit = add("edit", help="open the node editor")
     edit.add_argument("preset", nargs="?")
-    edit.add_argument("--set", action="append", metavar="NAME=VALUE",
-                      help="set a named input before opening")
+    edit.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="set a named input before opening"
+    )
     edit.add_argument("--run", action="store_true", help="run the graph on opening")
     edit.add_argument("--select", help="node to preview after the run (with --screenshot)")
     edit.add_argument("--screenshot", help="run, save a PNG of the window there, and close")
@@ -360,11 +361,17 @@ def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
         name, sep, value = assignment.partition("=")
         if not sep:
             raise UsageError(f"--set {assignment!r}: expected NAME=VALUE")
-        sets[name] = [str(Path(v).resolve()) for v in value.split(",")] if name == "style" \
-            else str(Path(value).resolve()) if name == "content" else value
+        sets[name] = (
+            [str(Path(v).resolve()) for v in value.split(",")]
+            if name == "style"
+            else str(Path(value).resolve())
+            if name == "content"
+            else value
+        )
     screenshot = Path(args.screenshot).resolve() if args.screenshot else None
-    return run_editor(registry, preset_path, sets=sets, run=args.run, select=args.select,
-                      screenshot=screenshot)
+    return run_editor(
+        registry, preset_path, sets=sets, run=args.run, select=args.select, screenshot=screenshot
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

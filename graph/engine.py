@@ -120,6 +120,9 @@ class Engine:
         report = RunReport()
         results: dict[str, Mapping[str, Any]] = {}
         to_run = self._plan(graph, order, targets, keys, results, report)
+        if on_event is not None:
+            for node_id, cached in report.nodes.items():
+                on_event(Event("finish", node_id, 1.0, cached))
 
         for node_id in order:
             if node_id not in to_run:

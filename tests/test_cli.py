@@ -142,3 +142,59 @@ def test_the_installed_command_runs(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _run_shipped(name: str, tmp_path, *sets: str) -> int:
+    args = ["run", name, "--out", str(tmp_path), "--quiet"]
+    for assignment in sets:
+        args += ["--set", assignment]
+    return main(args)
+
+
+def test_shipped_fusion_presets_run_on_real_photos(images, tmp_path):
+    photo = images / "content" / "chelsea.png"
+    style = images / "styles" / "the_scream.jpg"
+    assert _run_shipped("facet-base", tmp_path, f"content={photo}") == 0
+    assert read_image(tmp_path / "facet-base.png").shape == (333, 500, 3)
+    assert _run_shipped("fusion", tmp_path, f"content={photo}", f"style={style}") == 0
+    assert read_image(tmp_path / "fusion.png").shape == (333, 500, 3)
+    assert (
+        _run_shipped(
+            "quick-stylize", tmp_path, f"content={photo}", f"style={style}", "paint.output_size=256"
+        )
+        == 0
+    )
+    assert read_image(tmp_path / "quick-stylize.png").shape == (170, 256, 3)
+
+
+def test_restyle_and_upscale_runs(images, tmp_path):
+    code = _run_shipped(
+        "restyle-and-upscale",
+        tmp_path,
+        f"content={images / 'content' / 'coffee.png'}",
+        f"style={images / 'styles' / 'shipwreck.jpg'}",
+        "paint.output_size=96",
+    )
+    assert code == 0
+    assert read_image(tmp_path / "restyle-and-upscale.png").shape == (256, 384, 3)
+
+
+def test_deep_style_runs_with_a_weights_file(images, tmp_path):
+    import torch
+    from torchvision.models import vgg19
+
+    weights = tmp_path / "vgg19-random.pth"
+    torch.save(vgg19(weights=None).state_dict(), weights)
+    code = _run_shipped(
+        "deep-style",
+        tmp_path,
+        f"content={images / 'content' / 'coffee.png'}",
+        f"style={images / 'styles' / 'brick.png'}",
+        f"vgg_weights={weights}",
+        "paint.scales=[32, 64]",
+        "paint.iterations=3",
+        "paint.refine_iterations=2",
+        "paint.output_size=64",
+    )
+    assert code == 0
+    assert read_image(tmp_path / "deep-style.png").shape == (43, 64, 3)

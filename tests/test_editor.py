@@ -35,7 +35,8 @@ def test_a_wrong_link_is_refused_with_the_models_reason(editor):
     assert not editor.connect("photo", "width", "facet", "image")
     assert editor.messages[-1] == (
         "cannot link photo.width -> facet.image: photo.width gives number but facet.image "
-        "takes image")
+        "takes image"
+    )
     assert editor.graph.input_link("facet", "image").src == "denoise"
 
 
@@ -68,9 +69,21 @@ def test_saving_writes_a_preset_that_loads_again(editor, registry, tmp_path):
 def test_the_window_runs_a_preset_and_previews_the_result(images, tmp_path):
     shot = tmp_path / "editor.png"
     command = [
-        "xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable, "-m", "stylegraph",
-        "edit", "facet-base", "--set", f"content={images / 'content' / 'chelsea.png'}",
-        "--select", "fuse", "--screenshot", str(shot),
+        "xvfb-run",
+        "-a",
+        "-s",
+        "-screen 0 1600x900x24",
+        sys.executable,
+        "-m",
+        "stylegraph",
+        "edit",
+        "facet-base",
+        "--set",
+        f"content={images / 'content' / 'chelsea.png'}",
+        "--select",
+        "fuse",
+        "--screenshot",
+        str(shot),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

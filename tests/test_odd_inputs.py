@@ -77,8 +77,7 @@ def test_rgba_keeps_its_alpha(type_id, registry):
         assert out.shape[2] == 4, f"{type_id} dropped the alpha channel"
 
 
-@pytest.mark.parametrize(
-    "type_id", [t for t in _image_nodes() if t not in TOO_SLOW_FOR_4000x3000])
+@pytest.mark.parametrize("type_id", [t for t in _image_nodes() if t not in TOO_SLOW_FOR_4000x3000])
 def test_a_4000x3000_photo(type_id, registry, images):
     photo = cv2.resize(
         read_image(images / "content" / "tubingen.jpg"),

@@ -163,3 +163,29 @@ def test_saving_is_atomic_and_keeps_the_old_file_on_failure(registry, tmp_path, 
         save_preset(preset, target)
     assert target.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["mine.json"], "no temp file is left"
+
+
+@pytest.mark.parametrize("name", sorted(shipped_presets()))
+def test_shipped_presets_validate(registry, name):
+    from stylegraph.graph.validate import validate
+
+    assert validate(load_preset(shipped_presets()[name], registry).graph) == []
+
+
+def test_every_package_is_listed_for_installation():
+    """A folder of modules missing from pyproject would be left out of `pip install .`."""
+    from pathlib import Path
+
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {"stylegraph"} | {
+        "stylegraph." + ".".join(p.parent.relative_to(root).parts)
+        for p in root.glob("*/**/__init__.py")
+        if not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.parent.relative_to(root).parts[0] not in ("tests", "benchmarks")
+    }
+    assert found == listed

@@ -11,9 +11,17 @@ from stylegraph.graph.registry import Registry
 from stylegraph.ui.editor import Editor, open_preset
 
 
-def run_editor(registry: Registry, preset_path: Path | None, *, sets: dict | None = None,
-               run: bool = False, select: str | None = None,
-               screenshot: Path | None = None, width: int = 1500, height: int = 860) -> int:
+def run_editor(
+    registry: Registry,
+    preset_path: Path | None,
+    *,
+    sets: dict | None = None,
+    run: bool = False,
+    select: str | None = None,
+    screenshot: Path | None = None,
+    width: int = 1500,
+    height: int = 860,
+) -> int:
     """Open the editor. With ``screenshot``, run the graph, select ``select``, save a frame
     of the window there and close: how the tests and the README pictures see the editor."""
     preset, problem = open_preset(registry, preset_path)

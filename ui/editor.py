@@ -25,14 +25,22 @@ from stylegraph.graph.validate import ValidationError
 
 PREVIEW = 320  # px, longest side of the preview
 FIRST_PARAMS = 6  # params shown on a node; the rest fold under "N more"
-STATUS_COLOURS = {Status.RAN: (120, 220, 120), Status.CACHED: (120, 170, 255),
-                  Status.FAILED: (255, 110, 110), Status.SKIPPED: (200, 200, 120),
-                  Status.CANCELLED: (200, 200, 200)}
+STATUS_COLOURS = {
+    Status.RAN: (120, 220, 120),
+    Status.CACHED: (120, 170, 255),
+    Status.FAILED: (255, 110, 110),
+    Status.SKIPPED: (200, 200, 120),
+    Status.CANCELLED: (200, 200, 200),
+}
 
 
 class Editor:
-    def __init__(self, registry: Registry, preset: Preset | None = None,
-                 output_dir: Path = Path("stylegraph-out")) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        preset: Preset | None = None,
+        output_dir: Path = Path("stylegraph-out"),
+    ) -> None:
         self.registry = registry
         self.preset = preset or Preset(Graph(registry))
         self.preset_path: Path | None = None
@@ -55,8 +63,9 @@ class Editor:
     # building ---------------------------------------------------------------------------
     def build(self) -> None:
         with dpg.texture_registry():
-            dpg.add_dynamic_texture(PREVIEW, PREVIEW, [0.0] * (PREVIEW * PREVIEW * 4),
-                                    tag="preview_texture")
+            dpg.add_dynamic_texture(
+                PREVIEW, PREVIEW, [0.0] * (PREVIEW * PREVIEW * 4), tag="preview_texture"
+            )
         with dpg.window(tag="main", label="stylegraph"):
             with dpg.menu_bar():
                 with dpg.menu(label="File"):
@@ -71,17 +80,24 @@ class Editor:
                         with dpg.menu(label=category):
                             for node_type in types:
                                 dpg.add_menu_item(
-                                    label=node_type.display_name, user_data=node_type.type_id,
-                                    callback=lambda s, a, u: self.add_node(u))
+                                    label=node_type.display_name,
+                                    user_data=node_type.type_id,
+                                    callback=lambda s, a, u: self.add_node(u),
+                                )
             with dpg.group(horizontal=True):
                 dpg.add_button(label="Run", callback=lambda: self.run(), tag="run_button")
                 dpg.add_button(label="Cancel", callback=lambda: self.cancel.cancel())
                 dpg.add_progress_bar(tag="progress", default_value=0.0, width=240)
                 dpg.add_text("", tag="status")
             with dpg.group(horizontal=True):
-                with dpg.node_editor(tag="canvas", callback=self._on_link,
-                                     delink_callback=self._on_delink, width=-PREVIEW - 24,
-                                     height=-1, minimap=True):
+                with dpg.node_editor(
+                    tag="canvas",
+                    callback=self._on_link,
+                    delink_callback=self._on_delink,
+                    width=-PREVIEW - 24,
+                    height=-1,
+                    minimap=True,
+                ):
                     pass
                 with dpg.child_window(width=PREVIEW + 16, height=-1):
                     dpg.add_text("Preview (select a node)", tag="preview_label")
@@ -95,14 +111,14 @@ class Editor:
     def _add_node_widget(self, node_id: str) -> None:
         node = self.graph.node(node_id)
         node_type = self.graph.node_type(node_id)
-        with dpg.node(label=f"{node_type.display_name}  [{node_id}]", parent="canvas",
-                      pos=list(node.position)) as item:
+        with dpg.node(
+            label=f"{node_type.display_name}  [{node_id}]", parent="canvas", pos=list(node.position)
+        ) as item:
             self._node_items[node_id] = item
             for port in node_type.inputs:
                 names = [port.name]
                 if port.variadic:
-                    linked = sorted(k for k in self.graph.input_links(node_id)
-                                    if port.accepts(k))
+                    linked = sorted(k for k in self.graph.input_links(node_id) if port.accepts(k))
                     names = [*linked, f"{port.name}{len(linked) + 1}"]
                 for name in names:
                     self._add_port(item, node_id, name, port.type, output=False)
@@ -111,19 +127,23 @@ class Editor:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
                     self._param_widget(node_id, param, node.params.get(param.name))
             if folded:
-                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static), \
-                        dpg.tree_node(label=f"{len(folded)} more", default_open=False):
+                with (
+                    dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static),
+                    dpg.tree_node(label=f"{len(folded)} more", default_open=False),
+                ):
                     for param in folded:
                         self._param_widget(node_id, param, node.params.get(param.name))
             for port in node_type.outputs:
                 self._add_port(item, node_id, port.name, port.type, output=True)
 
-    def _add_port(self, node_item: int | str, node_id: str, name: str, port_type: PortType,
-                  output: bool) -> int | str:
+    def _add_port(
+        self, node_item: int | str, node_id: str, name: str, port_type: PortType, output: bool
+    ) -> int | str:
         kind = dpg.mvNode_Attr_Output if output else dpg.mvNode_Attr_Input
         with dpg.node_attribute(parent=node_item, attribute_type=kind) as attr:
-            dpg.add_text(f"{name} ({port_type.value})" if not output else
-                         f"({port_type.value}) {name}")
+            dpg.add_text(
+                f"{name} ({port_type.value})" if not output else f"({port_type.value}) {name}"
+            )
         self._ports[attr] = (node_id, name, output)
         return attr
 
@@ -133,21 +153,47 @@ class Editor:
         user = (node_id, param)
         width = 150
         if param.type == ParamType.BOOL:
-            dpg.add_checkbox(label=label, default_value=bool(value), callback=callback,
-                             user_data=user)
+            dpg.add_checkbox(
+                label=label, default_value=bool(value), callback=callback, user_data=user
+            )
         elif param.type == ParamType.INT:
-            dpg.add_input_int(label=label, default_value=int(value), width=width,
-                              callback=callback, user_data=user, on_enter=True)
+            dpg.add_input_int(
+                label=label,
+                default_value=int(value),
+                width=width,
+                callback=callback,
+                user_data=user,
+                on_enter=True,
+            )
         elif param.type == ParamType.FLOAT:
-            dpg.add_input_float(label=label, default_value=float(value), width=width,
-                                callback=callback, user_data=user, on_enter=True, format="%.4g")
+            dpg.add_input_float(
+                label=label,
+                default_value=float(value),
+                width=width,
+                callback=callback,
+                user_data=user,
+                on_enter=True,
+                format="%.4g",
+            )
         elif param.type == ParamType.CHOICE:
-            dpg.add_combo(list(param.choices), label=label, default_value=value, width=width,
-                          callback=callback, user_data=user)
+            dpg.add_combo(
+                list(param.choices),
+                label=label,
+                default_value=value,
+                width=width,
+                callback=callback,
+                user_data=user,
+            )
         else:  # text, paths and lists are edited as text (lists comma separated)
             text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-            dpg.add_input_text(label=label, default_value=text, width=width * 2,
-                               callback=callback, user_data=user, on_enter=True)
+            dpg.add_input_text(
+                label=label,
+                default_value=text,
+                width=width * 2,
+                callback=callback,
+                user_data=user,
+                on_enter=True,
+            )
 
     def _add_link_widget(self, src: str, src_port: str, dst: str, dst_port: str) -> None:
         out_attr = self._attr(src, src_port, True)
@@ -158,8 +204,14 @@ class Editor:
         self._links[link] = (dst, dst_port)
 
     def _attr(self, node_id: str, port: str, output: bool) -> int | str | None:
-        return next((a for a, (n, p, o) in self._ports.items()
-                     if n == node_id and p == port and o == output), None)
+        return next(
+            (
+                a
+                for a, (n, p, o) in self._ports.items()
+                if n == node_id and p == port and o == output
+            ),
+            None,
+        )
 
     # edits ------------------------------------------------------------------------------
     def say(self, message: str) -> None:
@@ -174,12 +226,12 @@ class Editor:
         return node_id
 
     def _on_link(self, sender: Any, attrs: tuple[Any, Any]) -> None:
-        first, second = (self._ports.get(dpg.get_alias_id(a) if isinstance(a, str) else a)
-                         for a in attrs)
+        first, second = (
+            self._ports.get(dpg.get_alias_id(a) if isinstance(a, str) else a) for a in attrs
+        )
         if first is None or second is None:
             return
-        (src, src_port, _), (dst, dst_port, _) = (first, second) if first[2] else (second,
-                                                                                    first)
+        (src, src_port, _), (dst, dst_port, _) = (first, second) if first[2] else (second, first)
         self.connect(src, src_port, dst, dst_port)
 
     def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> bool:
@@ -247,10 +299,14 @@ class Editor:
                 self._later(lambda: self.say(f"running {event.node_id}"))
 
         try:
-            report = self.engine.run(self.graph, output_dir=self.output_dir,
-                                     base_dir=self.preset.base_dir, cancel=self.cancel,
-                                     on_event=on_event)
-        except ValidationError as exc:
+            report = self.engine.run(
+                self.graph,
+                output_dir=self.output_dir,
+                base_dir=self.preset.base_dir,
+                cancel=self.cancel,
+                on_event=on_event,
+            )
+        except ValidationError:
             self._later(lambda: self.say(str(exc).splitlines()[0]))
             return
         self._later(lambda: self._show_report(report))
@@ -274,8 +330,7 @@ class Editor:
             action()
         selected = dpg.get_selected_nodes("canvas") if dpg.does_item_exist("canvas") else []
         if selected and self.report is not None:
-            node_id = next((n for n, item in self._node_items.items()
-                            if item == selected[0]), None)
+            node_id = next((n for n, item in self._node_items.items() if item == selected[0]), None)
             if node_id is not None and node_id != getattr(self, "_previewed", None):
                 self.show_preview(node_id)
 
@@ -283,8 +338,11 @@ class Editor:
         self.report = report
         dpg.set_value("progress", 1.0)
         failed = [r.error for r in report.nodes.values() if r.status == Status.FAILED]
-        summary = "cancelled" if report.cancelled else (failed[0] if failed else
-                                                         f"done in {report.seconds:.2f}s")
+        summary = (
+            "cancelled"
+            if report.cancelled
+            else (failed[0] if failed else f"done in {report.seconds:.2f}s")
+        )
         self.say(summary)
         lines = [f"{n}: {r.status.value} {r.seconds:.2f}s" for n, r in report.nodes.items()]
         dpg.set_value("report", "\n".join(lines))
@@ -297,8 +355,9 @@ class Editor:
     def show_preview(self, node_id: str) -> None:
         self._previewed = node_id
         outputs = (self.report.outputs.get(node_id) if self.report else None) or {}
-        image = next((v for v in outputs.values()
-                      if isinstance(v, np.ndarray) and v.ndim in (2, 3)), None)
+        image = next(
+            (v for v in outputs.values() if isinstance(v, np.ndarray) and v.ndim in (2, 3)), None
+        )
         if image is None:
             dpg.set_value("preview_label", f"{node_id}: no image output yet")
             return
@@ -320,8 +379,9 @@ _THEMES: dict[Status, int | str] = {}
 def _status_theme(status: Status) -> int | str:
     if status not in _THEMES:
         with dpg.theme() as theme, dpg.theme_component(dpg.mvNode):
-            dpg.add_theme_color(dpg.mvNodeCol_TitleBar, STATUS_COLOURS[status],
-                                category=dpg.mvThemeCat_Nodes)
+            dpg.add_theme_color(
+                dpg.mvNodeCol_TitleBar, STATUS_COLOURS[status], category=dpg.mvThemeCat_Nodes
+            )
         _THEMES[status] = theme
     return _THEMES[status]
 
