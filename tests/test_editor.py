@@ -94,3 +94,13 @@ def test_the_window_runs_a_preset_and_previews_the_result(images, tmp_path):
     preview = pixels[150:350, 1180:1480]  # the preview panel shows the fused photo
     assert preview.std() > 20, "the preview is blank"
     assert (np.abs(pixels[:, :, 1] - pixels[:, :, 0]) > 60).any(), "no green (ran) titles"
+
+
+def test_an_invalid_graph_says_why_instead_of_running(editor):
+    editor.graph.disconnect("facet", "image")
+    editor.run()
+    editor.worker.join(30)
+    editor.pump()
+    assert editor.messages[-1] == (
+        "node 'facet' (filter.facet), input 'image': required image input is not linked")
+    assert editor.report is None

@@ -306,8 +306,9 @@ class Editor:
                 cancel=self.cancel,
                 on_event=on_event,
             )
-        except ValidationError:
-            self._later(lambda: self.say(str(exc).splitlines()[0]))
+        except ValidationError as exc:
+            message = str(exc).splitlines()[0]
+            self._later(lambda: self.say(message))
             return
         self._later(lambda: self._show_report(report))
 
