@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from stylegraph.graph.context import NodeContext
+from stylegraph.graph.context import NodeContext, NodeError
 from stylegraph.graph.spec import NodeType, Param, Port, PortType
 from stylegraph.nodes.functional.channels import on_rgb
+from stylegraph.nodes.functional.image_io import ImageReadError, read_image
 from stylegraph.nodes.functional.resize import resize, resize_mask
 
 
@@ -84,3 +85,14 @@ def fit_image(ctx: NodeContext, image: np.ndarray, shape: tuple[int, ...], what:
         return image
     ctx.warn(f"{what} is {image.shape[1]}x{image.shape[0]}, resized to {width}x{height}")
     return resize(image, height, width, "lanczos")
+
+
+def read_image_param(params: dict, what: str) -> np.ndarray:
+    """The image file in ``params['path']``, capped at ``params['max_megapixels']``; a
+    missing or unreadable file becomes a NodeError that names it."""
+    if not params["path"]:
+        raise NodeError(f"param 'path' is empty: choose {what}")
+    try:
+        return read_image(params["path"], params["max_megapixels"])
+    except ImageReadError as exc:
+        raise NodeError(str(exc)) from None

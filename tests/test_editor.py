@@ -102,5 +102,6 @@ def test_an_invalid_graph_says_why_instead_of_running(editor):
     editor.worker.join(30)
     editor.pump()
     assert editor.messages[-1] == (
-        "node 'facet' (filter.facet), input 'image': required image input is not linked")
+        "node 'facet' (filter.facet), input 'image': required image input is not linked"
+    )
     assert editor.report is None

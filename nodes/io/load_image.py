@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-from stylegraph.graph.context import NodeContext, NodeError
+from stylegraph.graph.context import NodeContext
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
-from stylegraph.nodes.functional.image_io import ImageReadError, read_image
+from stylegraph.nodes.declare import read_image_param
 
 
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
-    if not params["path"]:
-        raise NodeError("param 'path' is empty: choose an image file")
-    try:
-        image = read_image(params["path"], params["max_megapixels"])
-    except ImageReadError as exc:
-        raise NodeError(str(exc)) from None
+    image = read_image_param(params, "an image file")
     height, width = image.shape[:2]
     return {"image": image, "width": float(width), "height": float(height), "path": params["path"]}
 

@@ -1,17 +1,11 @@
-from stylegraph.graph.context import NodeContext, NodeError
+from stylegraph.graph.context import NodeContext
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
+from stylegraph.nodes.declare import read_image_param
 from stylegraph.nodes.functional.channels import luminance
-from stylegraph.nodes.functional.image_io import ImageReadError, read_image
 
 
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
-    if not params["path"]:
-        raise NodeError("param 'path' is empty: choose a greyscale mask file")
-    try:
-        image = read_image(params["path"], params["max_megapixels"])
-    except ImageReadError as exc:
-        raise NodeError(str(exc)) from None
-    return {"mask": luminance(image)}
+    return {"mask": luminance(read_image_param(params, "a greyscale mask file"))}
 
 
 NODE = NodeType(
