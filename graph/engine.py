@@ -316,9 +316,7 @@ def check_outputs(node_type: NodeType, outputs: Mapping[str, Any]) -> None:
             ok = isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim == 2
         elif port.type == PortType.NUMBER:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        elif port.type == PortType.TEXT:
-            ok = isinstance(value, str)
         else:
-            ok = isinstance(value, np.ndarray)
+            ok = isinstance(value, str)
         if not ok:
             raise RuntimeError(f"output {port.name!r} breaks the {port.type.value} contract")

@@ -25,7 +25,6 @@ class PortType(str, Enum):
     MASK = "mask"  # float32 H x W, values 0..1
     NUMBER = "number"  # a Python float
     TEXT = "text"  # a Python str (paths included)
-    STYLE = "style"  # float32 vector describing a style (fast style transfer)
 
 
 class ParamType(str, Enum):

@@ -397,3 +397,21 @@ def test_cancelling_a_gatys_run_stops_it_mid_way(random_vgg, registry, photo, im
     assert report.cancelled
     assert report.nodes["paint"].status == Status.CANCELLED
     assert len(seen) == 3 and seen[-1] < 0.01
+
+
+def test_gatys_runs_leave_no_tensors_behind(random_vgg, photo, starry):
+    """Repeated renders must not accumulate memory: count live tensors after each run."""
+    import gc
+
+    net = vgg.load_vgg19("", "cpu")
+    content = _small(photo)
+
+    def live_tensors() -> int:
+        gc.collect()
+        return sum(1 for obj in gc.get_objects() if isinstance(obj, torch.Tensor))
+
+    gatys(content, [StyleSet([starry])], net, GatysSettings(iterations=3), 0, CPU)
+    baseline = live_tensors()
+    for _ in range(3):
+        gatys(content, [StyleSet([starry])], net, GatysSettings(iterations=3), 0, CPU)
+    assert live_tensors() <= baseline
