@@ -105,3 +105,11 @@ def test_an_invalid_graph_says_why_instead_of_running(editor):
         "node 'facet' (filter.facet), input 'image': required image input is not linked"
     )
     assert editor.report is None
+
+
+def test_deleting_a_node_removes_its_links_from_graph_and_canvas(editor):
+    editor.delete_node("facet")
+    assert "facet" not in editor.graph
+    assert editor.graph.input_link("dry_brush", "image") is None
+    assert "facet" not in editor._node_items
+    assert len(editor._links) == len(editor.graph.links())

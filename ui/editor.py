@@ -103,8 +103,21 @@ class Editor:
                     dpg.add_text("Preview (select a node)", tag="preview_label")
                     dpg.add_image("preview_texture")
                     dpg.add_text("", tag="report", wrap=PREVIEW)
+        with dpg.handler_registry():
+            dpg.add_key_press_handler(dpg.mvKey_Delete, callback=lambda: self.delete_selected())
         for node in self.graph.nodes():
             self._add_node_widget(node.id)
+        self._redraw_links()
+
+    def _clear_links(self) -> None:
+        """Link widgets go before any node widget they touch: Dear PyGui crashes on a link
+        whose attribute was deleted under it."""
+        for link in self._links:
+            dpg.delete_item(link)
+        self._links.clear()
+
+    def _redraw_links(self) -> None:
+        self._clear_links()
         for link in self.graph.links():
             self._add_link_widget(link.src, link.src_port, link.dst, link.dst_port)
 
@@ -259,15 +272,28 @@ class Editor:
     def _rebuild_node(self, node_id: str) -> None:
         position = dpg.get_item_pos(self._node_items[node_id])
         self.graph.set_position(node_id, tuple(position))
-        touching = [(lk, d) for lk, d in self._links.items()]
-        for link, _ in touching:
-            dpg.delete_item(link)
-        self._links.clear()
+        self._remove_node_widget(node_id)
+        self._add_node_widget(node_id)
+        self._redraw_links()
+
+    def _remove_node_widget(self, node_id: str) -> None:
+        self._clear_links()
         dpg.delete_item(self._node_items.pop(node_id))
         self._ports = {a: p for a, p in self._ports.items() if p[0] != node_id}
-        self._add_node_widget(node_id)
-        for link in self.graph.links():
-            self._add_link_widget(link.src, link.src_port, link.dst, link.dst_port)
+
+    def delete_node(self, node_id: str) -> None:
+        self.graph.remove_node(node_id)
+        self._remove_node_widget(node_id)
+        self._redraw_links()
+        self.say(f"deleted {node_id}")
+
+    def delete_selected(self) -> None:
+        """The Delete key: removes the selected links, then the selected nodes."""
+        for link in dpg.get_selected_links("canvas"):
+            self._on_delink(None, link)
+        items = set(dpg.get_selected_nodes("canvas"))
+        for node_id in [n for n, item in self._node_items.items() if item in items]:
+            self.delete_node(node_id)
 
     def _on_param(self, sender: Any, value: Any, user: tuple[str, Param]) -> None:
         node_id, param = user
