@@ -48,7 +48,7 @@ def test_run_writes_the_output_and_its_recipe_reruns_identically(images, tmp_pat
 
     assert main(["recipe", str(written)]) == 0
     recipe = json.loads(capsys.readouterr().out)
-    assert recipe["nodes"]["load"]["params"]["path"] == str(photo)
+    assert recipe["nodes"]["load"]["params"]["path"] == str(photo.resolve())
     (tmp_path / "recipe.json").write_text(json.dumps(recipe))
     assert (
         main(["run", str(tmp_path / "recipe.json"), "--out", str(tmp_path / "again"), "--quiet"])

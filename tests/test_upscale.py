@@ -57,8 +57,9 @@ def test_torch_port_matches_the_ncnn_runtime(crop, name, index):
 @pytest.mark.parametrize(
     ("name", "overlap", "max_levels"),
     [
-        ("realesr-animevideov3", 32, 0.5),  # its receptive field fits in the margin: exact
-        ("realesrgan-x4plus-anime", 48, 8.0),  # RRDB sees further; tiny tiles: a worst case
+        ("realesr-animevideov3", 0, 0.01),  # the automatic margin covers its receptive field
+        ("realesrgan-x4plus-anime", 0, 0.01),  # RRDB sees further: the automatic margin is 64
+        ("realesrgan-x4plus-anime", 24, 12.0),  # too little context: seams of a few levels
     ],
 )
 def test_tiles_match_the_whole_image(crop, name, overlap, max_levels):
@@ -67,7 +68,8 @@ def test_tiles_match_the_whole_image(crop, name, overlap, max_levels):
     tiled = upscale.upscale_rgb(crop, model, CPU, tile=40, overlap=overlap)
     difference = np.abs(tiled - whole) * 255
     assert difference.max() <= max_levels, f"max difference {difference.max():.2f}/255"
-    assert difference.mean() < 0.25
+    if overlap:
+        assert difference.max() > 0.5, "the margin matters: without enough, tiles differ"
 
 
 def test_an_out_of_memory_error_halves_the_tile_and_carries_on(crop, monkeypatch):

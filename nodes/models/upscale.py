@@ -184,22 +184,30 @@ def _core_starts(length: int, tile: int) -> list[int]:
     return list(range(0, length, tile))
 
 
+def auto_overlap(descriptor) -> int:
+    """Context px per tile side that makes tiles match a whole-image pass. Measured on a
+    real photo with 128 px tiles: Compact is exact at 32; RRDBNet, which sees much further,
+    is off by at most 14/255 at 32 and 1.7/255 at 64."""
+    return 64 if descriptor.architecture.name == "ESRGAN" else 32
+
+
 @torch.no_grad()
 def upscale_rgb(
     image: np.ndarray,
     descriptor,
     device: torch.device,
     tile: int = 0,
-    overlap: int = 32,
+    overlap: int = 0,
     half: bool = False,
     progress: Progress = lambda f: None,
 ) -> np.ndarray:
     """H x W x 3 (0..1) -> (H s) x (W s) x 3 at the model's scale ``s``.
 
-    The image is cut into ``tile`` px cores. Each core is run with ``overlap`` px of
-    surrounding image as context; neighbours cross-fade over the middle of that margin, so
-    every kept pixel saw at least overlap/2 px around it and the seams do not show. An
-    out-of-memory error halves the tile size and the run continues with smaller tiles.
+    The image is cut into ``tile`` px cores (0: sized from free memory). Each core is run
+    with ``overlap`` px of surrounding image as context (0: ``auto_overlap``); neighbours
+    cross-fade over the middle of that margin, so every kept pixel saw at least overlap/2 px
+    around it and the seams do not show. An out-of-memory error halves the tile size and
+    the run continues with smaller tiles.
     """
     half = half and device.type == "cuda"
     x = torch.from_numpy(image[..., :3].copy()).permute(2, 0, 1)[None].to(device)
@@ -208,6 +216,7 @@ def upscale_rgb(
     height, width = x.shape[-2:]
     scale = descriptor.scale
     tile = tile or auto_tile(descriptor, device, half)
+    overlap = overlap or auto_overlap(descriptor)
     half_band = overlap // 2
     out = torch.zeros(1, 3, height * scale, width * scale, device=device)
     weight = torch.zeros(1, 1, height * scale, width * scale, device=device)

@@ -120,10 +120,10 @@ NODE = NodeType(
         Param(
             "tile_overlap",
             ParamType.INT,
-            32,
+            0,
             minimum=0,
             maximum=256,
-            help="Context px around each tile; more hides seams better, costs more.",
+            help="Context px around each tile; 0 picks what hides the seams for the model.",
         ),
         Param("half", ParamType.BOOL, True, help="fp16 on CUDA where the model allows it."),
         Param(
