@@ -355,22 +355,13 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
     from stylegraph.ui.app import run_editor
 
-    preset_path = _find_preset(args.preset) if args.preset else None
-    sets = {}
-    for assignment in args.set or []:
-        name, sep, value = assignment.partition("=")
-        if not sep:
-            raise UsageError(f"--set {assignment!r}: expected NAME=VALUE")
-        sets[name] = (
-            [str(Path(v).resolve()) for v in value.split(",")]
-            if name == "style"
-            else str(Path(value).resolve())
-            if name == "content"
-            else value
-        )
+    path = _find_preset(args.preset) if args.preset else None
+    preset = load_preset(path, registry) if path else None
+    if preset is not None:
+        _apply_sets(preset, args.set or [])
     screenshot = Path(args.screenshot).resolve() if args.screenshot else None
     return run_editor(
-        registry, preset_path, sets=sets, run=args.run, select=args.select, screenshot=screenshot
+        registry, preset, path, run=args.run, select=args.select, screenshot=screenshot
     )
 
 

@@ -7,36 +7,33 @@ from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
+from stylegraph.graph.preset import Preset
 from stylegraph.graph.registry import Registry
-from stylegraph.ui.editor import Editor, open_preset
+from stylegraph.ui.editor import Editor
 
 
 def run_editor(
     registry: Registry,
-    preset_path: Path | None,
+    preset: Preset | None,
+    preset_path: Path | None = None,
     *,
-    sets: dict | None = None,
     run: bool = False,
     select: str | None = None,
     screenshot: Path | None = None,
     width: int = 1500,
     height: int = 860,
 ) -> int:
-    """Open the editor. With ``screenshot``, run the graph, select ``select``, save a frame
-    of the window there and close: how the tests and the README pictures see the editor."""
-    preset, problem = open_preset(registry, preset_path)
+    """Open the editor on ``preset`` (or an empty graph). With ``screenshot``, run the
+    graph, preview ``select``, save a frame of the window there and close: how the tests
+    and the README pictures see the editor."""
     dpg.create_context()
     editor = Editor(registry, preset)
     editor.preset_path = preset_path
-    for name, value in (sets or {}).items():
-        editor.preset.set_input(name, value)
     dpg.create_viewport(title="stylegraph", width=width, height=height)
     dpg.setup_dearpygui()
     editor.build()
     dpg.set_primary_window("main", True)
     dpg.show_viewport()
-    if problem:
-        editor.say(problem.splitlines()[0])
     if run or screenshot:
         editor.run()
     shot_taken = False
@@ -46,13 +43,12 @@ def run_editor(
         dpg.render_dearpygui_frame()
         if screenshot is None or shot_taken:
             continue
-        finished = editor.idle
-        if finished and select and editor.report is not None:
+        if editor.idle and select and editor.report is not None:
             dpg.clear_selected_nodes("canvas")
             editor.show_preview(select)
             select = None
             continue
-        if finished or time.monotonic() > deadline:
+        if editor.idle or time.monotonic() > deadline:
             for _ in range(3):
                 dpg.render_dearpygui_frame()
             dpg.output_frame_buffer(file=str(screenshot))

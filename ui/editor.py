@@ -18,7 +18,7 @@ from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status
 from stylegraph.graph.model import Graph, GraphError
-from stylegraph.graph.preset import Preset, PresetError, load_preset, save_preset
+from stylegraph.graph.preset import Preset, save_preset
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType, Param, ParamType, PortType
 from stylegraph.graph.validate import ValidationError
@@ -425,13 +425,3 @@ def _texture(image: np.ndarray) -> list[float]:
     canvas[top : top + height, left : left + width, :3] = small
     canvas[top : top + height, left : left + width, 3] = 1.0
     return canvas.ravel().tolist()
-
-
-def open_preset(registry: Registry, path: Path | None) -> tuple[Preset | None, str | None]:
-    """The preset at ``path``, or None and the reason it could not be opened."""
-    if path is None:
-        return None, None
-    try:
-        return load_preset(path, registry), None
-    except PresetError as exc:
-        return None, str(exc)
