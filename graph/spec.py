@@ -78,7 +78,6 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
-    label: str = ""
 
     def check(self, value: Any) -> Any:
         """Return ``value`` normalised to this param's type, or raise ParamError."""

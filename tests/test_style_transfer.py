@@ -415,3 +415,10 @@ def test_gatys_runs_leave_no_tensors_behind(random_vgg, photo, starry):
     for _ in range(3):
         gatys(content, [StyleSet([starry])], net, GatysSettings(iterations=3), 0, CPU)
     assert live_tensors() <= baseline
+
+
+def test_gatys_settings_refuse_unknown_choices():
+    with pytest.raises(ValueError, match="optimiser 'sgd' is not one of lbfgs, adam"):
+        GatysSettings(optimiser="sgd")
+    with pytest.raises(ValueError, match="unknown VGG-19 layers: relu9_9"):
+        GatysSettings(style_layers=("relu9_9",))

@@ -61,8 +61,3 @@ def available_memory() -> int:
 def image_to_tensor(image, device: torch.device) -> torch.Tensor:
     """H x W x 3 float32 numpy (0..1) -> 1 x 3 x H x W tensor on ``device``."""
     return torch.from_numpy(image[..., :3].copy()).permute(2, 0, 1)[None].to(device)
-
-
-def tensor_to_image(tensor: torch.Tensor):
-    """1 x 3 x H x W -> H x W x 3 float32 numpy, clipped to 0..1."""
-    return tensor[0].clamp(0, 1).permute(1, 2, 0).float().cpu().numpy().copy()

@@ -51,6 +51,13 @@ class GatysSettings:
     scales: tuple[int, ...] = ()  # longest sides, coarse to fine; () = the output size only
 
     def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("colour", self.colour, COLOUR_MODES),
+            ("optimiser", self.optimiser, OPTIMISERS),
+            ("init", self.init, INITS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} {value!r} is not one of {', '.join(allowed)}")
         unknown = [n for n in (*self.content_layers, *self.style_layers) if n not in LAYER_NAMES]
         if unknown:
             raise ValueError(
