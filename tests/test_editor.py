@@ -113,3 +113,14 @@ def test_deleting_a_node_removes_its_links_from_graph_and_canvas(editor):
     assert editor.graph.input_link("dry_brush", "image") is None
     assert "facet" not in editor._node_items
     assert len(editor._links) == len(editor.graph.links())
+
+
+def test_opening_a_preset_replaces_the_canvas_and_a_bad_one_keeps_it(editor, tmp_path):
+    assert editor.open(shipped_presets()["quick-stylize"])
+    assert set(editor._node_items) == {"photo", "paint", "save"}
+    assert len(editor._links) == 2
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert not editor.open(broken)
+    assert "not valid JSON" in editor.messages[-1]
+    assert set(editor._node_items) == {"photo", "paint", "save"}

@@ -18,7 +18,7 @@ from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status
 from stylegraph.graph.model import Graph, GraphError
-from stylegraph.graph.preset import Preset, save_preset
+from stylegraph.graph.preset import Preset, PresetError, load_preset, save_preset
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType, Param, ParamType, PortType
 from stylegraph.graph.validate import ValidationError
@@ -69,7 +69,13 @@ class Editor:
         with dpg.window(tag="main", label="stylegraph"):
             with dpg.menu_bar():
                 with dpg.menu(label="File"):
+                    dpg.add_menu_item(
+                        label="Open preset...", callback=lambda: dpg.show_item("open_dialog")
+                    )
                     dpg.add_menu_item(label="Save preset", callback=lambda: self.save())
+                    dpg.add_menu_item(
+                        label="Save preset as...", callback=lambda: dpg.show_item("save_dialog")
+                    )
                     dpg.add_menu_item(label="Run", callback=lambda: self.run())
                     dpg.add_menu_item(label="Cancel run", callback=lambda: self.cancel.cancel())
                 with dpg.menu(label="Add node"):
@@ -103,6 +109,9 @@ class Editor:
                     dpg.add_text("Preview (select a node)", tag="preview_label")
                     dpg.add_image("preview_texture")
                     dpg.add_text("", tag="report", wrap=PREVIEW)
+        for tag, callback in (("open_dialog", self._on_open), ("save_dialog", self._on_save)):
+            with dpg.file_dialog(tag=tag, show=False, width=640, height=400, callback=callback):
+                dpg.add_file_extension(".json")
         with dpg.handler_registry():
             dpg.add_key_press_handler(dpg.mvKey_Delete, callback=lambda: self.delete_selected())
         for node in self.graph.nodes():
@@ -390,6 +399,30 @@ class Editor:
             return
         dpg.set_value("preview_texture", _texture(image))
         dpg.set_value("preview_label", f"{node_id}: {image.shape[1]}x{image.shape[0]}")
+
+    def _on_open(self, sender: Any, data: dict) -> None:
+        self.open(Path(data["file_path_name"]))
+
+    def _on_save(self, sender: Any, data: dict) -> None:
+        self.save(Path(data["file_path_name"]))
+
+    def open(self, path: Path) -> bool:
+        """Replace the graph on the canvas with the preset at ``path``; a bad file is
+        reported in the status line and the current graph stays."""
+        try:
+            preset = load_preset(path, self.registry)
+        except PresetError as exc:
+            self.say(str(exc).splitlines()[-1].strip())
+            return False
+        self._clear_links()
+        for node_id in list(self._node_items):
+            self._remove_node_widget(node_id)
+        self.preset, self.preset_path, self.report = preset, path, None
+        for node in self.graph.nodes():
+            self._add_node_widget(node.id)
+        self._redraw_links()
+        self.say(f"opened {path}")
+        return True
 
     def save(self, path: Path | None = None) -> None:
         path = path or self.preset_path or Path("untitled.stylegraph.json")
