@@ -100,7 +100,7 @@ def recipe_json(preset: Preset) -> str:
 class _Progress:
     """Progress on stderr with rich: one line per node as it finishes, a bar while it runs."""
 
-    def __init__(self, preset: Preset, total: int) -> None:
+    def __init__(self, preset: Preset) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -115,7 +115,6 @@ class _Progress:
             transient=True,
         )
         self.task = self.progress.add_task("starting", total=1.0)
-        self.total = total
 
     def __enter__(self) -> _Progress:
         self.progress.__enter__()
@@ -173,7 +172,7 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
             holder["error"] = exc
 
     show_progress = not (args.quiet or args.json)
-    progress = _Progress(preset, len(preset.graph)) if show_progress else None
+    progress = _Progress(preset) if show_progress else None
     thread = threading.Thread(target=work, args=(progress,), daemon=True)
     try:
         if progress is not None:
