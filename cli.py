@@ -18,9 +18,8 @@ from stylegraph.graph.files import missing_files
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.pack import (
     PACK_SUFFIX,
-    default_pack_dir,
     is_pack,
-    open_pack,
+    load_preset_or_pack,
     preset_from_recipe,
     unpack,
     write_pack,
@@ -28,7 +27,6 @@ from stylegraph.graph.pack import (
 from stylegraph.graph.preset import (
     Preset,
     PresetError,
-    load_preset,
     parse_value,
     preset_to_dict,
 )
@@ -60,9 +58,7 @@ def _load_preset(name: str, registry: Registry) -> tuple[Preset, Path]:
     """How every command takes a preset: a file, a shipped preset's name, or a pack (its
     files verified and kept in the cache folder). Returns the preset and where it came from."""
     path = _find_preset(name)
-    if is_pack(path):
-        return open_pack(path, registry, default_pack_dir()), path
-    return load_preset(path, registry), path
+    return load_preset_or_pack(path, registry), path
 
 
 def _apply_sets(preset: Preset, assignments: list[str]) -> None:

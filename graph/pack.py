@@ -24,6 +24,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -32,7 +33,13 @@ from typing import IO, Any
 from stylegraph.graph.atomic import atomic_write_bytes, fsync_dir, temp_file_beside
 from stylegraph.graph.cache import default_cache_dir
 from stylegraph.graph.files import file_refs, missing_files, resolve_ref
-from stylegraph.graph.preset import Preset, PresetError, preset_from_dict, preset_to_dict
+from stylegraph.graph.preset import (
+    Preset,
+    PresetError,
+    load_preset,
+    preset_from_dict,
+    preset_to_dict,
+)
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import ParamType
 from stylegraph.graph.validate import ValidationError
@@ -45,6 +52,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _UNIX = 3
 _CHUNK = 1 << 20
 _RATIO_FLOOR = 1 << 16  # below this size a high ratio cannot hurt anyone
+_DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error)  # what a corrupt entry raises on read
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,14 @@ def default_pack_dir() -> Path:
     return default_cache_dir() / "packs"
 
 
+def load_preset_or_pack(path: Path | str, registry: Registry) -> Preset:
+    """What the command line and the editor open: a preset file, or a pack, whose files
+    are then kept in ``default_pack_dir()``."""
+    if is_pack(path):
+        return open_pack(path, registry, default_pack_dir())
+    return load_preset(path, registry)
+
+
 def preset_from_recipe(recipe: Any, registry: Registry, base_dir: Path, source: str) -> Preset:
     """The preset inside the recipe that Save Image embeds in an output image."""
     preset = recipe.get("preset") if isinstance(recipe, dict) else None
@@ -90,11 +106,16 @@ def preset_from_recipe(recipe: Any, registry: Registry, base_dir: Path, source: 
 
 
 def write_pack(
-    preset: Preset, out_path: Path | str, *, with_inputs: bool = False
+    preset: Preset,
+    out_path: Path | str,
+    *,
+    with_inputs: bool = False,
+    limits: Limits | None = None,
 ) -> list[PackedFile]:
     """Write ``preset`` and the files it names to ``out_path``, atomically. The files of its
     named inputs (the photo a receiver brings) are left out, and those params emptied,
-    unless ``with_inputs``."""
+    unless ``with_inputs``. A pack a receiver would refuse under ``limits`` (default: the
+    defaults) is not written."""
     out_path = Path(out_path)
     data = copy.deepcopy(preset_to_dict(preset))
     left_out = set() if with_inputs else {(b.node, b.param) for b in preset.inputs.values()}
@@ -123,11 +144,14 @@ def write_pack(
             params[ref.param] = entry
         else:
             params[ref.param][ref.index] = entry
+    sizes = {entry: source.stat().st_size for entry, source in sources.items()}
     data["files"] = {
-        entry: {"name": sources[entry].name, "bytes": sources[entry].stat().st_size}
-        for entry in sorted(sources)
+        entry: {"name": sources[entry].name, "bytes": sizes[entry]} for entry in sorted(sources)
     }
     preset_bytes = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    _refuse_what_a_receiver_would(
+        str(out_path), sources, sizes, len(preset_bytes), limits or Limits()
+    )
 
     with temp_file_beside(out_path) as (fh, tmp), zipfile.ZipFile(fh, "w") as zf:
         for name in sorted([PRESET_ENTRY, *sources]):
@@ -142,6 +166,26 @@ def write_pack(
         raise
     fsync_dir(out_path.parent)
     return [PackedFile(e, sources[e], tuple(uses[e])) for e in sorted(sources)]
+
+
+def _refuse_what_a_receiver_would(
+    pack_name: str,
+    sources: dict[str, Path],
+    sizes: dict[str, int],
+    preset_size: int,
+    limits: Limits,
+) -> None:
+    """A pack over the limits could be made but not opened: say so while packing."""
+    problems = [
+        (str(sources[entry]), f"{size} bytes, over the limit of {limits.entry_bytes} for one file")
+        for entry, size in sorted(sizes.items())
+        if size > limits.entry_bytes
+    ]
+    total = sum(sizes.values()) + preset_size
+    if total > limits.total_bytes:
+        problems.append(("$", f"{total} bytes in all, over the limit of {limits.total_bytes}"))
+    if problems:
+        raise PackError(pack_name, problems)
 
 
 def open_pack(
@@ -210,7 +254,10 @@ def _copy_into(zf: zipfile.ZipFile, entry: str, source: Path, pack_name: str) ->
     info = _zip_info(entry, zipfile.ZIP_STORED)
     size = source.stat().st_size
     sha = hashlib.sha256()
-    with source.open("rb") as src, zf.open(info, "w", force_zip64=size >= 1 << 31) as dst:
+    with (
+        source.open("rb") as src,
+        zf.open(info, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as dst,
+    ):
         for chunk in iter(lambda: src.read(_CHUNK), b""):
             sha.update(chunk)
             dst.write(chunk)
@@ -318,7 +365,7 @@ def _check(
     raw = _read_all(zf, by_name[PRESET_ENTRY], source, limits.preset_bytes)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise PackError(source, [(PRESET_ENTRY, "not valid UTF-8 JSON")]) from None
     if not isinstance(data, dict):
         raise PackError(source, [(PRESET_ENTRY, "not a stylegraph preset")])
@@ -348,13 +395,16 @@ def _check(
 
 def _read_all(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str, limit: int) -> bytes:
     chunks = []
-    with _entry_reader(zf, info, source) as fh:
-        size = 0
-        while chunk := fh.read(_CHUNK):
-            size += len(chunk)
-            if size > min(limit, info.file_size):
-                raise PackError(source, [(info.filename, _LONGER)])
-            chunks.append(chunk)
+    size = 0
+    try:
+        with _entry_reader(zf, info, source) as fh:
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                if size > min(limit, info.file_size):
+                    raise PackError(source, [(info.filename, _LONGER)])
+                chunks.append(chunk)
+    except _DAMAGED as exc:
+        raise PackError(source, [(info.filename, f"refused: damaged ({exc})")]) from None
     return b"".join(chunks)
 
 
@@ -399,7 +449,7 @@ def _extract(
                             break
                         sha.update(chunk)
                         out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            except _DAMAGED as exc:
                 problem = f"refused: damaged ({exc})"
             expected = FILE_ENTRY.fullmatch(info.filename)["sha"]
             if problem is None and sha.hexdigest() != expected:
