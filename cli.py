@@ -19,6 +19,7 @@ from stylegraph.graph.model import GraphError
 from stylegraph.graph.pack import (
     PACK_SUFFIX,
     is_pack,
+    left_for_receiver,
     load_preset_or_pack,
     preset_from_recipe,
     unpack,
@@ -303,11 +304,16 @@ def cmd_pack(args: argparse.Namespace, registry: Registry) -> int:
         preset = preset_from_recipe(recipe, registry, source.resolve().parent, str(source))
     else:
         preset, _ = _load_preset(args.source, registry)
-    packed = write_pack(preset, args.output, with_inputs=args.with_inputs)
+    with_inputs = True if args.with_inputs else (args.with_input or False)
+    try:
+        left = left_for_receiver(preset, with_inputs)
+    except KeyError as exc:
+        raise UsageError(f"--with-input: {exc.args[0]}") from None
+    packed = write_pack(preset, args.output, with_inputs=with_inputs)
     for item in packed:
         print(f"{item.entry}  {item.source}  ({', '.join(item.uses)})")
-    if not args.with_inputs and preset.inputs:
-        print(f"left for the receiver: {', '.join(preset.inputs)}")
+    if left:
+        print(f"left for the receiver: {', '.join(left)}")
     print(f"wrote {args.output}")
     return 0
 
@@ -389,6 +395,12 @@ def _parser() -> argparse.ArgumentParser:
         "--with-inputs",
         action="store_true",
         help="also pack the named inputs' files (the photo); by default they are left empty",
+    )
+    pack.add_argument(
+        "--with-input",
+        action="append",
+        metavar="NAME",
+        help="pack this named input's files (e.g. style), leave the others empty",
     )
     pack.set_defaults(func=cmd_pack)
 

@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -34,6 +35,7 @@ from stylegraph.graph.atomic import atomic_write_bytes, fsync_dir, temp_file_bes
 from stylegraph.graph.cache import default_cache_dir
 from stylegraph.graph.files import file_refs, missing_files, resolve_ref
 from stylegraph.graph.preset import (
+    GraphInput,
     Preset,
     PresetError,
     load_preset,
@@ -109,16 +111,17 @@ def write_pack(
     preset: Preset,
     out_path: Path | str,
     *,
-    with_inputs: bool = False,
+    with_inputs: bool | Collection[str] = False,
     limits: Limits | None = None,
 ) -> list[PackedFile]:
     """Write ``preset`` and the files it names to ``out_path``, atomically. The files of its
     named inputs (the photo a receiver brings) are left out, and those params emptied,
-    unless ``with_inputs``. A pack a receiver would refuse under ``limits`` (default: the
+    unless ``with_inputs`` is True or names them (``["style"]``: the painting goes, the
+    photo stays home). A pack a receiver would refuse under ``limits`` (default: the
     defaults) is not written."""
     out_path = Path(out_path)
     data = copy.deepcopy(preset_to_dict(preset))
-    left_out = set() if with_inputs else {(b.node, b.param) for b in preset.inputs.values()}
+    left_out = {(b.node, b.param) for b in left_for_receiver(preset, with_inputs).values()}
     for node_id, param_name in left_out:
         param = preset.graph.node_type(node_id).param(param_name)
         if param is not None and param.type == ParamType.FILE:
@@ -166,6 +169,19 @@ def write_pack(
         raise
     fsync_dir(out_path.parent)
     return [PackedFile(e, sources[e], tuple(uses[e])) for e in sorted(sources)]
+
+
+def left_for_receiver(preset: Preset, with_inputs: bool | Collection[str]) -> dict[str, GraphInput]:
+    """The named inputs a pack leaves empty: all of them, none (True), or all but those
+    named."""
+    if with_inputs is True:
+        return {}
+    kept = set() if with_inputs is False else set(with_inputs)
+    unknown = sorted(kept - set(preset.inputs))
+    if unknown:
+        known = ", ".join(sorted(preset.inputs)) or "none"
+        raise KeyError(f"the preset has no input {unknown[0]!r} (its inputs: {known})")
+    return {name: b for name, b in preset.inputs.items() if name not in kept}
 
 
 def _refuse_what_a_receiver_would(

@@ -372,3 +372,24 @@ def test_a_pack_the_receiver_would_refuse_is_not_written(registry, images, tmp_p
         f"{size} bytes, over the limit of {size - 1} for one file",
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_with_input_packs_the_painting_and_leaves_the_photo_home(
+    registry, images, tmp_path, capsys
+):
+    preset_file = tmp_path / "mine.json"
+    preset_file.write_text(json.dumps(preset_to_dict(_fusion(registry, images))))
+    pack = tmp_path / "starry.sgpack"
+    assert main(["pack", str(preset_file), "-o", str(pack), "--with-input", "style"]) == 0
+    painting = images / "styles" / "starry_night.jpg"
+    entry = f"files/{_sha(painting.read_bytes())}.jpg"
+    assert capsys.readouterr().out == (
+        f"{entry}  {painting}  (render.style_files)\nleft for the receiver: content\nwrote {pack}\n"
+    )
+    assert main(["validate", str(pack)]) == 0
+    assert capsys.readouterr().out == f"{pack}: valid (12 nodes; inputs: content, style)\n"
+
+    assert main(["pack", str(preset_file), "-o", str(pack), "--with-input", "sky"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --with-input: the preset has no input 'sky' (its inputs: content, style)\n"
+    )
