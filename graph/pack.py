@@ -55,6 +55,7 @@ _UNIX = 3
 _CHUNK = 1 << 20
 _RATIO_FLOOR = 1 << 16  # below this size a high ratio cannot hurt anyone
 _DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error)  # what a corrupt entry raises on read
+_LONGER = "refused: it decompresses to more bytes than its header declares"
 
 
 @dataclass(frozen=True)
@@ -422,9 +423,6 @@ def _read_all(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str, limit: in
     except _DAMAGED as exc:
         raise PackError(source, [(info.filename, f"refused: damaged ({exc})")]) from None
     return b"".join(chunks)
-
-
-_LONGER = "refused: it decompresses to more bytes than its header declares"
 
 
 def _entry_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> IO[bytes]:

@@ -246,7 +246,8 @@ def _understate_size(pack: Path, entry: str, declared: int) -> None:
 
 
 def test_an_entry_that_inflates_past_its_declared_size_is_refused(tmp_path):
-    """The ratio check trusts the header; the bytes are counted as they come out too."""
+    """A header that understates the size slips past the ratio check; decompression stops at
+    the declared size, the entry's CRC then fails, and nothing lands."""
     zeros = bytes(4 << 20)
     entry = f"files/{_sha(zeros)}.png"
     pack = _zip(
