@@ -1,4 +1,4 @@
-"""The `stylegraph` command: run, validate, nodes, recipe, cache."""
+"""The `stylegraph` command: run, validate, nodes, recipe, cache, pack, unpack."""
 
 from __future__ import annotations
 
@@ -14,11 +14,20 @@ from stylegraph import __version__
 from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status
+from stylegraph.graph.files import missing_files
 from stylegraph.graph.model import GraphError
+from stylegraph.graph.pack import (
+    PACK_SUFFIX,
+    is_pack,
+    left_for_receiver,
+    load_preset_or_pack,
+    preset_from_recipe,
+    unpack,
+    write_pack,
+)
 from stylegraph.graph.preset import (
     Preset,
     PresetError,
-    load_preset,
     parse_value,
     preset_to_dict,
 )
@@ -35,7 +44,7 @@ class UsageError(Exception):
 
 def _find_preset(name: str) -> Path:
     path = Path(name)
-    if path.exists() or path.suffix == ".json":
+    if path.exists() or path.suffix in (".json", PACK_SUFFIX):
         return path
     shipped = shipped_presets()
     if name in shipped:
@@ -44,6 +53,13 @@ def _find_preset(name: str) -> Path:
         f"no preset file {name!r}, and no shipped preset of that name "
         f"(shipped: {', '.join(shipped) or 'none'})"
     )
+
+
+def _load_preset(name: str, registry: Registry) -> tuple[Preset, Path]:
+    """How every command takes a preset: a file, a shipped preset's name, or a pack (its
+    files verified and kept in the cache folder). Returns the preset and where it came from."""
+    path = _find_preset(name)
+    return load_preset_or_pack(path, registry), path
 
 
 def _apply_sets(preset: Preset, assignments: list[str]) -> None:
@@ -150,8 +166,7 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
-    path = _find_preset(args.preset)
-    preset = load_preset(path, registry)
+    preset, _ = _load_preset(args.preset, registry)
     _apply_sets(preset, args.set or [])
     out_dir = Path(args.out).resolve()
     cancel = CancelToken()
@@ -225,8 +240,8 @@ def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -
 
 
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
-    preset = load_preset(_find_preset(args.preset), registry)
-    problems = validate(preset.graph)
+    preset, _ = _load_preset(args.preset, registry)
+    problems = validate(preset.graph) + missing_files(preset.graph, preset.base_dir)
     for problem in problems:
         print(f"{args.preset}: {problem}", file=sys.stderr)
     if problems:
@@ -271,6 +286,40 @@ def cmd_recipe(args: argparse.Namespace, registry: Registry) -> int:
     if not isinstance(preset, dict):
         raise UsageError(f"{args.image}: the embedded recipe has no preset")
     print(json.dumps(preset, indent=2, ensure_ascii=False))
+    return 0
+
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
+
+
+def cmd_pack(args: argparse.Namespace, registry: Registry) -> int:
+    source = Path(args.source)
+    if source.suffix.lower() in _IMAGE_SUFFIXES:
+        from stylegraph.nodes.functional.recipe_metadata import RecipeError, read_recipe
+
+        try:
+            recipe = read_recipe(source)
+        except RecipeError as exc:
+            raise UsageError(str(exc)) from None
+        preset = preset_from_recipe(recipe, registry, source.resolve().parent, str(source))
+    else:
+        preset, _ = _load_preset(args.source, registry)
+    with_inputs = True if args.with_inputs else (args.with_input or False)
+    try:
+        left = left_for_receiver(preset, with_inputs)
+    except KeyError as exc:
+        raise UsageError(f"--with-input: {exc.args[0]}") from None
+    packed = write_pack(preset, args.output, with_inputs=with_inputs)
+    for item in packed:
+        print(f"{item.entry}  {item.source}  ({', '.join(item.uses)})")
+    if left:
+        print(f"left for the receiver: {', '.join(left)}")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_unpack(args: argparse.Namespace, registry: Registry) -> int:
+    print(unpack(args.pack, args.dest))
     return 0
 
 
@@ -339,6 +388,27 @@ def _parser() -> argparse.ArgumentParser:
     cache.add_argument("action", choices=("info", "clear"))
     cache.set_defaults(func=cmd_cache)
 
+    pack = add("pack", help="bundle a preset, or an output image's recipe, with its files")
+    pack.add_argument("source", help="a preset, a shipped preset's name, a pack, or an image")
+    pack.add_argument("-o", "--output", required=True, help="the pack to write (.sgpack)")
+    pack.add_argument(
+        "--with-inputs",
+        action="store_true",
+        help="also pack the named inputs' files (the photo); by default they are left empty",
+    )
+    pack.add_argument(
+        "--with-input",
+        action="append",
+        metavar="NAME",
+        help="pack this named input's files (e.g. style), leave the others empty",
+    )
+    pack.set_defaults(func=cmd_pack)
+
+    unpack_cmd = add("unpack", help="extract a pack into a new folder, for editing")
+    unpack_cmd.add_argument("pack")
+    unpack_cmd.add_argument("dest")
+    unpack_cmd.set_defaults(func=cmd_unpack)
+
     edit = add("edit", help="open the node editor")
     edit.add_argument("preset", nargs="?")
     edit.add_argument(
@@ -354,10 +424,11 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
     from stylegraph.ui.app import run_editor
 
-    path = _find_preset(args.preset) if args.preset else None
-    preset = load_preset(path, registry) if path else None
+    preset, path = _load_preset(args.preset, registry) if args.preset else (None, None)
     if preset is not None:
         _apply_sets(preset, args.set or [])
+    if path is not None and is_pack(path):
+        path = None
     screenshot = Path(args.screenshot).resolve() if args.screenshot else None
     return run_editor(
         registry, preset, path, run=args.run, select=args.select, screenshot=screenshot

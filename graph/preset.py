@@ -85,6 +85,20 @@ PRESET_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "files": {
+            "description": "In a pack: the original name of each file stored by content hash.",
+            "type": "object",
+            "propertyNames": {"pattern": r"^files/[0-9a-f]{64}\.[a-z0-9]{1,10}$"},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string"},
+                    "bytes": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
         "ui": {
             "type": "object",
             "properties": {

@@ -1,0 +1,62 @@
+"""The input files a graph names (paintings, masks, model files), and which of them this
+machine lacks: what a receiver must fetch before a preset from elsewhere can run."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from stylegraph.graph.model import Graph
+from stylegraph.graph.spec import ParamType
+from stylegraph.graph.validate import Problem
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """One non-empty path in a FILE or FILE_LIST param; ``index`` is its place in a list."""
+
+    node_id: str
+    param: str
+    value: str
+    index: int | None = None
+
+
+def file_refs(graph: Graph) -> Iterator[FileRef]:
+    """Every input-file path the graph's params name, in node order."""
+    for node in graph.nodes():
+        for param in graph.node_type(node.id).params:
+            value = node.params.get(param.name)
+            if param.type == ParamType.FILE and isinstance(value, str) and value:
+                yield FileRef(node.id, param.name, value)
+            elif param.type == ParamType.FILE_LIST and isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, str) and item:
+                        yield FileRef(node.id, param.name, item, index)
+
+
+def resolve_ref(ref: FileRef, base_dir: Path) -> Path:
+    """Where the engine will read it: relative paths are relative to the preset's folder."""
+    return (base_dir / Path(ref.value).expanduser()).absolute()
+
+
+def missing_files(
+    graph: Graph, base_dir: Path, skip: Collection[tuple[str, str]] = ()
+) -> list[Problem]:
+    """One problem per named file that is not there, naming its node, param and path;
+    ``skip`` holds (node, param) pairs not to look at."""
+    problems = []
+    for ref in file_refs(graph):
+        if (ref.node_id, ref.param) in skip:
+            continue
+        path = resolve_ref(ref, base_dir)
+        if not path.is_file():
+            problems.append(
+                Problem(
+                    ref.node_id,
+                    graph.node(ref.node_id).type_id,
+                    f"param {ref.param!r}",
+                    f"file not found: {path}",
+                )
+            )
+    return problems
