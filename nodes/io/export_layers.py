@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from stylegraph.graph.atomic import fsync_dir, temp_file_beside
+from stylegraph.graph.context import NodeContext, NodeError
+from stylegraph.graph.layers import Layer, LayerStack
+from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
+from stylegraph.nodes.functional.image_io import place_file
+from stylegraph.nodes.functional.layered import bake_unsupported
+from stylegraph.nodes.functional.ora import KRITA_OPS, SVG_OPS, write_ora
+from stylegraph.nodes.functional.psd import write_psd
+
+FORMATS = ("psd+ora", "psd", "ora")
+DEPTHS = {"8-bit": 8, "16-bit": 16}
+ORA_MODES = ("krita", "baked")
+
+Writer = Callable[[BinaryIO, Sequence[Layer], np.ndarray, int], None]
+
+
+def _write(
+    writer: Writer, layers: list[Layer], stack: LayerStack, bits: int, target: Path, overwrite: bool
+) -> Path:
+    """Encode into a synced temp file beside ``target``, then put it in place: whole or
+    not at all, numbered instead of replacing unless ``overwrite``."""
+    with temp_file_beside(target) as (fh, tmp):
+        writer(fh, layers, stack.merged, bits)
+    written = place_file(tmp, target, overwrite)
+    fsync_dir(target.parent)
+    return written
+
+
+def _ora_layers(ctx: NodeContext, stack: LayerStack, ora_modes: str) -> list[Layer]:
+    if ora_modes == "baked":
+        layers, warnings = bake_unsupported(stack.layers, SVG_OPS.__contains__, "OpenRaster")
+    else:
+        layers, warnings = list(stack.layers), []
+        for layer in stack.layers:
+            if layer.mode in KRITA_OPS:
+                ctx.warn(
+                    f"layer {layer.name!r}: OpenRaster has no {layer.mode} blend mode; it was "
+                    f"written as {KRITA_OPS[layer.mode]}, which Krita reads and GIMP and "
+                    "MyPaint show as Normal (ora_modes 'baked' keeps the look everywhere)"
+                )
+    for warning in warnings:
+        ctx.warn(warning)
+    return layers
+
+
+def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
+    stack: LayerStack = inputs["layers"]
+    bits = DEPTHS[params["depth"]]
+    directory = ctx.output_dir / params["directory"]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NodeError(f"cannot create the output folder {directory}: {exc.strerror}") from None
+    wanted = params["format"].split("+")
+    written = {"psd": "", "ora": ""}
+    for done, fmt in enumerate(wanted):
+        ctx.progress(done / len(wanted))
+        target = directory / f"{params['filename']}.{fmt}"
+        if fmt == "psd":
+            writer: Writer = write_psd
+            layers = list(stack.layers)
+        else:
+            writer = write_ora
+            layers = _ora_layers(ctx, stack, params["ora_modes"])
+        try:
+            path = _write(writer, layers, stack, bits, target, params["overwrite"])
+        except OSError as exc:
+            raise NodeError(f"cannot write {target}: {exc}") from None
+        except ValueError as exc:
+            raise NodeError(f"cannot write {target.name}: {exc}") from None
+        written[fmt] = str(path)
+    return written
+
+
+NODE = NodeType(
+    type_id="image.export_layers",
+    display_name="Export Layers",
+    category="input/output",
+    description="Writes a Layer Stack's layers as layered files, to finish by hand: Photoshop "
+    "PSD and OpenRaster (.ora, for Krita, GIMP and MyPaint). Every layer keeps its pixels, "
+    "name, blend mode, opacity, visibility and mask (PSD: a real layer mask; ORA: applied to "
+    "the layer's alpha, with the mask as a hidden layer above it), with the flat result as "
+    "the merged image. Never overwrites silently, like Save Image.",
+    run=run,
+    side_effect=True,
+    inputs=(Port("layers", PortType.LAYERS, "A Layer Stack's 'layers' output."),),
+    outputs=(
+        Port("psd", PortType.TEXT, "The PSD written, or empty."),
+        Port("ora", PortType.TEXT, "The OpenRaster file written, or empty."),
+    ),
+    params=(
+        Param("filename", ParamType.FILE_NAME, "layers", help="File name without extension."),
+        Param(
+            "directory",
+            ParamType.OUTPUT_DIR,
+            "",
+            help="Sub-folder of the output folder; empty for the output folder itself.",
+        ),
+        Param("format", ParamType.CHOICE, "psd+ora", choices=FORMATS),
+        Param(
+            "depth",
+            ParamType.CHOICE,
+            "8-bit",
+            choices=tuple(DEPTHS),
+            help="Bits per channel of the layers and the merged image (PSD and ORA both take 16).",
+        ),
+        Param(
+            "ora_modes",
+            ParamType.CHOICE,
+            "krita",
+            choices=ORA_MODES,
+            help="Photoshop's extra blend modes, which OpenRaster lacks: 'krita' writes "
+            "Krita's names for them (GIMP and MyPaint show Normal), 'baked' mixes them into "
+            "the layer's pixels so every app shows the same picture.",
+        ),
+        Param(
+            "overwrite",
+            ParamType.BOOL,
+            False,
+            help="Replace existing files of the same names instead of numbering.",
+        ),
+    ),
+)
