@@ -282,7 +282,7 @@ def test_krita_names_carry_the_modes_openraster_lacks_with_a_warning(
     assert not (tmp_path / "fusion.psd").exists()
     assert report.nodes["layers"].warnings == [
         "layer 'render': OpenRaster has no linear-light blend mode; it was written as "
-        "krita:linear light, which Krita reads and GIMP and MyPaint show as Normal "
+        "krita:linear light, which Krita reads and other programs may show as Normal "
         "(ora_modes 'baked' keeps the look everywhere)"
     ]
     ora = read_ora(tmp_path / "fusion.ora")

@@ -10,7 +10,7 @@ produces through OpenCV.
 Blend modes: the spec's ``svg:`` names where it has one (``linear-dodge`` is its
 ``svg:plus``, which Krita and GIMP read as Addition). The spec has no name for
 Photoshop's extra modes; ``krita:`` + Krita's own composite-op id names them for Krita
-(which reads any ``krita:`` op), while GIMP and MyPaint show such a layer as Normal. A
+(which reads any ``krita:`` op); other programs may show such a layer as Normal. A
 caller that wants a portable file bakes those modes first (``layered.bake_unsupported``
 with ``SVG_OPS``).
 

@@ -15,8 +15,8 @@ layer stack's flat output, W3C formulas), so the writer stores it in the image d
 itself and writes the low-level record, which psd-tools documents as ``PSDImage._record``.
 
 Every stylegraph blend mode has a Photoshop blend key. Photoshop draws a few of them with
-its own formulas (its Soft Light and its hue/saturation/color/luminosity differ slightly
-from W3C's), so its redraw of the layers may differ a little from the stored merged image.
+its own formulas (its Soft Light differs slightly from W3C's; Krita offers both), so its
+redraw of the layers may differ a little from the stored merged image.
 Layer masks are stored at the document's depth but carry 8 bits of precision, which is
 what psd-tools' mask API takes.
 """

@@ -43,8 +43,8 @@ def _ora_layers(ctx: NodeContext, stack: LayerStack, ora_modes: str) -> list[Lay
             if layer.mode in KRITA_OPS:
                 ctx.warn(
                     f"layer {layer.name!r}: OpenRaster has no {layer.mode} blend mode; it was "
-                    f"written as {KRITA_OPS[layer.mode]}, which Krita reads and GIMP and "
-                    "MyPaint show as Normal (ora_modes 'baked' keeps the look everywhere)"
+                    f"written as {KRITA_OPS[layer.mode]}, which Krita reads and other programs "
+                    "may show as Normal (ora_modes 'baked' keeps the look everywhere)"
                 )
     for warning in warnings:
         ctx.warn(warning)
@@ -118,7 +118,7 @@ NODE = NodeType(
             "krita",
             choices=ORA_MODES,
             help="Photoshop's extra blend modes, which OpenRaster lacks: 'krita' writes "
-            "Krita's names for them (GIMP and MyPaint show Normal), 'baked' mixes them into "
+            "Krita's names for them (other programs may show Normal), 'baked' mixes them into "
             "the layer's pixels so every app shows the same picture.",
         ),
         Param(
