@@ -35,6 +35,9 @@ from stylegraph.nodes.functional.layered import quantise, with_alpha
 
 MIMETYPE = b"image/openraster"
 THUMBNAIL_SIZE = 256
+# zlib level 3: on a 2048 x 1365 photo, 3.2x faster than level 6 for files 5% larger
+# (0.31 s vs 0.99 s, 3.08 vs 2.93 MB at 8 bits; medians of three on a shared machine).
+PNG_LEVEL = 3
 
 # The OpenRaster 0.0.6 spec's own blend modes.
 SVG_OPS: dict[str, str] = {
@@ -80,7 +83,7 @@ def encode_png(pixels: np.ndarray, bits: int) -> bytes:
     if data.ndim == 3:
         code = cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR
         data = cv2.cvtColor(data, code)
-    ok, png = cv2.imencode(".png", data, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    ok, png = cv2.imencode(".png", data, [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL])
     if not ok:
         raise ValueError("OpenCV could not encode a layer as PNG")
     return png.tobytes()
