@@ -17,12 +17,14 @@ import pytest
 from PIL import Image
 
 from stylegraph.graph.engine import Engine
-from stylegraph.graph.layers import LayerStack
+from stylegraph.graph.layers import Layer, LayerStack
 from stylegraph.graph.model import Graph
 from stylegraph.graph.preset import load_preset
 from stylegraph.graph.spec import NodeType, Port, PortType
 from stylegraph.nodes.compose.layer_stack import layer_names
 from stylegraph.nodes.functional.blend import composite
+from stylegraph.nodes.functional.ora import write_ora
+from stylegraph.nodes.functional.psd import write_psd
 from stylegraph.presets import shipped_presets
 from tests.psd_reader import read_psd
 
@@ -392,3 +394,29 @@ def test_a_layers_output_is_refused_the_disk_cache():
             outputs=(Port("layers", PortType.LAYERS),),
             persistent_cache=True,
         )
+
+
+def test_transparent_stacks_keep_alpha_in_layers_and_psd_flattens_its_merged_image(tmp_path):
+    rng = np.random.default_rng(7)
+    base = rng.random((9, 14, 4), dtype=np.float32)
+    top = rng.random((9, 14, 4), dtype=np.float32)
+    merged = composite(base, top, "screen", 0.7)
+    layers = [Layer("paper", base), Layer("glaze", top, "screen", 0.7)]
+    with open(tmp_path / "t.psd", "wb") as fh:
+        write_psd(fh, layers, merged)
+    with open(tmp_path / "t.ora", "wb") as fh:
+        write_ora(fh, layers, merged)
+
+    psd = read_psd(tmp_path / "t.psd")
+    np.testing.assert_allclose(psd_pixels(psd.layers[1]), top, atol=STEP / 2 + 1e-6)
+    alpha = merged[..., 3:4]
+    on_white = merged[..., :3] * alpha + (1 - alpha)
+    np.testing.assert_allclose(psd.merged, on_white, atol=STEP / 2 + 1e-6)
+
+    ora = read_ora(tmp_path / "t.ora")
+    np.testing.assert_allclose(
+        decode_png(ora["files"][ora["layers"][1]["src"]]), top, atol=STEP / 2 + 1e-6
+    )
+    np.testing.assert_allclose(
+        decode_png(ora["files"]["mergedimage.png"]), merged, atol=STEP / 2 + 1e-6
+    )

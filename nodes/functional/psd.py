@@ -33,6 +33,7 @@ from psd_tools.api import numpy_io
 from psd_tools.constants import BlendMode
 
 from stylegraph.graph.layers import Layer
+from stylegraph.nodes.functional.image_io import flatten_alpha
 from stylegraph.nodes.functional.layered import DEPTHS, quantise
 
 # Photoshop's four-character blend keys (Adobe's "Photoshop File Formats", layer records).
@@ -70,12 +71,10 @@ MAX_NAME = 255
 
 
 def _merged_planes(psd: PSDImage, merged: np.ndarray) -> list[bytes]:
-    colour = merged[..., :3]
-    if merged.shape[2] == 4:
-        alpha = merged[..., 3:4]
-    else:
-        alpha = np.ones((*merged.shape[:2], 1), np.float32)
-    return numpy_io.encode_image_data(psd, colour, alpha)
+    """The merged image of an RGB document: a transparent one flattened onto white, as
+    Photoshop shows a transparent document's preview (the layers keep their alpha)."""
+    opaque = np.ones((*merged.shape[:2], 1), np.float32)
+    return numpy_io.encode_image_data(psd, flatten_alpha(merged), opaque)
 
 
 def write_psd(fh: BinaryIO, layers: Sequence[Layer], merged: np.ndarray, bits: int = 8) -> None:
