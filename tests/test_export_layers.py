@@ -420,3 +420,9 @@ def test_transparent_stacks_keep_alpha_in_layers_and_psd_flattens_its_merged_ima
     np.testing.assert_allclose(
         decode_png(ora["files"]["mergedimage.png"]), merged, atol=STEP / 2 + 1e-6
     )
+
+
+def test_a_canvas_over_the_psd_limit_is_refused_with_the_size():
+    tall = np.zeros((30001, 1, 3), np.float32)
+    with pytest.raises(ValueError, match=r"^1x30001 is over the PSD limit of 30000 px a side$"):
+        write_psd(io.BytesIO(), [Layer("base", tall)], tall)

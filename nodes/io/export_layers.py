@@ -13,7 +13,6 @@ from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes.functional.image_io import place_file
 from stylegraph.nodes.functional.layered import bake_unsupported
 from stylegraph.nodes.functional.ora import KRITA_OPS, SVG_OPS, write_ora
-from stylegraph.nodes.functional.psd import write_psd
 
 FORMATS = ("psd+ora", "psd", "ora")
 DEPTHS = {"8-bit": 8, "16-bit": 16}
@@ -34,21 +33,18 @@ def _write(
     return written
 
 
-def _ora_layers(ctx: NodeContext, stack: LayerStack, ora_modes: str) -> list[Layer]:
+def _ora_layers(stack: LayerStack, ora_modes: str) -> tuple[list[Layer], list[str]]:
+    """The layers as OpenRaster gets them, and a warning per layer whose mode it lacks."""
     if ora_modes == "baked":
-        layers, warnings = bake_unsupported(stack.layers, SVG_OPS.__contains__, "OpenRaster")
-    else:
-        layers, warnings = list(stack.layers), []
-        for layer in stack.layers:
-            if layer.mode in KRITA_OPS:
-                ctx.warn(
-                    f"layer {layer.name!r}: OpenRaster has no {layer.mode} blend mode; it was "
-                    f"written as {KRITA_OPS[layer.mode]}, which Krita reads and other programs "
-                    "may show as Normal (ora_modes 'baked' keeps the look everywhere)"
-                )
-    for warning in warnings:
-        ctx.warn(warning)
-    return layers
+        return bake_unsupported(stack.layers, SVG_OPS.__contains__, "OpenRaster")
+    warnings = [
+        f"layer {layer.name!r}: OpenRaster has no {layer.mode} blend mode; it was written as "
+        f"{KRITA_OPS[layer.mode]}, which Krita reads and other programs may show as Normal "
+        "(ora_modes 'baked' keeps the look everywhere)"
+        for layer in stack.layers
+        if layer.mode in KRITA_OPS
+    ]
+    return list(stack.layers), warnings
 
 
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
@@ -65,11 +61,15 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
         ctx.progress(done / len(wanted))
         target = directory / f"{params['filename']}.{fmt}"
         if fmt == "psd":
+            from stylegraph.nodes.functional.psd import write_psd  # psd-tools: 0.1 s to import
+
             writer: Writer = write_psd
-            layers = list(stack.layers)
+            layers, warnings = list(stack.layers), []
         else:
             writer = write_ora
-            layers = _ora_layers(ctx, stack, params["ora_modes"])
+            layers, warnings = _ora_layers(stack, params["ora_modes"])
+        for warning in warnings:
+            ctx.warn(warning)
         try:
             path = _write(writer, layers, stack, bits, target, params["overwrite"])
         except OSError as exc:
