@@ -334,6 +334,14 @@ def test_files_are_0644_under_umask_022_and_never_overwritten(engine, images, re
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
+    (tmp_path / "fusion-0002.psd").write_bytes(b"someone else's")  # the pair moves on together
+    report = run_fusion(engine, images, tmp_path, registry)
+    assert report.outputs["layers"] == {
+        "psd": str(tmp_path / "fusion-0003.psd"),
+        "ora": str(tmp_path / "fusion-0003.ora"),
+    }
+    assert (tmp_path / "fusion-0002.psd").read_bytes() == b"someone else's"
+
 
 def _two_photo_stack(registry, base_id: str, top_id: str, photo: Path) -> Graph:
     graph = Graph(registry)

@@ -33,6 +33,19 @@ def _write(
     return written
 
 
+def _shared_stem(directory: Path, filename: str, formats: list[str], overwrite: bool) -> str:
+    """One name for all the files, so that fusion-0001.psd and fusion-0001.ora stay a pair:
+    the first of ``filename``, ``filename-0001``, ... free in every format. Placing each
+    file still refuses to replace one that appears meanwhile."""
+    if overwrite:
+        return filename
+    for n in range(10000):
+        stem = f"{filename}-{n:04d}" if n else filename
+        if not any((directory / f"{stem}.{fmt}").exists() for fmt in formats):
+            return stem
+    return filename
+
+
 def _ora_layers(stack: LayerStack, ora_modes: str) -> tuple[list[Layer], list[str]]:
     """The layers as OpenRaster gets them, and a warning per layer whose mode it lacks."""
     if ora_modes == "baked":
@@ -56,10 +69,11 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     except OSError as exc:
         raise NodeError(f"cannot create the output folder {directory}: {exc.strerror}") from None
     wanted = params["format"].split("+")
+    stem = _shared_stem(directory, params["filename"], wanted, params["overwrite"])
     written = {"psd": "", "ora": ""}
     for done, fmt in enumerate(wanted):
         ctx.progress(done / len(wanted))
-        target = directory / f"{params['filename']}.{fmt}"
+        target = directory / f"{stem}.{fmt}"
         if fmt == "psd":
             from stylegraph.nodes.functional.psd import write_psd  # psd-tools: 0.1 s to import
 
