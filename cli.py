@@ -32,7 +32,7 @@ from stylegraph.graph.preset import (
     preset_to_dict,
 )
 from stylegraph.graph.registry import Registry, UnknownNodeType
-from stylegraph.graph.spec import ParamType
+from stylegraph.graph.spec import ParamType, PortType
 from stylegraph.graph.validate import ValidationError, validate
 from stylegraph.nodes import default_registry
 from stylegraph.presets import shipped_presets
@@ -220,10 +220,12 @@ def _join(thread: threading.Thread, cancel: CancelToken) -> None:
 
 
 def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -> None:
-    written = [
-        outputs["path"]
+    written = [  # a side-effect node's text outputs are the files it wrote
+        outputs[port.name]
         for node_id, outputs in report.outputs.items()
-        if preset.graph.node_type(node_id).side_effect and "path" in outputs
+        if preset.graph.node_type(node_id).side_effect
+        for port in preset.graph.node_type(node_id).outputs
+        if port.type == PortType.TEXT and outputs.get(port.name)
     ]
     if args.json:
         print(json.dumps({**report.to_json(), "written": written}, indent=2))

@@ -24,7 +24,8 @@ _META = "__stylegraph_meta__"
 
 
 def outputs_nbytes(outputs: Outputs) -> int:
-    return sum(v.nbytes if isinstance(v, np.ndarray) else 64 for v in outputs.values())
+    """Arrays and layer stacks by their size, anything else as a small constant."""
+    return sum(getattr(v, "nbytes", 64) for v in outputs.values())
 
 
 class MemoryCache:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,9 @@ class NodeContext:
     on_progress: ProgressCallback | None = None
     recipe: str | None = None  # JSON of the graph and its inputs, for Save Image's metadata
     warnings: list[str] = field(default_factory=list)
+    # input port -> id of the node that feeds it; filled only for node types that declare
+    # ``sees_sources`` (their cache key then includes those ids)
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def check_cancelled(self) -> None:
         if self.cancel_token.cancelled:

@@ -16,6 +16,7 @@ import numpy as np
 from stylegraph.graph.cache import DiskCache, MemoryCache
 from stylegraph.graph.context import Cancelled, CancelToken, NodeContext, NodeError
 from stylegraph.graph.keys import FileDigests, node_key, resolve_paths
+from stylegraph.graph.layers import LayerStack
 from stylegraph.graph.model import Graph
 from stylegraph.graph.spec import NodeType, PortType
 from stylegraph.graph.validate import check
@@ -164,10 +165,10 @@ class Engine:
         for node_id in order:
             node_type = graph.node_type(node_id)
             resolved = resolve_paths(node_type, graph.node(node_id).params, base_dir)
-            input_keys = {
-                port: f"{keys[link.src]}:{link.src_port}"
-                for port, link in graph.input_links(node_id).items()
-            }
+            links = graph.input_links(node_id).items()
+            input_keys = {port: f"{keys[link.src]}:{link.src_port}" for port, link in links}
+            if node_type.sees_sources:
+                input_keys.update({f"{port}@source": link.src for port, link in links})
             params[node_id] = resolved
             keys[node_id] = node_key(node_type, resolved, input_keys, self.digests)
         return params, keys
@@ -245,6 +246,8 @@ class Engine:
                 on_event(Event("progress", nid, fraction))
 
         ctx = NodeContext(node_id, output_dir, cancel, progress, recipe)
+        if node_type.sees_sources:
+            ctx.sources = {port: link.src for port, link in graph.input_links(node_id).items()}
         if on_event is not None:
             on_event(Event("start", node_id))
         started = time.perf_counter()
@@ -296,6 +299,8 @@ def _freeze(outputs: Mapping[str, Any]) -> dict[str, Any]:
     for value in frozen.values():
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
+        elif isinstance(value, LayerStack):
+            value.freeze()
     return frozen
 
 
@@ -316,6 +321,8 @@ def check_outputs(node_type: NodeType, outputs: Mapping[str, Any]) -> None:
             ok = isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim == 2
         elif port.type == PortType.NUMBER:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif port.type == PortType.LAYERS:
+            ok = isinstance(value, LayerStack)
         else:
             ok = isinstance(value, str)
         if not ok:

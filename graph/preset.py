@@ -356,6 +356,8 @@ def parse_value(param_type: ParamType, text: str) -> Any:
         return text
     if param_type == ParamType.FILE_LIST:
         return [part for part in text.split(",") if part]
+    if param_type == ParamType.TEXT_LIST and not text.startswith("["):
+        return [part.strip() for part in text.split(",")]
     if param_type == ParamType.BOOL and text.lower() in ("true", "false", "yes", "no", "1", "0"):
         return text.lower() in ("true", "yes", "1")
     if param_type == ParamType.FLOAT_LIST and not text.startswith("["):

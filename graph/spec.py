@@ -25,6 +25,7 @@ class PortType(str, Enum):
     MASK = "mask"  # float32 H x W, values 0..1
     NUMBER = "number"  # a Python float
     TEXT = "text"  # a Python str (paths included)
+    LAYERS = "layers"  # a graph.layers.LayerStack: layers kept apart, for layered files
 
 
 class ParamType(str, Enum):
@@ -42,6 +43,7 @@ class ParamType(str, Enum):
     POINT_LIST = "point_list"  # [[x, y], ...]
     FILE_LIST = "file_list"  # several input files, each keyed by content
     CHOICE_LIST = "choice_list"  # e.g. one blend mode per layer
+    TEXT_LIST = "text_list"  # e.g. one name per layer
 
 
 FILE_PARAM_TYPES = (ParamType.FILE, ParamType.FILE_LIST)
@@ -191,6 +193,12 @@ def _check_choice_list(param: Param, value: Any) -> list[str]:
     return [_check_choice(param, v) for v in value]
 
 
+def _check_text_list(param: Param, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ParamError(f"expected a list of texts, got {value!r}")
+    return [_check_text(param, v) for v in value]
+
+
 def _check_file_list(param: Param, value: Any) -> list[str]:
     if not isinstance(value, list):
         raise ParamError(f"expected a list of file paths, got {value!r}")
@@ -210,6 +218,7 @@ _CHECKERS: dict[ParamType, Callable[[Param, Any], Any]] = {
     ParamType.POINT_LIST: _check_point_list,
     ParamType.FILE_LIST: _check_file_list,
     ParamType.CHOICE_LIST: _check_choice_list,
+    ParamType.TEXT_LIST: _check_text_list,
 }
 
 RunFunction = Callable[["NodeContext", Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
@@ -231,6 +240,8 @@ class NodeType:
     version: int = 1
     persistent_cache: bool = False  # expensive results also go to the on-disk cache
     side_effect: bool = False  # writes files; always runs when requested
+    # ctx.sources names the node behind each input (layer names); those ids join the key
+    sees_sources: bool = False
     _params_by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -239,6 +250,10 @@ class NodeType:
             names = [item.name for item in group]
             if len(names) != len(set(names)):
                 raise ValueError(f"{self.type_id}: duplicate port or param names {names}")
+        if self.persistent_cache and any(p.type == PortType.LAYERS for p in self.outputs):
+            # A layer stack is cheap to rebuild from its cached inputs, and on disk it
+            # would store every layer's pixels a second time.
+            raise ValueError(f"{self.type_id}: a layers output is never cached on disk")
 
     def param(self, name: str) -> Param | None:
         return self._params_by_name.get(name)

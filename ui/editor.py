@@ -306,7 +306,12 @@ class Editor:
 
     def _on_param(self, sender: Any, value: Any, user: tuple[str, Param]) -> None:
         node_id, param = user
-        if param.type in (ParamType.FLOAT_LIST, ParamType.FILE_LIST, ParamType.CHOICE_LIST):
+        if param.type in (
+            ParamType.FLOAT_LIST,
+            ParamType.FILE_LIST,
+            ParamType.CHOICE_LIST,
+            ParamType.TEXT_LIST,
+        ):
             parts = [p.strip() for p in str(value).split(",") if p.strip()]
             value = [float(p) for p in parts] if param.type == ParamType.FLOAT_LIST else parts
         try:

@@ -1,34 +1,66 @@
 import re
 
 from stylegraph.graph.context import NodeContext
+from stylegraph.graph.layers import Layer, LayerStack
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes.compose.blend import fit_layer
 from stylegraph.nodes.declare import fit_mask
 from stylegraph.nodes.functional.blend import MODES, composite
+
+VISIBILITY = ("visible", "hidden")
 
 
 def _layer_numbers(inputs: dict) -> list[int]:
     return sorted(int(m.group(1)) for k in inputs if (m := re.fullmatch(r"layer(\d+)", k)))
 
 
+def _nth(values: list, index: int, default):
+    return values[index] if index < len(values) else default
+
+
+def layer_names(ports: list[str], sources: dict, names: list[str]) -> list[str]:
+    """A name per port, bottom to top: the ``names`` param where given, else the id of the
+    node feeding the port (what the artist called it in the graph), else "Layer N". A
+    name used twice gets a number, since a painter tells layers apart by name."""
+    fallback = ["Base"] + [f"Layer {n}" for n in range(1, len(ports))]
+    wanted = [
+        _nth(names, i, "").strip() or sources.get(port) or fallback[i]
+        for i, port in enumerate(ports)
+    ]
+    out: list[str] = []
+    for name in wanted:
+        unique, n = name, 2
+        while unique in out:
+            unique, n = f"{name} {n}", n + 1
+        out.append(unique)
+    return out
+
+
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     out = inputs["base"]
     modes, opacities = params["modes"], params["opacities"]
     numbers = _layer_numbers(inputs)
+    names = layer_names(
+        ["base"] + [f"layer{n}" for n in numbers], dict(ctx.sources), params["names"]
+    )
+    layers = [Layer(names[0], inputs["base"])]
     for done, n in enumerate(numbers):
         ctx.progress(done / max(len(numbers), 1))
-        mode = modes[n - 1] if n - 1 < len(modes) else "normal"
-        opacity = opacities[n - 1] if n - 1 < len(opacities) else 1.0
+        mode = _nth(modes, n - 1, "normal")
+        opacity = _nth(opacities, n - 1, 1.0)
+        visible = _nth(params["visibility"], n - 1, "visible") == "visible"
         top = fit_layer(ctx, inputs[f"layer{n}"], out.shape, "resize", 0, 0, f"layer{n}")
         mask = inputs.get(f"mask{n}")
         if mask is not None:
             mask = fit_mask(ctx, mask, out.shape, f"mask{n}")
-        out = composite(out, top, mode, opacity, mask)
+        layers.append(Layer(names[done + 1], top, mode, opacity, visible, mask))
+        if visible:
+            out = composite(out, top, mode, opacity, mask)
     for key in inputs:
         match = re.fullmatch(r"mask(\d+)", key)
         if match and f"layer{match.group(1)}" not in inputs:
             ctx.warn(f"{key} has no layer{match.group(1)} to mask and was ignored")
-    return {"image": out}
+    return {"image": out, "layers": LayerStack(tuple(layers), out)}
 
 
 NODE = NodeType(
@@ -36,15 +68,19 @@ NODE = NodeType(
     "Layer Stack",
     "compose",
     "A Photoshop layer stack in one node: a base and any number of layers (layer1, layer2, "
-    "... bottom to top), each with its own blend mode, opacity and layer mask (mask1, "
-    "mask2, ...). The core of the fusion technique.",
+    "... bottom to top), each with its own blend mode, opacity, visibility and layer mask "
+    "(mask1, mask2, ...). The core of the fusion technique. 'layers' keeps them apart for "
+    "Export Layers (PSD, OpenRaster), to finish by hand.",
     run,
     inputs=(
         Port("base", PortType.IMAGE),
         Port("layer", PortType.IMAGE, "Layers, bottom to top.", variadic=True),
         Port("mask", PortType.MASK, "maskN reveals layerN where white.", variadic=True),
     ),
-    outputs=(Port("image", PortType.IMAGE),),
+    outputs=(
+        Port("image", PortType.IMAGE, "The flattened stack."),
+        Port("layers", PortType.LAYERS, "The layers kept apart, for Export Layers."),
+    ),
     params=(
         Param(
             "modes",
@@ -61,5 +97,21 @@ NODE = NodeType(
             maximum=1.0,
             help="Opacity of layer1, layer2, ...; missing entries are 1.",
         ),
+        Param(
+            "visibility",
+            ParamType.CHOICE_LIST,
+            [],
+            choices=VISIBILITY,
+            help="'visible' or 'hidden' for layer1, layer2, ...; a hidden layer is left out "
+            "of the image but kept, hidden, in exported layers. Missing entries are visible.",
+        ),
+        Param(
+            "names",
+            ParamType.TEXT_LIST,
+            [],
+            help="Layer names for export, bottom to top starting with the base; missing or "
+            "empty entries take the id of the node feeding the layer.",
+        ),
     ),
+    sees_sources=True,
 )
