@@ -388,7 +388,7 @@ def test_with_input_packs_the_painting_and_leaves_the_photo_home(
         f"{entry}  {painting}  (render.style_files)\nleft for the receiver: content\nwrote {pack}\n"
     )
     assert main(["validate", str(pack)]) == 0
-    assert capsys.readouterr().out == f"{pack}: valid (12 nodes; inputs: content, style)\n"
+    assert capsys.readouterr().out == f"{pack}: valid (13 nodes; inputs: content, style)\n"
 
     assert main(["pack", str(preset_file), "-o", str(pack), "--with-input", "sky"]) == 2
     assert capsys.readouterr().err == (
