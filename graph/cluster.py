@@ -17,6 +17,7 @@ from stylegraph.graph.preset import Preset, preset_to_dict
 
 MAX_RETRIES = 3  # a lost worker's task runs again elsewhere
 LOCAL_CPUS = 2
+CPUS_PER_TASK = 2  # torch on a CPU worker uses this many threads (Ray sets OMP_NUM_THREADS)
 
 
 def import_ray() -> Any:
@@ -97,7 +98,8 @@ def run_cluster(
 ) -> BatchStats:
     ray = connect(address)
     gpus = 1 if wants_gpu(pending) and ray.cluster_resources().get("GPU", 0) > 0 else 0
-    task = ray.remote(num_gpus=gpus, max_retries=MAX_RETRIES)(render_task)
+    cpus = 1 if gpus else CPUS_PER_TASK
+    task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=MAX_RETRIES)(render_task)
     recipe_ref = ray.put(make_recipe)
     waiting = {}
     for group in sharing_groups(pending):
