@@ -235,7 +235,6 @@ def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
         _apply_sets(preset, (args.set or []) + item_sets)
         return preset
 
-    make_preset([])  # a mistake in the preset or a --set stops here, before any item
     try:
         return run_batch(
             args.over,

@@ -96,6 +96,21 @@ def merge_axes(specs: list[str]) -> list[Axis]:
     return [Axis(name, tuple(paths)) for name, paths in merged.items()]
 
 
+def check_axes(axes: list[Axis], preset: Preset) -> None:
+    """Every ``--over`` names an input of the preset or a ``node.param`` it has; caught
+    before any item, rather than failing every item with the same message."""
+    for axis in axes:
+        if axis.name in preset.inputs:
+            continue
+        node_id, _, param = axis.name.partition(".")
+        if param and node_id in preset.graph and preset.graph.node_type(node_id).param(param):
+            continue
+        known = ", ".join(sorted(preset.inputs)) or "none"
+        raise BatchError(
+            f"--over {axis.name}: the preset has no input {axis.name!r} (inputs: {known})"
+        )
+
+
 def sanitise(stem: str) -> str:
     """A file-name-safe version of an input's stem."""
     return _UNSAFE.sub("-", stem).strip(".-") or "item"

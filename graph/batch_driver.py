@@ -13,6 +13,7 @@ from pathlib import Path
 
 from stylegraph.graph.batch import (
     PreparedItem,
+    check_axes,
     expand_items,
     is_done,
     merge_axes,
@@ -99,10 +100,15 @@ def run_local(
 
     if jobs <= 1:
         worker()
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for future in [pool.submit(worker) for _ in range(min(jobs, len(groups)))]:
+        return stats
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(worker) for _ in range(min(jobs, len(groups)))]
+        try:
+            for future in futures:
                 future.result()
+        except KeyboardInterrupt:
+            cancel.cancel()  # the jobs stop within one node step; written files are whole
+            raise
     return stats
 
 
@@ -132,7 +138,9 @@ def run_batch(
 ) -> int:
     """The ``stylegraph batch`` command: 0 when every item is done or skipped, 1 when any
     failed, 130 when interrupted (what was written is whole and is skipped next time)."""
-    items = expand_items(merge_axes(over), template)
+    axes = merge_axes(over)
+    check_axes(axes, make_preset([]))
+    items = expand_items(axes, template)
     prepared, failed = prepare(items, make_preset, make_recipe)
     if dry_run:
         print("\n".join(dry_run_lines(prepared, failed, out_dir)))

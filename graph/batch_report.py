@@ -76,9 +76,8 @@ class BatchReporter:
         return sum(r.status == status for r in self.results)
 
     def _counts(self) -> str:
-        return f"done {self._count('done')} skipped {self._count('skipped')} " + (
-            f"failed {self._count('failed')}"
-        )
+        done, skipped, failed = (self._count(s) for s in ("done", "skipped", "failed"))
+        return f"done {done} skipped {skipped} failed {failed}"
 
     def node(self, item: str, what: str) -> None:
         """The node the current item is on."""

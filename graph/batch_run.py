@@ -5,6 +5,7 @@ that the caller (this machine, or a Ray driver) writes them atomically under ``-
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -90,12 +91,7 @@ class Renderer:
         self._tmp = Path(tempfile.mkdtemp(prefix="stylegraph-batch-"))
 
     def close(self) -> None:
-        for leftover in self._tmp.rglob("*"):
-            if leftover.is_file():
-                leftover.unlink()
-        for folder in sorted(self._tmp.rglob("*"), reverse=True):
-            folder.rmdir()
-        self._tmp.rmdir()
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def render_chunk(self, chunk: list[PreparedItem]) -> Iterator[Rendered]:
         """Items that share a batchable node's inputs: that node for all of them in one

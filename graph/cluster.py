@@ -84,8 +84,9 @@ def render_task(
 
 
 def wants_gpu(prepared: list[PreparedItem]) -> bool:
-    return any(
-        node.type_id in GPU_TYPES for entry in prepared[:1] for node in entry.preset.graph.nodes()
+    """Every item runs the same preset, so the first one says."""
+    return bool(prepared) and any(
+        node.type_id in GPU_TYPES for node in prepared[0].preset.graph.nodes()
     )
 
 

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +97,11 @@ def test_dry_run_lists_items_and_runs_nothing(images, styles, tmp_path, capsys, 
     ]
     assert lines[0].endswith(f"-> {out / 'chelsea_shipwreck.png'}")
     assert not out.exists()
+    code = main(["batch", "quick-stylize", "--over", f"painting={styles}", "--dry-run"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: --over painting: the preset has no input 'painting' (inputs: content, style)\n"
+    )
 
 
 def test_shared_upstream_runs_once_per_photo_and_styles_batch(
@@ -132,7 +136,7 @@ def test_shared_upstream_runs_once_per_photo_and_styles_batch(
         capsys,
     )
     summary = _summary(lines)
-    assert code == 0 and len(summary) and summary["done"] == 6
+    assert code == 0 and summary["done"] == 6
     runs = summary["node_runs"]
     for upstream in ("photo", "shrink", "denoise", "facet", "dry_brush"):
         assert runs[upstream] == 2, upstream  # once per photo, not once per item
@@ -277,7 +281,6 @@ def test_resume_after_kill_9(images, styles, tmp_path, capsys):
     assert 1 <= len(finished) < 9, "the kill should land mid-batch"
     for path in finished:  # whole files only under final names
         assert read_recipe(path)["inputs"]["style"]
-    time.sleep(0.01)
     code, lines, _ = _batch(args, capsys)
     summary = _summary(lines)
     assert code == 0
