@@ -29,6 +29,7 @@ from stylegraph.graph.preset import (
     Preset,
     PresetError,
     parse_value,
+    preset_from_dict,
     preset_to_dict,
 )
 from stylegraph.graph.registry import Registry, UnknownNodeType
@@ -241,6 +242,47 @@ def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -
         print("cancelled", file=sys.stderr)
 
 
+def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
+    from stylegraph.graph.batch import BatchError
+    from stylegraph.graph.batch_driver import run_batch
+
+    loaded, path = _load_preset(args.preset, registry)  # a pack is verified once, not per item
+    recipe = preset_to_dict(loaded)
+
+    def make_preset(item_sets: list[str]) -> Preset:
+        preset = preset_from_dict(recipe, registry, loaded.base_dir, str(path))
+        _apply_sets(preset, (args.set or []) + item_sets)
+        return preset
+
+    try:
+        return run_batch(
+            args.over,
+            Path(args.out).resolve(),
+            make_preset,
+            recipe_json,
+            lambda: _engine(args),
+            template=args.name,
+            dry_run=args.dry_run,
+            jobs=args.jobs,
+            cluster=args.cluster,
+            json_lines=args.json,
+            sheet=args.sheet,
+        )
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_sheet(args: argparse.Namespace, registry: Registry) -> int:
+    from stylegraph.graph.batch import BatchError
+    from stylegraph.graph.batch_sheet import write_sheet
+
+    try:
+        print(write_sheet(Path(args.folder)))
+    except BatchError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
     preset, _ = _load_preset(args.preset, registry)
     problems = validate(preset.graph) + missing_files(preset.graph, preset.base_dir)
@@ -372,6 +414,30 @@ def _parser() -> argparse.ArgumentParser:
         help="neither read nor write the on-disk result cache",
     )
     run.set_defaults(func=cmd_run)
+
+    batch = add("batch", help="run a preset over many inputs (a sweep), resumably")
+    batch.add_argument("preset", help="a preset file, or the name of a shipped preset")
+    batch.add_argument(
+        "--over",
+        action="append",
+        required=True,
+        metavar="NAME=PATHS",
+        help="an input and its values: a folder, a glob, a file, or a .txt list of paths",
+    )
+    batch.add_argument("--set", action="append", metavar="NAME=VALUE", help="as for run")
+    batch.add_argument("--out", default="stylegraph-out", help="output folder")
+    batch.add_argument("--name", help='output name template, e.g. "{content}_{style}"')
+    batch.add_argument("--dry-run", action="store_true", help="list the items, run nothing")
+    batch.add_argument("--jobs", type=int, default=1, help="photos rendered at once")
+    batch.add_argument("--cluster", metavar="auto|local|ADDRESS", help="run on a Ray cluster")
+    batch.add_argument("--json", action="store_true", help="one JSON line per finished item")
+    batch.add_argument("--sheet", action="store_true", help="write a contact sheet at the end")
+    batch.add_argument("--no-disk-cache", action="store_true", help="as for run")
+    batch.set_defaults(func=cmd_batch)
+
+    sheet = add("sheet", help="a labelled contact sheet of the images in a folder")
+    sheet.add_argument("folder")
+    sheet.set_defaults(func=cmd_sheet)
 
     val = add("validate", help="check a preset without running it")
     val.add_argument("preset")

@@ -157,6 +157,17 @@ class Engine:
         report.seconds = time.perf_counter() - started
         return report
 
+    def keys(
+        self, graph: Graph, base_dir: Path | str = "."
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Every node's resolved params and cache key, as ``run`` computes them: lets a
+        caller (batch sweeps) put results it computed another way where ``run`` finds them."""
+        return self._resolve(graph, graph.topological_order() or [], Path(base_dir))
+
+    def seed(self, key: str, outputs: Mapping[str, Any]) -> None:
+        """Store ``outputs`` under ``key`` in the memory cache, as if the node had run."""
+        self.memory.put(key, _freeze(outputs))
+
     def _resolve(
         self, graph: Graph, order: list[str], base_dir: Path
     ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:

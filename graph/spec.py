@@ -225,6 +225,18 @@ RunFunction = Callable[["NodeContext", Mapping[str, Any], Mapping[str, Any]], di
 
 
 @dataclass(frozen=True)
+class Batching:
+    """A node type that can render several param sets over the same inputs in one call
+    (style transfer: many paintings, one forward pass). ``group(params)`` says which param
+    sets may share a call (equal keys), or None where these params cannot be batched;
+    ``run(ctx, inputs, [params, ...])`` returns each set's outputs, or the NodeError that set
+    alone failed with."""
+
+    group: Callable[[Mapping[str, Any]], str | None]
+    run: Callable[[NodeContext, Mapping[str, Any], list], list]
+
+
+@dataclass(frozen=True)
 class NodeType:
     """One kind of node. ``run(ctx, inputs, params)`` must be pure apart from ``side_effect``
     nodes (Save Image), whose results are never cached."""
@@ -242,6 +254,7 @@ class NodeType:
     side_effect: bool = False  # writes files; always runs when requested
     # ctx.sources names the node behind each input (layer names); those ids join the key
     sees_sources: bool = False
+    batching: Batching | None = None  # several param sets in one call (batch sweeps)
     _params_by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

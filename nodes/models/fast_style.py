@@ -226,6 +226,24 @@ def stylize(
     interpolates between the content's own style vector (0: close to the photo) and the
     style's (1). ``output_size`` is the longest side in px (0: the content's size).
     """
+    if output_size:
+        content = resize(content[..., :3], *fit_longest_side(*content.shape[:2], output_size))
+    vector = blended_vector(content, styles, device, weights, strength, style_size)
+    out = render(content[..., :3], vector, device, tile, overlap, progress)[0]
+    return luminance_transfer(content[..., :3], out) if keep_colours else out
+
+
+def blended_vector(
+    content: np.ndarray,
+    styles: Sequence[np.ndarray],
+    device: torch.device,
+    weights: Sequence[float] | None = None,
+    strength: float = 1.0,
+    style_size: int = 256,
+) -> torch.Tensor:
+    """The 1 x 100 style vector of one render: ``styles`` mixed by ``weights``, pulled
+    towards ``content``'s own vector below full ``strength``. Several of these stacked render
+    in one batched pass (batch sweeps)."""
     if not styles:
         raise ValueError("at least one style image is needed")
     weights = list(weights or [])
@@ -233,15 +251,12 @@ def stylize(
     mix = torch.tensor(weights[: len(styles)], dtype=torch.float32, device=device)
     if (mix < 0).any() or mix.sum() <= 0:
         raise ValueError("style weights must be non-negative and not all zero")
-    if output_size:
-        content = resize(content[..., :3], *fit_longest_side(*content.shape[:2], output_size))
     vectors = style_vectors(list(styles), style_size, device)
     vector = (vectors * (mix / mix.sum())[:, None]).sum(dim=0, keepdim=True)
     if strength < 1.0:
         own = style_vectors([content], style_size, device)
         vector = strength * vector + (1.0 - strength) * own
-    out = render(content[..., :3], vector, device, tile, overlap, progress)[0]
-    return luminance_transfer(content[..., :3], out) if keep_colours else out
+    return vector
 
 
 @torch.no_grad()

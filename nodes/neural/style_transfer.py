@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from stylegraph.graph.context import NodeContext, NodeError
-from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
+from stylegraph.graph.spec import Batching, NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.neural._shared import (
     COMMON_PARAMS,
@@ -94,6 +96,69 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     return {"image": out.astype(np.float32)}
 
 
+_PER_RENDER = ("style_files", "style_weights")
+
+
+def batch_group(params: dict) -> str | None:
+    """Fast-engine renders that differ only in their paintings share one forward pass."""
+    if params["engine"] != "fast":
+        return None
+    shared = {k: v for k, v in params.items() if k not in _PER_RENDER}
+    return json.dumps(shared, sort_keys=True, default=str)
+
+
+def run_batch(ctx: NodeContext, inputs: dict, params_list: list[dict]) -> list:
+    """One batched pass for every param set whose paintings load; a set whose painting is
+    missing or corrupt gets its own NodeError and the others still render."""
+    from stylegraph.nodes.functional.colour import luminance_transfer
+    from stylegraph.nodes.functional.resize import fit_longest_side
+    from stylegraph.nodes.models.fast_style import blended_vector, render
+
+    first = params_list[0]
+    device = device_for(first)
+    content = inputs["content"]
+    rgb = content[..., :3]
+    if first["output_size"]:
+        rgb = resize(rgb, *fit_longest_side(*rgb.shape[:2], first["output_size"]))
+    results: list = [None] * len(params_list)
+    vectors, slots = [], []
+    for slot, params in enumerate(params_list):
+        try:
+            styles = load_styles(ctx, inputs, params)
+            styles = recolour_styles(styles, content[..., :3], params["colour"])
+            vector = blended_vector(
+                rgb,
+                styles,
+                device,
+                params["style_weights"],
+                params["strength"],
+                params["style_size"],
+            )
+        except NodeError as exc:
+            results[slot] = exc
+            continue
+        except ValueError as exc:
+            results[slot] = NodeError(f"param 'style_weights': {exc}")
+            continue
+        vectors.append(vector)
+        slots.append(slot)
+    if not vectors:
+        return results
+    import torch
+
+    rendered = render(
+        rgb, torch.cat(vectors), device, first["tile_size"], first["tile_overlap"], ctx.progress
+    )
+    for slot, out in zip(slots, rendered, strict=True):
+        if first["colour"] in ("original", "luminance"):
+            out = luminance_transfer(rgb, out)
+        if content.shape[2] == 4:
+            alpha = resize(content, *out.shape[:2])[..., 3:4]
+            out = np.concatenate([out, alpha], axis=2)
+        results[slot] = {"image": out.astype(np.float32)}
+    return results
+
+
 NODE = NodeType(
     "style.transfer",
     "Style Transfer",
@@ -104,6 +169,7 @@ NODE = NodeType(
     "coarse-to-fine rendering). Runs on CUDA, then MPS, then the CPU.",
     run,
     persistent_cache=True,
+    batching=Batching(batch_group, run_batch),
     inputs=(
         Port("content", PortType.IMAGE),
         Port("style", PortType.IMAGE, "Style images linked from the graph.", variadic=True),

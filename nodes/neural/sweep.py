@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
-from stylegraph.nodes.functional.channels import from_u8, to_u8
+from stylegraph.nodes.functional.contact_sheet import contact_sheet, grid_columns
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
 from stylegraph.nodes.neural._shared import (
     COMMON_PARAMS,
@@ -63,34 +61,6 @@ def _part_progress(ctx: NodeContext, done: int, part: int, total: int):
     return lambda fraction: ctx.progress((done + fraction * part) / total)
 
 
-def contact_sheet(
-    images: list[np.ndarray], labels: list[str], columns: int, gap: int = 8
-) -> np.ndarray:
-    """Renders side by side on white, each labelled with its style's name."""
-    height = max(i.shape[0] for i in images)
-    width = max(i.shape[1] for i in images)
-    label_h = 22
-    rows = math.ceil(len(images) / columns)
-    sheet = np.full(
-        (rows * (height + label_h + gap) + gap, columns * (width + gap) + gap, 3), 255, np.uint8
-    )
-    for n, (image, label) in enumerate(zip(images, labels, strict=True)):
-        r, c = divmod(n, columns)
-        y, x = gap + r * (height + label_h + gap), gap + c * (width + gap)
-        sheet[y + label_h : y + label_h + image.shape[0], x : x + image.shape[1]] = to_u8(image)
-        cv2.putText(
-            sheet,
-            label[:40],
-            (x, y + 16),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.5,
-            (30, 30, 30),
-            1,
-            cv2.LINE_AA,
-        )
-    return from_u8(sheet)
-
-
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     content = inputs["content"][..., :3]
     if params["output_size"]:
@@ -100,7 +70,7 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     labels += [f"style{i}" for i in range(1, len(styles) - len(labels) + 1)]
     renders = _renders(ctx, content, styles, params, device_for(params))
     thumbs = [resize(r, *fit_longest_side(*r.shape[:2], params["thumbnail"])) for r in renders]
-    columns = params["columns"] or math.ceil(math.sqrt(len(thumbs)))
+    columns = params["columns"] or grid_columns(len(thumbs))
     return {"sheet": contact_sheet(thumbs, labels, columns)}
 
 

@@ -1,0 +1,227 @@
+"""Batch sweeps, the rendering half: items rendered through one engine so shared upstream
+work runs once, batchable nodes (fast style transfer) computed for many items in one call,
+out-of-memory failures retried on smaller tiles, and outputs handed back as encoded bytes so
+that the caller (this machine, or a Ray driver) writes them atomically under ``--out``."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stylegraph.graph.atomic import atomic_write_bytes
+from stylegraph.graph.batch import PreparedItem
+from stylegraph.graph.context import CancelToken, NodeContext, NodeError
+from stylegraph.graph.engine import Engine, Event, Status, check_outputs
+from stylegraph.graph.preset import Preset
+
+BATCH_SIZE = 8  # renders per batched forward pass
+SMALLER_TILES = (512, 256, 128)  # tile sizes an out-of-memory item is retried with
+GPU_TYPES = frozenset({"style.transfer", "style.sweep", "image.upscale"})
+
+NodeCallback = Callable[[str, str], None]  # item name, "node (type)"
+
+
+@dataclass
+class Rendered:
+    """One item's result as a worker sends it back: files relative to ``--out``."""
+
+    name: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+    recipe: str = ""
+    nodes: dict[str, str] = field(default_factory=dict)  # node id -> ran / cached / failed
+
+
+@dataclass
+class BatchStats:
+    """What ran, for the summary and the tests: node runs by node id, batched passes."""
+
+    node_runs: Counter = field(default_factory=Counter)
+    batched_calls: int = 0
+    batched_items: int = 0
+
+    def merge(self, other: BatchStats) -> None:
+        self.node_runs.update(other.node_runs)
+        self.batched_calls += other.batched_calls
+        self.batched_items += other.batched_items
+
+
+def is_out_of_memory(error: str | None) -> bool:
+    """The engine reports crashes as text; torch.cuda.OutOfMemoryError and MemoryError both
+    end in ``MemoryError``."""
+    return error is not None and "MemoryError" in error
+
+
+def shrink_tiles(preset: Preset) -> bool:
+    """Render every tiled node on smaller tiles; False when none can shrink further."""
+    changed = False
+    for node in preset.graph.nodes():
+        if preset.graph.node_type(node.id).param("tile_size") is None:
+            continue
+        current = node.params["tile_size"]
+        smaller = [t for t in SMALLER_TILES if current == 0 or t < current]
+        if smaller:
+            preset.graph.set_param(node.id, "tile_size", smaller[0])
+            changed = True
+    return changed
+
+
+class Renderer:
+    """Renders prepared items through one engine; a worker process or thread has one."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        make_recipe: Callable[[Preset], str],
+        on_node: NodeCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.engine = engine
+        self.make_recipe = make_recipe
+        self.on_node = on_node
+        self.cancel = cancel or CancelToken()
+        self.stats = BatchStats()
+        self._tmp = Path(tempfile.mkdtemp(prefix="stylegraph-batch-"))
+
+    def close(self) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def render_chunk(self, chunk: list[PreparedItem]) -> Iterator[Rendered]:
+        """Items that share a batchable node's inputs: that node for all of them in one
+        call, then each item through the engine, which finds it in the memory cache."""
+        self._seed_batched(chunk)
+        for entry in chunk:
+            if self.cancel.cancelled:
+                return
+            yield self.render_one(entry)
+
+    def render_one(self, entry: PreparedItem) -> Rendered:
+        started = time.perf_counter()
+        rendered = self._attempt(entry)
+        while is_out_of_memory(rendered.error) and shrink_tiles(entry.preset):
+            entry.recipe = self.make_recipe(entry.preset)
+            rendered = self._attempt(entry)
+        rendered.seconds = time.perf_counter() - started
+        return rendered
+
+    def _attempt(self, entry: PreparedItem) -> Rendered:
+        preset = entry.preset
+        graph = preset.graph
+
+        def on_event(event: Event) -> None:
+            if event.kind == "start" and self.on_node is not None:
+                type_id = graph.node(event.node_id).type_id
+                self.on_node(entry.item.name, f"{event.node_id} ({type_id})")
+
+        report = self.engine.run(
+            graph,
+            output_dir=self._tmp,
+            base_dir=preset.base_dir,
+            cancel=self.cancel,
+            on_event=on_event,
+            recipe=entry.recipe,
+        )
+        nodes = {n: r.status.value for n, r in report.nodes.items()}
+        self.stats.node_runs.update(n for n, r in report.nodes.items() if r.status == Status.RAN)
+        written = [
+            Path(outputs["path"])
+            for node_id, outputs in report.outputs.items()
+            if graph.node_type(node_id).side_effect and "path" in outputs
+        ]
+        files = {}
+        for path in written:
+            files[str(path.relative_to(self._tmp))] = path.read_bytes()
+            path.unlink()
+        errors = [r.error for r in report.nodes.values() if r.status == Status.FAILED]
+        error = "; ".join(e for e in errors if e) or None
+        if error is None and report.cancelled:
+            error = "cancelled"
+        return Rendered(entry.item.name, files, error, recipe=entry.recipe, nodes=nodes)
+
+    def _seed_batched(self, chunk: list[PreparedItem]) -> None:
+        """For each batchable node, the items it has not been computed for yet, grouped by
+        identical inputs and batch group, computed in one call per group and stored in the
+        memory cache under the key the engine would compute for each item."""
+        if len(chunk) < 2:
+            return
+        graph = chunk[0].preset.graph
+        for node in list(graph.nodes()):
+            batching = graph.node_type(node.id).batching
+            if batching is None:
+                continue
+            groups: dict[tuple, list[tuple[PreparedItem, dict[str, Any], str]]] = {}
+            for entry in chunk:
+                if node.id not in entry.preset.graph:
+                    continue
+                params, keys = self.engine.keys(entry.preset.graph, entry.preset.base_dir)
+                if self.engine.memory.get(keys[node.id]) is not None:
+                    continue
+                group = batching.group(params[node.id])
+                if group is None:
+                    continue
+                links = entry.preset.graph.input_links(node.id)
+                inputs_key = tuple(
+                    sorted((p, keys[lk.src], lk.src_port) for p, lk in links.items())
+                )
+                groups.setdefault((inputs_key, group), []).append(
+                    (entry, params[node.id], keys[node.id])
+                )
+            for members in groups.values():
+                if len(members) > 1:
+                    self._run_batched(node.id, members)
+
+    def _run_batched(self, node_id: str, members: list[tuple[PreparedItem, dict, str]]) -> None:
+        first = members[0][0].preset
+        graph = first.graph
+        links = graph.input_links(node_id)
+        sources = sorted({link.src for link in links.values()})
+        upstream = self.engine.run(
+            graph, sources, output_dir=self._tmp, base_dir=first.base_dir, cancel=self.cancel
+        )
+        self.stats.node_runs.update(n for n, r in upstream.nodes.items() if r.status == Status.RAN)
+        if not upstream.ok:
+            return  # each item runs on its own and reports the failure
+        inputs = {port: upstream.outputs[lk.src][lk.src_port] for port, lk in links.items()}
+        node_type = graph.node_type(node_id)
+        for start in range(0, len(members), BATCH_SIZE):
+            part = members[start : start + BATCH_SIZE]
+            ctx = NodeContext(node_id, self._tmp, self.cancel)
+            try:
+                results = node_type.batching.run(ctx, inputs, [params for _, params, _ in part])
+            except (NodeError, MemoryError, RuntimeError):
+                continue  # out of memory or a shared failure: items render one by one
+            self.stats.batched_calls += 1
+            for (_, _, key), outputs in zip(part, results, strict=True):
+                if isinstance(outputs, dict):
+                    check_outputs(node_type, outputs)
+                    self.engine.seed(key, outputs)
+                    self.stats.node_runs[node_id] += 1
+                    self.stats.batched_items += 1
+
+
+def sharing_groups(prepared: list[PreparedItem]) -> list[list[PreparedItem]]:
+    """Items grouped by their first ``--over`` value (the photo, usually), in order: one
+    group's items share upstream work, so a group stays on one engine."""
+    groups: dict[Path, list[PreparedItem]] = {}
+    for entry in prepared:
+        first = next(iter(entry.item.values.values()))
+        groups.setdefault(first, []).append(entry)
+    return list(groups.values())
+
+
+def write_rendered(rendered: Rendered, out_dir: Path) -> list[Path]:
+    """Each file written whole under its final name (temp file, fsync, rename)."""
+    written = []
+    for relative, data in rendered.files.items():
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+        written.append(target)
+    return written
