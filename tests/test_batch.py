@@ -17,6 +17,7 @@ from stylegraph.cli import main
 from stylegraph.graph.batch import BatchError, expand_items, merge_axes
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.recipe_metadata import read_recipe
+from stylegraph.presets import shipped_presets
 
 SMALL = ["--set", "paint.output_size=96"]
 
@@ -365,3 +366,28 @@ def test_cluster_local_matches_local_run(images, styles, tmp_path, capsys):
         local, remote = tmp_path / "local" / name, tmp_path / "ray" / name
         assert np.array_equal(read_image(local), read_image(remote)), name
         assert read_recipe(local) == read_recipe(remote)
+
+
+def test_a_pack_runs_as_a_batch_with_the_painting_it_carries(images, tmp_path, capsys):
+    """A recipe someone sent (painting inside, photo left out) swept over your photos."""
+    pack = tmp_path / "starry.sgpack"
+    painting = images / "styles" / "starry_night.jpg"
+    preset = tmp_path / "mine.json"
+    data = json.loads(shipped_presets()["quick-stylize"].read_text())
+    data["nodes"]["paint"]["params"]["style_files"] = [str(painting)]
+    preset.write_text(json.dumps(data))
+    assert main(["pack", str(preset), "-o", str(pack), "--with-input", "style"]) == 0
+    capsys.readouterr()
+    photos = [images / "content" / "chelsea.png", images / "content" / "coffee.png"]
+    listing = tmp_path / "photos.txt"
+    listing.write_text("\n".join(map(str, photos)))
+    out = tmp_path / "out"
+    code = main(
+        ["batch", str(pack), "--over", f"content={listing}", "--out", str(out), "--dry-run"]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["chelsea", "coffee"]
+    sets = ["--set", "paint.output_size=64", "--json"]
+    assert main(["batch", str(pack), "--over", f"content={listing}", "--out", str(out), *sets]) == 0
+    assert sorted(p.name for p in out.glob("*.png")) == ["chelsea.png", "coffee.png"]
