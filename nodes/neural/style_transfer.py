@@ -9,6 +9,7 @@ from stylegraph.nodes.neural._shared import (
     COMMON_PARAMS,
     FAST_PARAMS,
     GATYS_PARAMS,
+    STROKE_PARAMS,
     device_for,
     gatys_settings,
     load_styles,
@@ -18,6 +19,14 @@ from stylegraph.nodes.neural._shared import (
 )
 
 ENGINES = ("fast", "builtin", "gatys")
+
+
+def _stroke(params: dict) -> dict:
+    return {
+        "stroke_scale": params["stroke_scale"],
+        "enlarge_with": params["stroke_enlarge"],
+        "detail": params["detail"],
+    }
 
 
 def _fast(ctx: NodeContext, content, inputs: dict, params: dict, device):
@@ -35,8 +44,8 @@ def _fast(ctx: NodeContext, content, inputs: dict, params: dict, device):
             params["output_size"],
             keep_colours=params["colour"] in ("original", "luminance"),
             tile=params["tile_size"],
-            overlap=params["tile_overlap"],
             progress=ctx.progress,
+            **_stroke(params),
         )
     except ValueError as exc:
         raise NodeError(f"param 'style_weights': {exc}") from None
@@ -57,6 +66,9 @@ def _builtin(ctx: NodeContext, content, params: dict, device):
         params["strength"],
         params["output_size"],
         keep_colours=params["colour"] != "style",
+        tile=params["tile_size"],
+        progress=ctx.progress,
+        **_stroke(params),
     )
 
 
@@ -128,6 +140,7 @@ NODE = NodeType(
             help="builtin: a style index 0-25, or a blend such as 3:0.5,12:0.5.",
         ),
         *FAST_PARAMS,
+        *STROKE_PARAMS,
         *GATYS_PARAMS,
     ),
 )
