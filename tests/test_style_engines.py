@@ -133,16 +133,16 @@ def test_out_of_memory_on_the_first_tile_goes_on_with_smaller_tiles(images, star
     content = resize(read_image(images / "content" / "tubingen.jpg"), 240, 320)
     vector = fast_style.style_vectors([starry], 256, CPU)
     whole = fast_style.render(content, vector, CPU, budget=1 << 40)[0]
-    real = fast_style._render_piece
+    real = fast_style._piece
     sizes = []
 
-    def first_fails(network, content, box, *rest):
+    def first_fails(content, box, *rest):
         sizes.append(max(box[1] - box[0], box[3] - box[2]))
         if len(sizes) == 1:
             raise RuntimeError("DefaultCPUAllocator: not enough memory: out of memory")
-        return real(network, content, box, *rest)
+        return real(content, box, *rest)
 
-    monkeypatch.setattr(fast_style, "_render_piece", first_fails)
+    monkeypatch.setattr(fast_style, "_piece", first_fails)
     tiled = fast_style.render(content, vector, CPU, tile=160)[0]
     assert sizes[0] == 160 and max(sizes[1:]) == 80
     assert np.abs(tiled - whole).mean() < 0.005

@@ -212,10 +212,9 @@ class _NormConv(nn.Module):
         self.norm = _StyleNorm(cout, eps)
         self.name = name
 
-    def stage(self, x: torch.Tensor, style: torch.Tensor) -> Generator:
-        features = self.conv(x)
-        del x  # not held while the pass is paused: tiles wait here all at once
-        mean, var = yield self.name, features
+    def apply(
+        self, features: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, style: torch.Tensor
+    ) -> torch.Tensor:
         gamma, beta = self.norm.gamma(style), self.norm.beta(style)
         return _normalise(features, mean, var, gamma, beta, self.norm.eps)
 
@@ -246,17 +245,43 @@ class ArbitraryTransformer(nn.Module):
             ]
         )
 
-    def stages(self, content: torch.Tensor, style: torch.Tensor) -> Stages:
+    def stages(
+        self, content: torch.Tensor, style: torch.Tensor, low_memory: bool = False
+    ) -> Stages:
+        """The pass, paused at each norm. A tiled render pauses every tile at once, so what
+        a paused pass holds is what the whole image costs in memory: inputs no longer
+        needed are dropped (``del``), and with ``low_memory`` the full-size features of
+        the second expand layer are recomputed from its half-size input (about 10% more
+        work) instead of kept, which halves that peak."""
         x = content
         del content
         for conv in self.contract:
             x = F.relu(conv(x))
         for first, second in self.residual:
-            y = F.relu((yield from first.stage(x, style)))
-            x = x + (yield from second.stage(y, style))
-        for layer in self.expand[:2]:
-            x = F.relu((yield from layer.stage(F.interpolate(x, scale_factor=2), style)))
-        return torch.sigmoid((yield from self.expand[2].stage(x, style)))
+            features = first.conv(x)
+            mean, var = yield first.name, features
+            y = F.relu(first.apply(features, mean, var, style))
+            features = second.conv(y)
+            del y
+            mean, var = yield second.name, features
+            x = x + second.apply(features, mean, var, style)
+        first, second, last = self.expand
+        features = first.conv(F.interpolate(x, scale_factor=2))
+        del x
+        mean, var = yield first.name, features
+        x = F.relu(first.apply(features, mean, var, style))
+        del features
+        if low_memory:
+            mean, var = yield second.name, second.conv(F.interpolate(x, scale_factor=2))
+            features = second.conv(F.interpolate(x, scale_factor=2))
+        else:
+            features = second.conv(F.interpolate(x, scale_factor=2))
+            mean, var = yield second.name, features
+        x = F.relu(second.apply(features, mean, var, style))
+        features = last.conv(x)
+        del x
+        mean, var = yield last.name, features
+        return torch.sigmoid(last.apply(features, mean, var, style))
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         return run_stages(self.stages(content, style))
@@ -284,10 +309,7 @@ class _MixNormConv(nn.Module):
         self.gamma = nn.Parameter(torch.ones(BUILTIN_STYLES, cout))
         self.beta = nn.Parameter(torch.zeros(BUILTIN_STYLES, cout))
 
-    def stage(self, x: torch.Tensor, weights: torch.Tensor) -> Generator:
-        features = self.conv(x)
-        del x
-        mean, var = yield "", features
+    def apply(self, features, mean, var, weights: torch.Tensor) -> torch.Tensor:
         return _normalise(features, mean, var, weights @ self.gamma, weights @ self.beta, 1e-5)
 
 
@@ -306,16 +328,41 @@ class MultiStyleTransformer(nn.Module):
             [_MixNormConv(32, 8, 3), _MixNormConv(8, 4, 3), _MixNormConv(4, 3, 9)]
         )
 
-    def stages(self, content: torch.Tensor, weights: torch.Tensor) -> Stages:
-        x = content
-        for layer in self.contract:
-            x = F.relu((yield from layer.stage(x, weights)))
+    def stages(
+        self, content: torch.Tensor, weights: torch.Tensor, low_memory: bool = False
+    ) -> Stages:
+        """The pass, paused at each norm (see ``ArbitraryTransformer.stages``); with
+        ``low_memory`` the first layer's 32-channel full-size features are recomputed from
+        the photo rather than kept while paused."""
+        head, *rest = self.contract
+        if low_memory:
+            mean, var = yield "contract0", head.conv(content)
+        features = head.conv(content)
+        del content
+        if not low_memory:
+            mean, var = yield "contract0", features
+        x = F.relu(head.apply(features, mean, var, weights))
+        del features
+        for layer in rest:
+            features = layer.conv(x)
+            del x
+            mean, var = yield "contract", features
+            x = F.relu(layer.apply(features, mean, var, weights))
         for first, second in self.res:
-            y = F.relu((yield from first.stage(x, weights)))
-            x = x + (yield from second.stage(y, weights))
-        for layer in self.expand[:2]:
-            x = F.relu((yield from layer.stage(F.interpolate(x, scale_factor=2), weights)))
-        return torch.sigmoid((yield from self.expand[2].stage(x, weights)))
+            features = first.conv(x)
+            mean, var = yield "residual", features
+            y = F.relu(first.apply(features, mean, var, weights))
+            features = second.conv(y)
+            del y
+            mean, var = yield "residual", features
+            x = x + second.apply(features, mean, var, weights)
+        for index, layer in enumerate(self.expand):
+            features = layer.conv(F.interpolate(x, scale_factor=2) if index < 2 else x)
+            del x
+            mean, var = yield "expand", features
+            x = layer.apply(features, mean, var, weights)
+            x = F.relu(x) if index < 2 else torch.sigmoid(x)
+        return x
 
     def forward(self, content: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         return run_stages(self.stages(content, weights))
