@@ -195,9 +195,9 @@ def _core_boxes(height: int, width: int, tile: int) -> list[tuple[int, int, int,
 
 def _accumulate(sums: list, features: torch.Tensor, box: tuple, origin: tuple, width: int):
     """Adds the core's per-channel sum, sum of squares and pixel count to ``sums``."""
-    core = _crop(features, box, origin, features.shape[-1] / width).double()
-    sums[0] = sums[0] + core.sum(dim=(2, 3), keepdim=True)
-    sums[1] = sums[1] + core.pow(2).sum(dim=(2, 3), keepdim=True)
+    core = _crop(features, box, origin, features.shape[-1] / width)
+    sums[0] = sums[0] + core.sum(dim=(2, 3), keepdim=True, dtype=torch.float64)
+    sums[1] = sums[1] + torch.square(core).sum(dim=(2, 3), keepdim=True, dtype=torch.float64)
     sums[2] += core.shape[-1] * core.shape[-2]
 
 

@@ -62,7 +62,7 @@ def available_ram() -> int:
 
 # Working memory a style render may take on the CPU when nothing says otherwise: a quarter of
 # the free RAM, and never more than this, so that an 8192 px render stays near 3 GB in all.
-CPU_BUDGET_CAP = 1 << 30
+CPU_BUDGET_CAP = 512 << 20
 
 
 def memory_budget(device: torch.device) -> int:

@@ -103,7 +103,7 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     if content.shape[2] == 4:  # the photo's transparency carries over to the painting
         alpha = resize(content, *out.shape[:2])[..., 3:4]
         out = np.concatenate([out, alpha], axis=2)
-    return {"image": out.astype(np.float32)}
+    return {"image": out.astype(np.float32, copy=False)}
 
 
 NODE = NodeType(
