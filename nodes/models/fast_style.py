@@ -218,20 +218,24 @@ def _one_tiled_pass(
     and match a whole-image pass to float rounding. Sums are float64."""
     height, width = content.shape[:2]
     boxes = _core_boxes(height, width, tile)
-    passes, origins, widths = [], [], []
-    for box in boxes:
-        piece, origin = _piece(content, box, TILE_MARGIN, device)
-        passes.append(network(piece))
-        origins.append(origin)
-        widths.append(piece.shape[-1])
+    passes: list = [None] * len(boxes)
+    origins: list = [None] * len(boxes)
+    widths: list = [0] * len(boxes)
     moment = None
     out = None
     layer = 0
-    while passes[0] is not None:
+    while moment is None or passes[0] is not None:
         sums: list = [0.0, 0.0, 0]
         for n, stages in enumerate(passes):
             try:
-                _, features = next(stages) if moment is None else stages.send(moment)
+                if moment is None:  # each tile's piece is cut when its pass starts
+                    piece, origins[n] = _piece(content, boxes[n], TILE_MARGIN, device)
+                    widths[n] = piece.shape[-1]
+                    stages = passes[n] = network(piece)
+                    del piece
+                    _, features = next(stages)
+                else:
+                    _, features = stages.send(moment)
             except StopIteration as finished:
                 rendered = _crop(finished.value, boxes[n], origins[n], 1.0).clamp(0, 1)
                 if out is None:
