@@ -180,6 +180,9 @@ def versus_onnxruntime(runs: int = 15, threads: int = 2) -> dict:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # Idle onnxruntime workers otherwise spin for a while after each run and take the
+    # cores from the torch run that follows.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     folder = magenta.model_dir()
     predict = ort.InferenceSession(str(folder / "arbitrary_predict.onnx"), options)
     transform = ort.InferenceSession(str(folder / "arbitrary_transform.onnx"), options)
@@ -190,7 +193,7 @@ def versus_onnxruntime(runs: int = 15, threads: int = 2) -> dict:
     vector = predict.run(None, {"style_image": style[None]})[0]
     predictor = magenta.load_predictor("cpu")
     style_t = torch.from_numpy(style).permute(2, 0, 1)[None]
-    vector_t = torch.from_numpy(vector)
+    vector_t = torch.from_numpy(vector).reshape(1, -1)
     cases = {
         "arbitrary_transformer_384px": (
             lambda: transform.run(

@@ -18,7 +18,7 @@ from benchmarks.common import IMAGES, machine
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.models import fast_style
 
-SCALES = (1.0, 2.0, 3.0, 4.0)
+SCALES = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 OUTPUT = 768
 
 
