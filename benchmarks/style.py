@@ -8,6 +8,7 @@ initialised VGG-19 when the ImageNet weights are not on the machine: the arithme
 the time, is the same.
 Run: python -m benchmarks.style
      python -m benchmarks.style sizes [1024 2048 ...]  (time, peak RSS: fresh process each)
+     python -m benchmarks.style tiles  (automatic tiles vs one whole-image pass)
      python -m benchmarks.style onnx  (side by side with onnxruntime, 2 threads)
 """
 
@@ -162,6 +163,34 @@ def sizes(sides: list[int]) -> dict:
     return {"benchmark": "style sizes", "machine": machine(), "sizes": rows}
 
 
+def tiles_versus_whole(sides: tuple[int, ...] = (2048, 4096), runs: int = 3) -> dict:
+    """Automatic tiles (the default 512 MiB budget) against one whole-image pass at the same
+    size, interleaved in one process: median seconds, their ratio, and the mean absolute
+    difference of the two pictures."""
+    cpu = torch.device("cpu")
+    enable_fast_math()
+    photo = read_image(IMAGES / "content" / "tubingen.jpg")
+    vector = fast_style.style_vectors(
+        [read_image(IMAGES / "styles" / "starry_night.jpg")], 256, cpu
+    )
+    result: dict = {"benchmark": "style tiles vs whole image", "runs": runs}
+    for side in sides:
+        content = resize(photo, *fit_longest_side(*photo.shape[:2], side))
+        times: dict[str, list[float]] = {"whole_s": [], "tiled_s": []}
+        pictures = {}
+        for _ in range(runs):
+            for name, budget in (("whole_s", 1 << 40), ("tiled_s", None)):
+                start = time.perf_counter()
+                pictures[name] = fast_style.render(content, vector, cpu, budget=budget)[0]
+                times[name].append(time.perf_counter() - start)
+        row = {k: round(statistics.median(v), 2) for k, v in times.items()}
+        row["tiled_over_whole"] = round(row["tiled_s"] / row["whole_s"], 2)
+        row["mean_abs_difference"] = float(np.abs(pictures["whole_s"] - pictures["tiled_s"]).mean())
+        result[f"{side}px"] = row
+    result["machine"] = machine()
+    return result
+
+
 def _time_once(fn, runs: list[float]) -> None:
     start = time.perf_counter()
     fn()
@@ -229,6 +258,8 @@ if __name__ == "__main__":
     elif command == "sizes":
         chosen = [int(a) for a in sys.argv[2:]] or [1024, 2048, 4096, 8192]
         print(json.dumps(sizes(chosen), indent=2))
+    elif command == "tiles":
+        print(json.dumps(tiles_versus_whole(), indent=2))
     elif command == "onnx":
         print(json.dumps(versus_onnxruntime(), indent=2))
     else:

@@ -143,6 +143,9 @@ MIN_SIDE = 16
 # measured with ru_maxrss at 1024-4096 px; the budget divided by this sizes the tiles.
 ARBITRARY_BYTES_PER_PIXEL = 280
 BUILTIN_BYTES_PER_PIXEL = 700
+# What all tiles of a tiled pass hold while paused at its largest norm layer, per pixel:
+# above the budget, the passes recompute those features instead (``low_memory``).
+PAUSED_BYTES_PER_PIXEL = 40
 
 
 def auto_tile(height: int, width: int, batch: int, bytes_per_pixel: int, budget: int) -> int:
@@ -154,7 +157,8 @@ def auto_tile(height: int, width: int, batch: int, bytes_per_pixel: int, budget:
     return max(64, side - side % 4)
 
 
-# Context px around each tile: more than the transformers' receptive field (about 60 px),
+# Context px around each tile: more than the transformers' receptive fields (54 px for
+# the arbitrary network: 4 + 1 + 2 + 10 x 4 + 2 + 1 + 4; 62 for the built-in one),
 # so a tile's core matches a whole-image pass run with the same statistics.
 TILE_MARGIN = 64
 
@@ -295,9 +299,11 @@ def _render(
     if factor > 1:
         content = np.repeat(np.repeat(content, factor, axis=0), factor, axis=1)
     padded_h, padded_w = height * factor, width * factor
+    budget = memory_budget(device) if budget is None else budget
     if tile <= 0:
-        budget = memory_budget(device) if budget is None else budget
         tile = auto_tile(padded_h, padded_w, batch, bytes_per_pixel, budget)
+    # Paused tiles keeping their full-size features take about this much per pixel.
+    low_memory = padded_h * padded_w * batch * PAUSED_BYTES_PER_PIXEL > budget
     images = None
     if tile <= 0 or max(padded_h, padded_w) <= tile:
         try:
@@ -311,7 +317,7 @@ def _render(
             half = max(padded_h, padded_w) // 2
             tile = half - half % 4
     if images is None:
-        images = _render_tiles(lambda x: network(x, True), content, tile, device, progress)
+        images = _render_tiles(lambda x: network(x, low_memory), content, tile, device, progress)
     if factor > 1:
         images = images.reshape(batch, height, factor, width, factor, 3).mean(axis=(2, 4))
     return [np.ascontiguousarray(image, np.float32) for image in images]
