@@ -146,3 +146,12 @@ def test_out_of_memory_on_the_first_tile_goes_on_with_smaller_tiles(images, star
     tiled = fast_style.render(content, vector, CPU, tile=160)[0]
     assert sizes[0] == 160 and max(sizes[1:]) == 80
     assert np.abs(tiled - whole).mean() < 0.005
+
+
+def test_stroke_scale_can_enlarge_with_a_packaged_real_esrgan_model(photo, starry):
+    lanczos = fast_style.stylize(photo, [starry], CPU, stroke_scale=2)
+    esrgan = fast_style.stylize(
+        photo, [starry], CPU, stroke_scale=2, enlarge_with="realesr-animevideov3"
+    )
+    assert esrgan.shape == photo.shape and esrgan.min() >= 0 and esrgan.max() <= 1
+    assert 0 < np.abs(esrgan - lanczos).mean() < 0.05
