@@ -7,12 +7,17 @@ peak GPU memory of a 2048 px multi-scale Gatys render. Gatys timings use a rando
 initialised VGG-19 when the ImageNet weights are not on the machine: the arithmetic, and so
 the time, is the same.
 Run: python -m benchmarks.style
+     python -m benchmarks.style sizes [1024 2048 ...]  (time, peak RSS: fresh process each)
+     python -m benchmarks.style tiles  (automatic tiles vs one whole-image pass)
+     python -m benchmarks.style onnx  (side by side with onnxruntime, 2 threads)
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -124,6 +129,138 @@ def main() -> None:
     print(json.dumps(result, indent=2))
 
 
+def one_size(side: int) -> dict:
+    """One ``style.transfer`` run with default params (as ``quick-stylize`` at ``side``)."""
+    from benchmarks.common import run_node
+    from stylegraph.nodes import default_registry
+
+    photo = read_image(IMAGES / "content" / "tubingen.jpg")
+    start = time.perf_counter()
+    out, _ = run_node(
+        default_registry(),
+        "style.transfer",
+        {"content": photo},
+        {"style_files": [str(IMAGES / "styles" / "starry_night.jpg")], "output_size": side},
+    )
+    return {
+        "output_px": list(out["image"].shape[:2]),
+        "seconds": round(time.perf_counter() - start, 2),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def sizes(sides: list[int]) -> dict:
+    """Each size in a fresh process, so each peak RSS is that size's own."""
+    rows = {}
+    for side in sides:
+        child = subprocess.run(
+            [sys.executable, "-m", "benchmarks.style", "size", str(side)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows[f"{side}px"] = json.loads(child.stdout)
+    return {"benchmark": "style sizes", "machine": machine(), "sizes": rows}
+
+
+def tiles_versus_whole(sides: tuple[int, ...] = (2048, 4096), runs: int = 3) -> dict:
+    """Automatic tiles (the default 512 MiB budget) against one whole-image pass at the same
+    size, interleaved in one process: median seconds, their ratio, and the mean absolute
+    difference of the two pictures."""
+    cpu = torch.device("cpu")
+    enable_fast_math()
+    photo = read_image(IMAGES / "content" / "tubingen.jpg")
+    vector = fast_style.style_vectors(
+        [read_image(IMAGES / "styles" / "starry_night.jpg")], 256, cpu
+    )
+    result: dict = {"benchmark": "style tiles vs whole image", "runs": runs}
+    for side in sides:
+        content = resize(photo, *fit_longest_side(*photo.shape[:2], side))
+        times: dict[str, list[float]] = {"whole_s": [], "tiled_s": []}
+        pictures = {}
+        for _ in range(runs):
+            for name, budget in (("whole_s", 1 << 40), ("tiled_s", None)):
+                start = time.perf_counter()
+                pictures[name] = fast_style.render(content, vector, cpu, budget=budget)[0]
+                times[name].append(time.perf_counter() - start)
+        row = {k: round(statistics.median(v), 2) for k, v in times.items()}
+        row["tiled_over_whole"] = round(row["tiled_s"] / row["whole_s"], 2)
+        row["mean_abs_difference"] = float(np.abs(pictures["whole_s"] - pictures["tiled_s"]).mean())
+        result[f"{side}px"] = row
+    result["machine"] = machine()
+    return result
+
+
+def _time_once(fn, runs: list[float]) -> None:
+    start = time.perf_counter()
+    fn()
+    runs.append((time.perf_counter() - start) * 1000)
+
+
+def versus_onnxruntime(runs: int = 15, threads: int = 2) -> dict:
+    """The shipped ONNX graphs in onnxruntime against the torch port, same inputs, same
+    process, interleaved run by run, both at ``threads`` threads; medians in ms."""
+    import onnxruntime as ort
+
+    from stylegraph.nodes.models import magenta
+
+    torch.set_num_threads(threads)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # Idle onnxruntime workers otherwise spin for a while after each run and take the
+    # cores from the torch run that follows.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    folder = magenta.model_dir()
+    predict = ort.InferenceSession(str(folder / "arbitrary_predict.onnx"), options)
+    transform = ort.InferenceSession(str(folder / "arbitrary_transform.onnx"), options)
+    photo = read_image(IMAGES / "content" / "tubingen.jpg")
+    content = resize(photo, 384, 384)
+    style = resize(read_image(IMAGES / "styles" / "starry_night.jpg"), 256, 256)
+    cpu = torch.device("cpu")
+    vector = predict.run(None, {"style_image": style[None]})[0]
+    predictor = magenta.load_predictor("cpu")
+    style_t = torch.from_numpy(style).permute(2, 0, 1)[None]
+    vector_t = torch.from_numpy(vector).reshape(1, -1)
+    cases = {
+        "arbitrary_transformer_384px": (
+            lambda: transform.run(
+                None, {"content_image": content[None], "mobilenet_conv/Conv/BiasAdd": vector}
+            ),
+            lambda: fast_style.render(content, vector_t, cpu),
+        ),
+        "style_predictor_256px": (
+            lambda: predict.run(None, {"style_image": style[None]}),
+            lambda: predictor(style_t),
+        ),
+    }
+    result: dict = {"benchmark": "style vs onnxruntime", "threads": threads, "runs": runs}
+    with torch.inference_mode():
+        for name, (theirs, ours) in cases.items():
+            theirs(), ours()
+            times: dict[str, list[float]] = {"onnxruntime_ms": [], "torch_ms": []}
+            for _ in range(runs):
+                _time_once(theirs, times["onnxruntime_ms"])
+                _time_once(ours, times["torch_ms"])
+            row = {k: round(statistics.median(v), 1) for k, v in times.items()}
+            row["torch_over_onnxruntime"] = round(row["torch_ms"] / row["onnxruntime_ms"], 2)
+            result[name] = row
+    result["machine"] = machine()
+    return result
+
+
 if __name__ == "__main__":
     np.seterr(all="ignore")
-    main()
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "size":
+        print(json.dumps(one_size(int(sys.argv[2]))))
+    elif command == "sizes":
+        chosen = [int(a) for a in sys.argv[2:]] or [1024, 2048, 4096, 8192]
+        print(json.dumps(sizes(chosen), indent=2))
+    elif command == "tiles":
+        print(json.dumps(tiles_versus_whole(), indent=2))
+    elif command == "onnx":
+        print(json.dumps(versus_onnxruntime(), indent=2))
+    else:
+        main()

@@ -140,15 +140,14 @@ def test_style_blend_weights_mix_style_vectors(photo, starry, scream):
 
 
 def test_tiled_rendering_matches_the_whole_image(images, starry):
-    content = resize(read_image(images / "content" / "tubingen.jpg"), 300, 410)
+    """Tiles share statistics measured over every tile's core, and keep cores that saw
+    more context than the network's receptive field: the whole picture, to rounding. (Sides
+    are multiples of 4: the whole-image pass also counts its padding in the statistics.)"""
+    content = resize(read_image(images / "content" / "tubingen.jpg"), 300, 408)
     vectors = fast_style.style_vectors([starry], 256, CPU)
     whole = fast_style.render(content, vectors, CPU)[0]
-    tiled = fast_style.render(content, vectors, CPU, tile=160, overlap=48)[0]
-    difference = np.abs(tiled - whole)
-    assert difference.mean() < 0.01
-    assert np.percentile(difference, 99.9) < 0.1
-    quick = fast_style.render(content, vectors, CPU, tile=160, overlap=48, exact_stats=False)[0]
-    assert np.abs(quick - whole).mean() < 0.08
+    tiled = fast_style.render(content, vectors, CPU, tile=160)[0]
+    assert np.abs(tiled - whole).max() < 1e-4
 
 
 def test_batch_renders_equal_single_renders(photo, starry, scream):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Generator
 from functools import lru_cache
 from pathlib import Path
 
@@ -161,25 +162,34 @@ class _ReflectConv(nn.Conv2d):
         return super().forward(F.pad(x, (pad, pad, pad, pad), mode="reflect"))
 
 
-def _instance_norm(
-    x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float
-) -> torch.Tensor:
+def moments(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image, per-channel mean and (biased) variance: instance-norm statistics."""
     mean = x.mean(dim=(2, 3), keepdim=True)
-    var = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True)
+    return mean, (x - mean).pow(2).mean(dim=(2, 3), keepdim=True)
+
+
+def _normalise(
+    x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, gamma, beta, eps: float
+) -> torch.Tensor:
     return (x - mean) * torch.rsqrt(var + eps) * gamma[:, :, None, None] + beta[:, :, None, None]
 
 
-Stats = dict[str, tuple[torch.Tensor, torch.Tensor]]
+# A renderer's staged pass: yields (layer name, features before its norm) at each instance
+# norm and takes back that layer's (mean, var); its return value is the rendered image.
+# Driving it with the features' own moments is the plain forward pass; a tiled renderer
+# drives many pieces of one image with shared whole-image moments instead.
+Moments = tuple[torch.Tensor, torch.Tensor]
+Stages = Generator[tuple[str, torch.Tensor], Moments, torch.Tensor]
 
 
-class StatsNeeded(Exception):
-    """Raised by a norm layer whose statistics are not in ``stats`` yet, with its input, so
-    that a tiled renderer can measure them over all tiles first."""
-
-    def __init__(self, name: str, features: torch.Tensor) -> None:
-        super().__init__(name)
-        self.name = name
-        self.features = features
+def run_stages(stages: Stages) -> torch.Tensor:
+    """Drive a staged pass with each layer's own statistics: the ordinary forward pass."""
+    try:
+        request = next(stages)
+        while True:
+            request = stages.send(moments(request[1]))
+    except StopIteration as finished:
+        return finished.value
 
 
 class _StyleNorm(nn.Module):
@@ -194,7 +204,7 @@ class _StyleNorm(nn.Module):
 
 class _NormConv(nn.Module):
     """Reflect-padded conv, then conditional instance norm; ``name`` is its place in the
-    exported graph, where its weights are found, and its key in frozen statistics."""
+    exported graph, where its weights are found."""
 
     def __init__(self, cin: int, cout: int, kernel: int, eps: float, name: str) -> None:
         super().__init__()
@@ -202,31 +212,18 @@ class _NormConv(nn.Module):
         self.norm = _StyleNorm(cout, eps)
         self.name = name
 
-    def forward(
-        self, x: torch.Tensor, style: torch.Tensor, stats: Stats | None, record: Stats | None
+    def apply(
+        self, features: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, style: torch.Tensor
     ) -> torch.Tensor:
-        x = self.conv(x)
-        if stats is not None:
-            if self.name not in stats:
-                raise StatsNeeded(self.name, x)
-            mean, var = stats[self.name]
-        else:
-            mean = x.mean(dim=(2, 3), keepdim=True)
-            var = (x - mean).pow(2).mean(dim=(2, 3), keepdim=True)
-        if record is not None:
-            record[self.name] = (mean, var)
-        gamma = self.norm.gamma(style)[:, :, None, None]
-        beta = self.norm.beta(style)[:, :, None, None]
-        return (x - mean) * torch.rsqrt(var + self.norm.eps) * gamma + beta
+        gamma, beta = self.norm.gamma(style), self.norm.beta(style)
+        return _normalise(features, mean, var, gamma, beta, self.norm.eps)
 
 
 class ArbitraryTransformer(nn.Module):
     """Content (B x 3 x H x W, 0..1, H and W multiples of 4) + style (B x 100) -> image.
 
-    Instance norm makes every pixel depend on whole-image statistics. To render a large
-    image in tiles that agree with each other, every tile gets the same ``stats``: recorded
-    on a whole-image pass at a size that fits (``record``), or measured layer by layer over
-    all tiles (a layer missing from ``stats`` raises ``StatsNeeded``).
+    Instance norm makes every pixel depend on whole-image statistics; ``stages`` exposes
+    them so that a large image can be rendered in tiles that agree with each other.
     """
 
     def __init__(self, eps: float = 1e-3) -> None:
@@ -248,23 +245,46 @@ class ArbitraryTransformer(nn.Module):
             ]
         )
 
-    def forward(
-        self,
-        content: torch.Tensor,
-        style: torch.Tensor,
-        stats: Stats | None = None,
-        record: Stats | None = None,
-    ) -> torch.Tensor:
+    def stages(
+        self, content: torch.Tensor, style: torch.Tensor, low_memory: bool = False
+    ) -> Stages:
+        """The pass, paused at each norm. A tiled render pauses every tile at once, so what
+        a paused pass holds is what the whole image costs in memory: inputs no longer
+        needed are dropped (``del``), and with ``low_memory`` the full-size features of
+        the second expand layer are recomputed from its half-size input (about 10% more
+        work) instead of kept, which halves that peak."""
         x = content
+        del content
         for conv in self.contract:
             x = F.relu(conv(x))
         for first, second in self.residual:
-            x = x + second(F.relu(first(x, style, stats, record)), style, stats, record)
-        up = F.interpolate(x, scale_factor=2, mode="nearest")
-        x = F.relu(self.expand[0](up, style, stats, record))
-        up = F.interpolate(x, scale_factor=2, mode="nearest")
-        x = F.relu(self.expand[1](up, style, stats, record))
-        return torch.sigmoid(self.expand[2](x, style, stats, record))
+            features = first.conv(x)
+            mean, var = yield first.name, features
+            y = F.relu(first.apply(features, mean, var, style))
+            features = second.conv(y)
+            del y
+            mean, var = yield second.name, features
+            x = x + second.apply(features, mean, var, style)
+        first, second, last = self.expand
+        features = first.conv(F.interpolate(x, scale_factor=2))
+        del x
+        mean, var = yield first.name, features
+        x = F.relu(first.apply(features, mean, var, style))
+        del features
+        if low_memory:
+            mean, var = yield second.name, second.conv(F.interpolate(x, scale_factor=2))
+            features = second.conv(F.interpolate(x, scale_factor=2))
+        else:
+            features = second.conv(F.interpolate(x, scale_factor=2))
+            mean, var = yield second.name, features
+        x = F.relu(second.apply(features, mean, var, style))
+        features = last.conv(x)
+        del x
+        mean, var = yield last.name, features
+        return torch.sigmoid(last.apply(features, mean, var, style))
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return run_stages(self.stages(content, style))
 
     def load_onnx(self, path: Path) -> ArbitraryTransformer:
         convs, tensors = conv_weights(path)
@@ -289,8 +309,8 @@ class _MixNormConv(nn.Module):
         self.gamma = nn.Parameter(torch.ones(BUILTIN_STYLES, cout))
         self.beta = nn.Parameter(torch.zeros(BUILTIN_STYLES, cout))
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return _instance_norm(self.conv(x), weights @ self.gamma, weights @ self.beta, 1e-5)
+    def apply(self, features, mean, var, weights: torch.Tensor) -> torch.Tensor:
+        return _normalise(features, mean, var, weights @ self.gamma, weights @ self.beta, 1e-5)
 
 
 class MultiStyleTransformer(nn.Module):
@@ -308,15 +328,44 @@ class MultiStyleTransformer(nn.Module):
             [_MixNormConv(32, 8, 3), _MixNormConv(8, 4, 3), _MixNormConv(4, 3, 9)]
         )
 
-    def forward(self, content: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        x = content
-        for layer in self.contract:
-            x = F.relu(layer(x, weights))
+    def stages(
+        self, content: torch.Tensor, weights: torch.Tensor, low_memory: bool = False
+    ) -> Stages:
+        """The pass, paused at each norm (see ``ArbitraryTransformer.stages``); with
+        ``low_memory`` the first layer's 32-channel full-size features are recomputed from
+        the photo rather than kept while paused."""
+        head, *rest = self.contract
+        if low_memory:
+            mean, var = yield "contract0", head.conv(content)
+        features = head.conv(content)
+        del content
+        if not low_memory:
+            mean, var = yield "contract0", features
+        x = F.relu(head.apply(features, mean, var, weights))
+        del features
+        for layer in rest:
+            features = layer.conv(x)
+            del x
+            mean, var = yield "contract", features
+            x = F.relu(layer.apply(features, mean, var, weights))
         for first, second in self.res:
-            x = x + second(F.relu(first(x, weights)), weights)
-        x = F.relu(self.expand[0](F.interpolate(x, scale_factor=2, mode="nearest"), weights))
-        x = F.relu(self.expand[1](F.interpolate(x, scale_factor=2, mode="nearest"), weights))
-        return torch.sigmoid(self.expand[2](x, weights))
+            features = first.conv(x)
+            mean, var = yield "residual", features
+            y = F.relu(first.apply(features, mean, var, weights))
+            features = second.conv(y)
+            del y
+            mean, var = yield "residual", features
+            x = x + second.apply(features, mean, var, weights)
+        for index, layer in enumerate(self.expand):
+            features = layer.conv(F.interpolate(x, scale_factor=2) if index < 2 else x)
+            del x
+            mean, var = yield "expand", features
+            x = layer.apply(features, mean, var, weights)
+            x = F.relu(x) if index < 2 else torch.sigmoid(x)
+        return x
+
+    def forward(self, content: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return run_stages(self.stages(content, weights))
 
     def load_onnx(self, path: Path) -> MultiStyleTransformer:
         from onnx import load, numpy_helper

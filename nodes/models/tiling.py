@@ -39,3 +39,39 @@ def feather_mask(
         feather(y1 - y0, overlap, y0 == 0, y1 == height)[:, None]
         * feather(x1 - x0, overlap, x0 == 0, x1 == width)[None, :]
     )
+
+
+def available_ram() -> int:
+    """Bytes of RAM a new allocation can take now: psutil's figure, else /proc/meminfo's
+    MemAvailable (which counts reclaimable page cache, unlike free pages), else 8 GiB."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        pass
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 << 30
+
+
+# Working memory a style render may take on the CPU when nothing says otherwise: a quarter of
+# the free RAM, and never more than this, so that an 8192 px render stays near 3 GB in all.
+CPU_BUDGET_CAP = 512 << 20
+
+
+def memory_budget(device: torch.device) -> int:
+    """Bytes of working memory one render may use on ``device``."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free // 2
+    return min(available_ram() // 4, CPU_BUDGET_CAP)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc)

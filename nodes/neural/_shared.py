@@ -27,9 +27,38 @@ FAST_PARAMS = (
         0,
         minimum=0,
         maximum=8192,
-        help="Render in tiles of this many px (0: whole image at once).",
+        help="Render in tiles of this many px; 0: automatic, the whole image when it fits "
+        "the memory budget, else the largest tile that does. Tiles share whole-image "
+        "statistics and meet without seams.",
     ),
-    Param("tile_overlap", ParamType.INT, 64, minimum=0, maximum=1024),
+)
+
+STROKE_PARAMS = (
+    Param(
+        "stroke_scale",
+        ParamType.FLOAT,
+        1.0,
+        minimum=1.0,
+        maximum=16.0,
+        help="fast/builtin: brush strokes this many times their native size: the painting "
+        "is rendered at 1/stroke_scale of the output size and enlarged.",
+    ),
+    Param(
+        "stroke_enlarge",
+        ParamType.CHOICE,
+        "lanczos",
+        choices=("lanczos", "realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3"),
+        help="fast/builtin: how a stroke_scale render is brought to the output size.",
+    ),
+    Param(
+        "detail",
+        ParamType.FLOAT,
+        0.0,
+        minimum=0.0,
+        maximum=2.0,
+        help="fast/builtin with stroke_scale > 1: how much of the photo's fine luminance "
+        "detail to restore over the enlarged strokes (0: none, 1: all of it).",
+    ),
 )
 
 GATYS_PARAMS = (

@@ -11,6 +11,7 @@ from stylegraph.nodes.neural._shared import (
     COMMON_PARAMS,
     FAST_PARAMS,
     GATYS_PARAMS,
+    STROKE_PARAMS,
     device_for,
     gatys_settings,
     load_styles,
@@ -20,6 +21,14 @@ from stylegraph.nodes.neural._shared import (
 )
 
 ENGINES = ("fast", "builtin", "gatys")
+
+
+def _stroke(params: dict) -> dict:
+    return {
+        "stroke_scale": params["stroke_scale"],
+        "enlarge_with": params["stroke_enlarge"],
+        "detail": params["detail"],
+    }
 
 
 def _fast(ctx: NodeContext, content, inputs: dict, params: dict, device):
@@ -37,8 +46,8 @@ def _fast(ctx: NodeContext, content, inputs: dict, params: dict, device):
             params["output_size"],
             keep_colours=params["colour"] in ("original", "luminance"),
             tile=params["tile_size"],
-            overlap=params["tile_overlap"],
             progress=ctx.progress,
+            **_stroke(params),
         )
     except ValueError as exc:
         raise NodeError(f"param 'style_weights': {exc}") from None
@@ -59,6 +68,9 @@ def _builtin(ctx: NodeContext, content, params: dict, device):
         params["strength"],
         params["output_size"],
         keep_colours=params["colour"] != "style",
+        tile=params["tile_size"],
+        progress=ctx.progress,
+        **_stroke(params),
     )
 
 
@@ -93,7 +105,7 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     if content.shape[2] == 4:  # the photo's transparency carries over to the painting
         alpha = resize(content, *out.shape[:2])[..., 3:4]
         out = np.concatenate([out, alpha], axis=2)
-    return {"image": out.astype(np.float32)}
+    return {"image": out.astype(np.float32, copy=False)}
 
 
 _PER_RENDER = ("style_files", "style_weights")
@@ -112,7 +124,12 @@ def run_batch(ctx: NodeContext, inputs: dict, params_list: list[dict]) -> list:
     missing or corrupt gets its own NodeError and the others still render."""
     from stylegraph.nodes.functional.colour import luminance_transfer
     from stylegraph.nodes.functional.resize import fit_longest_side
-    from stylegraph.nodes.models.fast_style import blended_vector, render
+    from stylegraph.nodes.models.fast_style import (
+        blended_vector,
+        finish_strokes,
+        render,
+        stroke_canvas,
+    )
 
     first = params_list[0]
     device = device_for(first)
@@ -120,6 +137,7 @@ def run_batch(ctx: NodeContext, inputs: dict, params_list: list[dict]) -> list:
     rgb = content[..., :3]
     if first["output_size"]:
         rgb = resize(rgb, *fit_longest_side(*rgb.shape[:2], first["output_size"]))
+    canvas = stroke_canvas(rgb, first["stroke_scale"])
     results: list = [None] * len(params_list)
     vectors, slots = [], []
     for slot, params in enumerate(params_list):
@@ -127,7 +145,7 @@ def run_batch(ctx: NodeContext, inputs: dict, params_list: list[dict]) -> list:
             styles = load_styles(ctx, inputs, params)
             styles = recolour_styles(styles, content[..., :3], params["colour"])
             vector = blended_vector(
-                rgb,
+                canvas,
                 styles,
                 device,
                 params["style_weights"],
@@ -146,10 +164,11 @@ def run_batch(ctx: NodeContext, inputs: dict, params_list: list[dict]) -> list:
         return results
     import torch
 
-    rendered = render(
-        rgb, torch.cat(vectors), device, first["tile_size"], first["tile_overlap"], ctx.progress
-    )
-    for slot, out in zip(slots, rendered, strict=True):
+    rendered = render(canvas, torch.cat(vectors), device, first["tile_size"], ctx.progress)
+    for slot, painted in zip(slots, rendered, strict=True):
+        out = finish_strokes(
+            painted, rgb, first["stroke_scale"], first["stroke_enlarge"], first["detail"], device
+        )
         if first["colour"] in ("original", "luminance"):
             out = luminance_transfer(rgb, out)
         if content.shape[2] == 4:
@@ -194,6 +213,7 @@ NODE = NodeType(
             help="builtin: a style index 0-25, or a blend such as 3:0.5,12:0.5.",
         ),
         *FAST_PARAMS,
+        *STROKE_PARAMS,
         *GATYS_PARAMS,
     ),
 )

@@ -32,7 +32,7 @@ def _renders(
         styles = recolour_styles(styles, content, params["colour"])
         for start in range(0, len(styles), batch):
             vectors = style_vectors(styles[start : start + batch], params["style_size"], device)
-            out += render(content, vectors, device, params["tile_size"], params["tile_overlap"])
+            out += render(content, vectors, device, params["tile_size"])
             ctx.progress(len(out) / len(styles))
     else:
         from stylegraph.nodes.models.gatys import StyleSet, gatys

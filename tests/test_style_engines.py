@@ -1,0 +1,157 @@
+"""The fast and builtin engines at the edges: tiny inputs, stroke scale, the style-vector
+cache, automatic tiles under a memory budget and out-of-memory recovery."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.common import run_node
+from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.resize import resize
+from stylegraph.nodes.models import fast_style
+from stylegraph.nodes.models.upscale import EMBEDDED
+from stylegraph.nodes.neural._shared import STROKE_PARAMS
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def photo(images) -> np.ndarray:
+    return resize(read_image(images / "content" / "tubingen.jpg"), 96, 128)
+
+
+@pytest.fixture(scope="module")
+def starry(images) -> np.ndarray:
+    return read_image(images / "styles" / "starry_night.jpg")
+
+
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (4, 4), (3, 17)])
+@pytest.mark.parametrize("engine", ["fast", "builtin"])
+def test_tiny_inputs_come_back_at_their_size(registry, photo, starry, engine, height, width):
+    content = np.ascontiguousarray(photo[:height, :width])
+    out, _ = run_node(
+        registry, "style.transfer", {"content": content, "style1": starry}, {"engine": engine}
+    )
+    image = out["image"]
+    assert image.shape == (height, width, 3)
+    assert np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
+
+
+@pytest.mark.parametrize("engine", ["fast", "builtin"])
+def test_stroke_scale_one_is_todays_render(registry, photo, starry, engine):
+    inputs = {"content": photo, "style1": starry}
+    default, _ = run_node(registry, "style.transfer", inputs, {"engine": engine})
+    one, _ = run_node(registry, "style.transfer", inputs, {"engine": engine, "stroke_scale": 1.0})
+    assert np.array_equal(one["image"], default["image"])
+    if engine == "fast":
+        vector = fast_style.style_vectors([starry], 256, CPU)
+        assert np.array_equal(one["image"], fast_style.render(photo, vector, CPU)[0])
+
+
+@pytest.mark.parametrize("engine", ["fast", "builtin"])
+def test_stroke_scale_matches_downscale_stylise_upscale(registry, photo, starry, engine):
+    params = {"engine": engine, "output_size": 160, "stroke_scale": 2.5}
+    out, _ = run_node(registry, "style.transfer", {"content": photo, "style1": starry}, params)
+    assert out["image"].shape == (120, 160, 3)
+    big, _ = run_node(registry, "image.resize", {"image": photo}, {"longest_side": 160})
+    small, _ = run_node(
+        registry,
+        "image.resize",
+        {"image": big["image"]},
+        {"mode": "exact", "width": 64, "height": 48, "method": "area"},
+    )
+    painted, _ = run_node(
+        registry,
+        "style.transfer",
+        {"content": small["image"], "style1": starry},
+        {"engine": engine},
+    )
+    manual, _ = run_node(
+        registry,
+        "image.resize",
+        {"image": painted["image"]},
+        {"mode": "exact", "width": 160, "height": 120, "method": "lanczos"},
+    )
+    expected = np.clip(manual["image"], 0, 1)
+    assert np.abs(out["image"] - expected).mean() < 2e-3
+
+
+def _edge_agreement(image: np.ndarray, photo: np.ndarray) -> float:
+    lap = [cv2.Laplacian(np.ascontiguousarray(i.mean(axis=2)), cv2.CV_32F) for i in (image, photo)]
+    return float(np.corrcoef(lap[0].ravel(), lap[1].ravel())[0, 1])
+
+
+def test_detail_brings_back_the_photos_fine_edges(photo, starry):
+    plain = fast_style.stylize(photo, [starry], CPU, stroke_scale=3)
+    detailed = fast_style.stylize(photo, [starry], CPU, stroke_scale=3, detail=1.0)
+    assert _edge_agreement(detailed, photo) > _edge_agreement(plain, photo) + 0.1
+    assert detailed.shape == photo.shape and detailed.min() >= 0 and detailed.max() <= 1
+
+
+def test_stroke_enlargers_are_lanczos_and_the_packaged_models():
+    choices = next(p for p in STROKE_PARAMS if p.name == "stroke_enlarge").choices
+    assert tuple(choices) == fast_style.ENLARGERS
+    assert set(choices) - {"lanczos"} <= set(EMBEDDED)
+
+
+def test_a_sweep_predicts_each_paintings_vector_once(registry, photo, starry, images):
+    scream = read_image(images / "styles" / "the_scream.jpg")
+    fast_style.STYLE_VECTORS.clear()
+    for n, content in enumerate((photo, np.ascontiguousarray(photo[::-1]))):
+        run_node(
+            registry,
+            "style.sweep",
+            {"content": content, "style1": starry, "style2": scream},
+            {"thumbnail": 64},
+        )
+        assert fast_style.STYLE_VECTORS.misses == 2
+        assert fast_style.STYLE_VECTORS.hits == 2 * n
+
+
+def test_automatic_tiles_under_a_small_budget_give_the_whole_picture(images, starry):
+    content = resize(read_image(images / "content" / "tubingen.jpg"), 240, 320)
+    vector = fast_style.style_vectors([starry], 256, CPU)
+    budget = 200 * 200 * fast_style.ARBITRARY_BYTES_PER_PIXEL
+    assert fast_style.auto_tile(240, 320, 1, fast_style.ARBITRARY_BYTES_PER_PIXEL, budget) > 0
+    whole = fast_style.render(content, vector, CPU, budget=1 << 40)[0]
+    tiled = fast_style.render(content, vector, CPU, budget=budget)[0]
+    assert np.abs(tiled - whole).mean() < 0.005
+
+
+def test_builtin_engine_renders_in_tiles(images):
+    content = resize(read_image(images / "content" / "tubingen.jpg"), 240, 320)
+    weights = fast_style.parse_builtin("7")
+    whole = fast_style.stylize_builtin(content, weights, CPU)
+    tiled = fast_style.stylize_builtin(content, weights, CPU, tile=128)
+    assert np.abs(tiled - whole).mean() < 0.005
+
+
+def test_out_of_memory_on_the_first_tile_goes_on_with_smaller_tiles(images, starry, monkeypatch):
+    content = resize(read_image(images / "content" / "tubingen.jpg"), 240, 320)
+    vector = fast_style.style_vectors([starry], 256, CPU)
+    whole = fast_style.render(content, vector, CPU, budget=1 << 40)[0]
+    real = fast_style._piece
+    sizes = []
+
+    def first_fails(content, box, *rest):
+        sizes.append(max(box[1] - box[0], box[3] - box[2]))
+        if len(sizes) == 1:
+            raise RuntimeError("DefaultCPUAllocator: not enough memory: out of memory")
+        return real(content, box, *rest)
+
+    monkeypatch.setattr(fast_style, "_piece", first_fails)
+    tiled = fast_style.render(content, vector, CPU, tile=160)[0]
+    assert sizes[0] == 160 and max(sizes[1:]) == 80
+    assert np.abs(tiled - whole).mean() < 0.005
+
+
+def test_stroke_scale_can_enlarge_with_a_packaged_real_esrgan_model(photo, starry):
+    lanczos = fast_style.stylize(photo, [starry], CPU, stroke_scale=2)
+    esrgan = fast_style.stylize(
+        photo, [starry], CPU, stroke_scale=2, enlarge_with="realesr-animevideov3"
+    )
+    assert esrgan.shape == photo.shape and esrgan.min() >= 0 and esrgan.max() <= 1
+    assert 0 < np.abs(esrgan - lanczos).mean() < 0.05
