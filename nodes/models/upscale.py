@@ -139,7 +139,8 @@ class Upscaler:
     network sees the same pixel grid in every tile. ``pre_pad``: px mirrored around the
     whole image first (0 where the network pads its input itself, as waifu2x does).
     ``bytes_per_pixel``: measured peak activation memory per input px in fp32.
-    ``overlap``: context px per tile side that hides the seams.
+    ``overlap``: context px per tile side that hides the seams. ``half_dtype``: what the
+    network runs in when asked for half precision.
     """
 
     net: torch.nn.Module
@@ -150,6 +151,7 @@ class Upscaler:
     bytes_per_pixel: int
     overlap: int
     pre_pad: int
+    half_dtype: torch.dtype = torch.float16
     tta: bool = False
 
 
@@ -190,20 +192,32 @@ def load_model(source: str, device: str, half: bool) -> Upscaler:
     return _from_spandrel(descriptor)
 
 
+def waifu2x_half_dtype(device: torch.device) -> torch.dtype | None:
+    """What waifu2x runs in with half precision on: fp16 on CUDA; bf16 on CPUs that compute
+    it natively (AVX512-BF16, AMX), about 1.5x faster than fp32 there and within 0.35/255
+    of it; None (fp32) elsewhere."""
+    if device.type == "cuda":
+        return torch.float16
+    cpu = torch.cpu
+    native = (
+        getattr(cpu, "_is_avx512_bf16_supported", bool)()
+        or getattr(cpu, "_is_amx_tile_supported", bool)()
+    )
+    return torch.bfloat16 if device.type == "cpu" and native else None
+
+
 @lru_cache(maxsize=4)
-def load_waifu2x(choice: Choice, device: str, half: bool) -> Upscaler:
-    """A waifu2x network on ``device``. Context per side: twice the prepadding, so every
-    kept pixel sees all of its receptive field (CUNet's channel weights still come from the
-    tile's mean: measured within 1/255 of a whole-image pass). Peak activation memory per
-    input px in fp32, measured: about 6 KB for CUNet, 2 KB for UpConv7."""
+def load_waifu2x(choice: Choice, device: str, dtype: torch.dtype = torch.float32) -> Upscaler:
+    """A waifu2x network on ``device`` in ``dtype``. Context per side: twice the
+    prepadding, so every kept pixel sees all of its receptive field (CUNet's channel weights
+    still come from the tile's mean: measured within 0.5/255 of a whole-image pass on 64 px
+    tiles). Peak activation memory per input px in fp32, measured: about 6 KB for CUNet,
+    2 KB for UpConv7."""
     try:
         padded = copy.deepcopy(load_network(choice))
     except Waifu2xError as exc:
         raise ModelError(str(exc)) from None
-    padded.to(torch.device(device))
-    if half:
-        padded.half()
-    padded.to(memory_format=torch.channels_last)
+    padded.to(torch.device(device), dtype).to(memory_format=torch.channels_last)
     net = padded.net
     cunet = isinstance(net, CUNet)
     alignment = net.alignment
@@ -213,10 +227,11 @@ def load_waifu2x(choice: Choice, device: str, half: bool) -> Upscaler:
         scale=net.scale,
         alignment=alignment,
         minimum=alignment,
-        supports_half=True,
+        supports_half=dtype != torch.float32,
         bytes_per_pixel=6144 if cunet else 2048,
         overlap=overlap,
         pre_pad=0,
+        half_dtype=dtype,
     )
 
 
@@ -253,7 +268,7 @@ def _run_tile(model: Upscaler, piece: torch.Tensor, half: bool) -> torch.Tensor:
     pw = max((-width) % model.alignment, model.minimum - width)
     if ph or pw:
         piece = F.pad(piece, (0, max(pw, 0), 0, max(ph, 0)), mode="replicate")
-    piece = piece.to(torch.float16 if half and model.supports_half else torch.float32)
+    piece = piece.to(model.half_dtype if half and model.supports_half else torch.float32)
     if model.tta:
         out = _augmented(model.net, piece)
     else:
@@ -294,7 +309,7 @@ def upscale_rgb(
     the run continues with smaller tiles. ``tta`` averages the 8 flips and transposes of
     every tile (8x the time).
     """
-    half = half and device.type == "cuda"
+    half = half and (device.type == "cuda" or model.half_dtype == torch.bfloat16)
     if tta:
         model = replace(model, tta=True)
     x = torch.from_numpy(image[..., :3].copy()).permute(2, 0, 1)[None].to(device)

@@ -69,11 +69,14 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     if method in CLASSICAL:
         return {"image": resize(image, height, width, method)}
 
+    import torch
+
     from stylegraph.nodes.models.upscale import (
         ModelError,
         load_model,
         load_waifu2x,
         upscale_rgb,
+        waifu2x_half_dtype,
     )
     from stylegraph.nodes.neural._shared import device_for
 
@@ -84,7 +87,9 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     try:
         if method in WAIFU2X:
             choices = waifu2x_passes(method, params["denoise"], image.shape[:2], (height, width))
-            models = [load_waifu2x(choice, str(device), half) for choice in choices]
+            dtype = (waifu2x_half_dtype(device) if params["half"] else None) or torch.float32
+            half = dtype != torch.float32
+            models = [load_waifu2x(choice, str(device), dtype) for choice in choices]
         else:
             source = params["model_file"] if method == MODEL_FILE else method
             models = [load_model(source, str(device), half)]
@@ -200,7 +205,13 @@ NODE = NodeType(
             help="Average the 8 flips and transposes of every tile (waifu2x's test-time "
             "augmentation): a little cleaner, 8x the time.",
         ),
-        Param("half", ParamType.BOOL, True, help="fp16 on CUDA where the model allows it."),
+        Param(
+            "half",
+            ParamType.BOOL,
+            True,
+            help="fp16 on CUDA where the model allows it; waifu2x also runs in bf16 on CPUs "
+            "that compute it natively.",
+        ),
         Param(
             "alpha",
             ParamType.CHOICE,
