@@ -130,10 +130,10 @@ def test_upconv7_tiles_match_the_whole_image_exactly(photo):
 
 
 @pytest.mark.parametrize(("scale", "tile"), [(2, 64), (1, 50)])
-def test_cunet_tiles_stay_within_two_levels_of_the_whole_image(photo, scale, tile):
-    """CUNet weighs its channels by each tile's mean, so tiles cannot be exact; with the
+def test_cunet_tiles_stay_close_to_the_whole_image(photo, scale, tile):
+    """CUNet weighs its channels by each tile's mean, so tiles cannot be exact: with the
     automatic context and the pixel grid kept aligned (50 px tiles become 52) they stay
-    far inside the bound."""
+    within half a level on average, a few levels at most."""
     choice = Choice("waifu2x-cunet", 1, scale)
     model = upscale.load_waifu2x(choice, "cpu")
     tiled = upscale.upscale_rgb(photo, model, CPU, tile=tile)
