@@ -38,7 +38,9 @@ def _check_combination(method: str, params: dict) -> None:
         raise NodeError(f"param 'tta' is for the neural models; {method} is a classical filter")
 
 
-def waifu2x_passes(method: str, denoise: str, size: tuple[int, int], target: tuple[int, int]):
+def _waifu2x_passes(
+    method: str, denoise: str, size: tuple[int, int], target: tuple[int, int]
+) -> list:
     """The waifu2x models to run in turn: enough 2x passes to reach the target (denoising,
     if asked, in the first), or one denoise-only pass when the target is no larger."""
     from stylegraph.nodes.models.waifu2x import Choice
@@ -86,7 +88,7 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     half = params["half"] and device.type == "cuda"
     try:
         if method in WAIFU2X:
-            choices = waifu2x_passes(method, params["denoise"], image.shape[:2], (height, width))
+            choices = _waifu2x_passes(method, params["denoise"], image.shape[:2], (height, width))
             dtype = (waifu2x_half_dtype(device) if params["half"] else None) or torch.float32
             half = dtype != torch.float32
             models = [load_waifu2x(choice, str(device), dtype) for choice in choices]
