@@ -58,16 +58,21 @@ class UpConv7(nn.Module):
 
 
 class SqueezeExcite(nn.Module):
-    """Channel weights from the tile's global mean: the one non-local step in CUNet, and why
-    its tiles can never match a whole-image pass exactly."""
+    """Channel weights from the global mean of its input: the one non-local step in CUNet.
+    A tile's own mean differs from the whole image's, so the tiler measures the whole
+    image's first and pins the weights in ``fixed`` while it runs the tiles."""
 
     def __init__(self, channels: int, reduction: int = 8) -> None:
         super().__init__()
         self.squeeze = nn.Linear(channels, channels // reduction)
         self.excite = nn.Linear(channels // reduction, channels)
+        self.fixed: torch.Tensor | None = None
+
+    def weights(self, mean: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.excite(F.relu(self.squeeze(mean))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights = torch.sigmoid(self.excite(F.relu(self.squeeze(x.mean((2, 3))))))
+        weights = self.weights(x.mean((2, 3))) if self.fixed is None else self.fixed
         return x * weights[:, :, None, None]
 
 
@@ -145,6 +150,19 @@ class CUNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.unet1(x)
         return _crop(z, 20) + self.unet2(z)
+
+    def excitations(self) -> list[tuple[SqueezeExcite, float, float]]:
+        """Each squeeze-and-excitation block, in the order they run, with where its input's
+        pixel i lies in the network's input: at offset + stride * i (px). Worked out from
+        the unpadded convolutions, strides and crops above; UNet1's output lies at 7.75 +
+        j / 2 when enlarging and at 8 + j when only denoising."""
+        start, step = (7.75, 0.5) if self.scale == 2 else (8.0, 1.0)
+        return [
+            (self.unet1.conv2[-1], 6.5, 2.0),
+            (self.unet2.conv2[-1], start + 6.5 * step, 2 * step),
+            (self.unet2.conv3[-1], start + 15.5 * step, 4 * step),
+            (self.unet2.conv4[-1], start + 18.5 * step, 2 * step),
+        ]
 
 
 class Padded(nn.Module):
