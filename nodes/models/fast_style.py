@@ -360,9 +360,9 @@ def enlarge(image: np.ndarray, height: int, width: int, method: str, device) -> 
         return np.clip(resize(image, height, width, "lanczos"), 0, 1)
     from stylegraph.nodes.models.upscale import load_model, upscale_rgb
 
-    descriptor = load_model(method, str(device), False)
+    model = load_model(method, str(device), False)
     while image.shape[0] < height or image.shape[1] < width:
-        image = upscale_rgb(image, descriptor, device)
+        image = upscale_rgb(image, model, device)
     return np.clip(resize(image, height, width, "area"), 0, 1)
 
 

