@@ -102,25 +102,17 @@ STYLE_VECTORS = StyleVectorCache()
 def style_vectors(styles: Sequence[np.ndarray], size: int, device: torch.device) -> torch.Tensor:
     """N style images -> N x 100 style vectors. Each is centre-cropped square and resized to
     ``size`` (256 is what the predictor was trained at); greyscale styles work as they are
-    (RGB with equal channels). Vectors already predicted come from ``STYLE_VECTORS``."""
+    (RGB with equal channels). Vectors already predicted come from ``STYLE_VECTORS``.
+    Each is predicted on its own, so the same painting gives bit-identical vectors (and
+    renders) whatever else is in the sweep, in this process or on a cluster worker."""
     keys = [StyleVectorCache.key(s, size, device) for s in styles]
     found = [STYLE_VECTORS.get(key) for key in keys]
     missing = [i for i, vector in enumerate(found) if vector is None]
     if missing:
         predictor = load_predictor(str(device))
-        batch = torch.cat(
-            [
-                image_to_tensor(
-                    resize(
-                        np.ascontiguousarray(_square_crop(styles[i][..., :3])), size, size, "area"
-                    ),
-                    device,
-                )
-                for i in missing
-            ]
-        )
-        for i, vector in zip(missing, predictor(batch), strict=True):
-            found[i] = vector[None]
+        for i in missing:  # one at a time: a painting's vector never depends on its company
+            square = np.ascontiguousarray(_square_crop(styles[i][..., :3]))
+            found[i] = predictor(image_to_tensor(resize(square, size, size, "area"), device))
             STYLE_VECTORS.put(keys[i], found[i])
     return torch.cat(found)
 
