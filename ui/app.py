@@ -100,12 +100,16 @@ def _apply(editor: Editor, script: Script) -> None:
 
 
 def _write_geometry(editor: Editor, path: Path) -> None:
-    """Screen positions of each node's title bar and of the viewer, for input-driving
-    tests (xdotool) that click what a user would click."""
+    """Screen positions of each node's title bar and of the viewer's corners, for
+    input-driving tests (xdotool) that click what a user would click."""
+    left, top = dpg.get_viewport_pos()
     nodes = {
-        node_id: [x + 30, y + 10]
+        node_id: [left + x + 30, top + y + 10]
         for node_id, item in editor.canvas.nodes.items()
         for x, y in [dpg.get_item_rect_min(item)]
     }
-    viewer = [*dpg.get_item_rect_min("viewer_draw"), *dpg.get_item_rect_max("viewer_draw")]
+    viewer = [
+        [left + x, top + y]
+        for x, y in (dpg.get_item_rect_min("viewer_draw"), dpg.get_item_rect_max("viewer_draw"))
+    ]
     path.write_text(json.dumps({"nodes": nodes, "viewer": viewer}))

@@ -55,7 +55,10 @@ class Canvas:
     # mirroring --------------------------------------------------------------------------
     def refresh(self) -> None:
         """Rebuild every node and link from the graph (links first: Dear PyGui crashes on
-        a link whose attribute was deleted under it)."""
+        a link whose attribute was deleted under it). The selection is cleared because
+        the node editor would carry it over to whichever new widget reuses an old id."""
+        dpg.clear_selected_nodes(TAG)
+        dpg.clear_selected_links(TAG)
         for link in self.links:
             dpg.delete_item(link)
         for item in self.nodes.values():
@@ -147,6 +150,10 @@ class Canvas:
             Status.FAILED: f"failed after {node_report.seconds:.2f} s",
         }.get(status, status.value)
         self._set_status(node_report.node_id, status, text, node_report.error)
+
+    def show_up_to_date(self, node_id: str) -> None:
+        """A node the last run did not need: its earlier result still holds."""
+        self._set_status(node_id, Status.CACHED, "up to date", None)
 
     def _set_status(self, node_id: str, state: Status | str, text: str, error: str | None) -> None:
         before = self.status.get(node_id)

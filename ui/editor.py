@@ -39,6 +39,9 @@ class Editor:
         self.controller = controller
         self.worker = RunWorker(Engine(disk=DiskCache(default_cache_dir())), registry, output_dir)
         self.report: RunReport | None = None
+        # every node's latest outputs: a run reports only the nodes it needed, and a node
+        # it skipped (its downstream came from the cache) still shows its last result
+        self.outputs: dict[str, Any] = {}
         self.messages: list[str] = []
         self.canvas = Canvas(controller, ParamWidgets(self._set_param, self._base_dir), self.say)
         self.painter = Painter(controller, self.port_output, self.say)
@@ -213,6 +216,7 @@ class Editor:
 
     def _reset_view(self) -> None:
         self.report = None
+        self.outputs.clear()
         self.canvas.clear_status()
         self.viewer.show(None)
         self._update_recent()
@@ -264,7 +268,7 @@ class Editor:
 
     def _update_title(self) -> None:
         title = self.controller.title
-        if dpg.get_viewport_title() != title:
+        if dpg.is_viewport_ok() and dpg.get_viewport_title() != title:
             dpg.set_viewport_title(title)
         for tag, label, can in (
             ("undo_item", self.controller.undo_label, self.controller.can_undo),
@@ -328,10 +332,14 @@ class Editor:
             self.say(finished.problem or "the graph cannot run")
             return
         report = self.report = finished.report
-        for node_id in report.outputs:
+        for node_id, outputs in report.outputs.items():
+            self.outputs[node_id] = outputs
             image = self.picture(node_id)
             if image is not None:
                 self.canvas.show_thumbnail(node_id, image)
+        for node_id in self.outputs.keys() - report.nodes.keys():
+            if node_id in self.controller.graph:
+                self.canvas.show_up_to_date(node_id)
         failed = [(n, r.error) for n, r in report.nodes.items() if r.status == Status.FAILED]
         if report.cancelled:
             self.say("cancelled")
@@ -343,15 +351,14 @@ class Editor:
 
     # pictures ---------------------------------------------------------------------------------
     def picture(self, node_id: str) -> np.ndarray | None:
-        """A node's first image or mask output from the last run."""
-        outputs = (self.report.outputs.get(node_id) if self.report else None) or {}
+        """A node's first image or mask output from its latest run."""
+        outputs = self.outputs.get(node_id) or {}
         return next(
             (v for v in outputs.values() if isinstance(v, np.ndarray) and v.ndim in (2, 3)), None
         )
 
     def port_output(self, node_id: str, port: str) -> np.ndarray | None:
-        outputs = (self.report.outputs.get(node_id) if self.report else None) or {}
-        value = outputs.get(port)
+        value = (self.outputs.get(node_id) or {}).get(port)
         return value if isinstance(value, np.ndarray) else None
 
     def _compare_choices(self) -> list[str]:

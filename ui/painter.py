@@ -114,9 +114,7 @@ class Painter:
             source = self._input()
             height, width = source.shape[:2] if source is not None else BLANK
             params = self.controller.graph.node(self.node_id).params
-            mask = render_strokes(
-                params.get("strokes", []), height, width, base=float(params.get("base", 0.0))
-            )
+            mask = render_strokes(params["strokes"], height, width, float(params["base"]))
             rgb = (
                 np.full((height, width, 3), 0.5, np.float32)
                 if source is None

@@ -16,7 +16,7 @@ from stylegraph.ui import textures
 from stylegraph.ui.files import ask_path, extensions_for
 
 WIDTH = 150
-LIST_THUMB = 48  # px, longest side of a file list entry
+LIST_THUMB = 22  # px, longest side of a file list entry: fits one canvas row
 
 OnChange = Callable[[str, str, Any], None]
 
@@ -33,6 +33,8 @@ class ParamWidgets:
             self._file(node_id, param, value)
         elif kind == ParamType.FILE_LIST:
             self._file_list(node_id, param, list(value or []))
+        elif kind == ParamType.STROKES:
+            dpg.add_text(f"{len(value or [])} strokes (paint them in the viewer)")
         elif kind == ParamType.BOOL:
             dpg.add_checkbox(
                 label=param.name,
@@ -114,32 +116,37 @@ class ParamWidgets:
             )
 
     def _file_list(self, node_id: str, param: Param, files: list[str]) -> None:
-        dpg.add_text(f"{param.name} ({len(files)})")
-        for index, name in enumerate(files):
-            with dpg.group(horizontal=True):
+        """One row (the canvas layout gives each param one): a small thumbnail per file,
+        its name on hover, an x to remove it, and Add... to browse for more."""
+        with dpg.group(horizontal=True):
+            dpg.add_text(param.name)
+            for index, name in enumerate(files):
                 thumb = self._thumb(name)
                 if thumb is not None:
                     texture, width, height = thumb
-                    dpg.add_image(texture, width=width, height=height)
-                dpg.add_text(Path(name).name)
-                rest = files[:index] + files[index + 1 :]
+                    shown = dpg.add_image(texture, width=width, height=height)
+                else:
+                    shown = dpg.add_text(Path(name).name[:12])
+                with dpg.tooltip(shown):
+                    dpg.add_text(name)
                 dpg.add_button(
                     label="x",
-                    user_data=rest,
+                    user_data=files[:index] + files[index + 1 :],
                     callback=lambda s, a, u: self.on_change(node_id, param.name, u),
                 )
-        dpg.add_button(
-            label="Add...",
-            callback=lambda: ask_path(
-                f"Add to {param.name}",
-                extensions_for(param.name),
-                lambda paths: (
-                    paths and self.on_change(node_id, param.name, files + [str(p) for p in paths])
+            dpg.add_button(
+                label="Add...",
+                callback=lambda: ask_path(
+                    f"Add to {param.name}",
+                    extensions_for(param.name),
+                    lambda paths: (
+                        paths
+                        and self.on_change(node_id, param.name, files + [str(p) for p in paths])
+                    ),
+                    multiple=True,
+                    start=self._folder_of(files[-1] if files else ""),
                 ),
-                multiple=True,
-                start=self._folder_of(files[-1] if files else ""),
-            ),
-        )
+            )
 
     def _resolve(self, name: str) -> Path:
         path = Path(name).expanduser()
