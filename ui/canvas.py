@@ -49,7 +49,12 @@ class Canvas:
 
     def build(self, **size: Any) -> None:
         dpg.add_node_editor(
-            tag=TAG, callback=self._on_link, delink_callback=self._on_delink, minimap=True, **size
+            tag=TAG,
+            callback=self._on_link,
+            delink_callback=self._on_delink,
+            minimap=True,
+            minimap_location=dpg.mvNodeMiniMap_Location_BottomRight,
+            **size,
         )
 
     # mirroring --------------------------------------------------------------------------
