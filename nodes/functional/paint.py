@@ -33,21 +33,28 @@ def brush_profile(distance: np.ndarray, radius: float, hardness: float) -> np.nd
     return (0.5 * (1.0 + np.cos(np.pi * t))).astype(np.float32)
 
 
-def distance_to_path(xs: np.ndarray, ys: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Distance from pixel centres (``xs`` row vector, ``ys`` column vector, px) to the
-    polyline through ``points`` (N x 2, px)."""
-    best = np.full((ys.shape[0], xs.shape[1]), np.inf, np.float32)
+def distance_to_path(points: np.ndarray, reach: float, height: int, width: int) -> np.ndarray:
+    """Distance (px) from each pixel centre to the polyline through ``points`` (N x 2, px),
+    worked out only within ``reach`` of each segment (inf beyond), so a stroke costs the
+    area it covers, not the area of the picture."""
+    best = np.full((height, width), np.inf, np.float32)
     if len(points) == 1:
         points = np.vstack([points, points])
     for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        left = max(int(np.floor(min(x0, x1) - reach)), 0)
+        right = min(int(np.ceil(max(x0, x1) + reach)) + 1, width)
+        top = max(int(np.floor(min(y0, y1) - reach)), 0)
+        bottom = min(int(np.ceil(max(y0, y1) + reach)) + 1, height)
+        if left >= right or top >= bottom:
+            continue
+        xs = (np.arange(left, right, dtype=np.float32) + 0.5)[None, :]
+        ys = (np.arange(top, bottom, dtype=np.float32) + 0.5)[:, None]
         dx, dy = x1 - x0, y1 - y0
         length2 = dx * dx + dy * dy
-        if length2 > 0:
-            t = np.clip(((xs - x0) * dx + (ys - y0) * dy) / length2, 0.0, 1.0)
-        else:
-            t = np.zeros((ys.shape[0], xs.shape[1]), np.float32)
-        px, py = x0 + t * dx, y0 + t * dy
-        np.minimum(best, np.hypot(xs - px, ys - py), out=best)
+        t = np.clip(((xs - x0) * dx + (ys - y0) * dy) / length2, 0, 1) if length2 > 0 else 0.0
+        distance = np.hypot(xs - (x0 + t * dx), ys - (y0 + t * dy))
+        box = best[top:bottom, left:right]
+        np.minimum(box, distance, out=box)
     return best
 
 
@@ -64,9 +71,8 @@ def stroke_coverage(
     y1 = min(int(np.ceil(points[:, 1].max() + radius)) + 1, height)
     if x0 >= x1 or y0 >= y1:
         return None
-    xs = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
-    ys = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
-    distance = distance_to_path(xs, ys, points.astype(np.float32))
+    local = (points - (x0, y0)).astype(np.float32)
+    distance = distance_to_path(local, radius + 1.0, y1 - y0, x1 - x0)
     coverage = brush_profile(distance, radius, float(stroke["hardness"]))
     return coverage, (slice(y0, y1), slice(x0, x1))
 
