@@ -35,8 +35,9 @@ def _editor(registry, preset, tmp_path) -> Editor:
 
 
 @pytest.fixture
-def editor(registry, images, tmp_path):
+def editor(registry, images, tmp_path, monkeypatch):
     """An editor on facet-base with a real photo, widgets built, no window."""
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
     dpg.create_context()
     preset = load_preset(shipped_presets()["facet-base"], registry)
     preset.set_input("content", str(images / "content" / "chelsea.png"))
@@ -134,6 +135,51 @@ def test_a_painted_stroke_is_one_undo_step_and_tints_the_viewer(editor):
     assert editor.controller.graph.node(paint).params["strokes"] == []
 
 
+def _answer(label: str) -> None:
+    """Press a button of the open Save / Discard / Cancel prompt."""
+    buttons = [
+        b
+        for b in dpg.get_all_items()
+        if dpg.get_item_info(b)["type"] == "mvAppItemType::mvButton"
+        and dpg.get_item_label(b) == label
+        and "unsaved_prompt" in _ancestors(b)
+    ]
+    assert len(buttons) == 1, f"no {label} button on the prompt"
+    dpg.get_item_callback(buttons[0])(buttons[0], None, dpg.get_item_user_data(buttons[0]))
+
+
+def _ancestors(item) -> list:
+    out = []
+    while (item := dpg.get_item_parent(item)) is not None:
+        out.append(dpg.get_item_alias(item) or item)
+    return out
+
+
+def test_new_with_unsaved_changes_asks_first_and_cancel_keeps_the_graph(editor, tmp_path):
+    editor._set_param("facet", "spatial_radius", 9)
+    assert editor.controller.dirty
+    editor.commands["new"]()
+    assert dpg.does_item_exist("unsaved_prompt")
+    assert "facet" in editor.controller.graph
+    _answer("Cancel")
+    assert "facet" in editor.controller.graph and editor.controller.dirty
+    editor.commands["new"]()
+    _answer("Discard")
+    assert list(editor.controller.graph.nodes()) == []
+    editor.pump()
+    assert editor.canvas.nodes == {}
+
+
+def test_save_from_the_prompt_writes_the_file_before_going_on(editor, tmp_path):
+    editor.controller.save(tmp_path / "mine.json")
+    editor._set_param("facet", "spatial_radius", 9)
+    editor.commands["new"]()
+    _answer("Save")
+    saved = load_preset(tmp_path / "mine.json", editor.registry)
+    assert saved.graph.node("facet").params["spatial_radius"] == 9
+    assert list(editor.controller.graph.nodes()) == []
+
+
 def test_file_pickers_offer_images_or_model_files_never_everything():
     assert ".png" in extensions_for("path") and ".tiff" in extensions_for("style_files")
     assert extensions_for("vgg_weights") == (".pth", ".safetensors")
@@ -142,9 +188,12 @@ def test_file_pickers_offer_images_or_model_files_never_everything():
 
 # --- the real window ------------------------------------------------------------------------
 def _env(tmp_path: Path) -> dict[str, str]:
+    """The window's recovery and recent-files folders inside the test's own folder."""
     env = dict(os.environ)
-    env.update(HOME=str(tmp_path / "home"), XDG_STATE_HOME=str(tmp_path / "state"))
-    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.update(
+        STYLEGRAPH_RECOVERY_DIR=str(tmp_path / "recovery"),
+        STYLEGRAPH_CONFIG_DIR=str(tmp_path / "config"),
+    )
     return env
 
 
@@ -282,6 +331,17 @@ def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp
             again = load_preset(path, registry)
             assert again.graph.input_link("shrink", "image").src == "photo"
             assert again.graph.input_link("denoise", "image").src == "shrink"
+            old_x, old_y = again.graph.node("shrink").position
+            xdo("mousemove", str(int(x)), str(int(y)), "mousedown", "1")
+            for step in range(1, 6):
+                xdo("mousemove", str(int(x) + 20 * step), str(int(y) + 10 * step))
+            xdo("mouseup", "1")
+            saved()
+            new_x, new_y = load_preset(path, registry).graph.node("shrink").position
+            assert (new_x - old_x, new_y - old_y) == pytest.approx((100, 50), abs=3)
+            xdo("key", "ctrl+z")  # the whole drag is one step
+            saved()
+            assert load_preset(path, registry).graph.node("shrink").position == (old_x, old_y)
         finally:
             window.kill()
             window.wait(10)

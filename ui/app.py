@@ -50,6 +50,9 @@ def run_editor(
     script = script or Script()
     started = time.perf_counter()
     dpg.create_context()
+    # callbacks run in the frame loop on this thread, so the graph is never edited while
+    # the canvas or viewer reads it
+    dpg.configure_app(manual_callback_management=True)
     controller = Controller(registry, preset, preset_path, recovery_dir=recovery_dir)
     editor = Editor(registry, controller)
     dpg.create_viewport(title=controller.title, width=width, height=height, disable_close=True)
@@ -66,6 +69,7 @@ def run_editor(
     frames, applied, shot_at = 0, False, None
     deadline = time.monotonic() + SCRIPT_TIMEOUT
     while dpg.is_dearpygui_running():
+        dpg.run_callbacks(dpg.get_callback_queue())
         editor.pump()
         dpg.render_dearpygui_frame()
         frames += 1

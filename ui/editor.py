@@ -19,12 +19,12 @@ from stylegraph.graph.model import GraphError
 from stylegraph.graph.preset import PresetError
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType
-from stylegraph.ui import shortcuts
 from stylegraph.ui.canvas import Canvas
 from stylegraph.ui.files import IMAGE_EXTENSIONS, PRESET_EXTENSIONS, ask_path
 from stylegraph.ui.painter import Painter
 from stylegraph.ui.params import ParamWidgets
 from stylegraph.ui.safety import Safety
+from stylegraph.ui.shortcuts import Shortcuts
 from stylegraph.ui.viewer import Viewer
 from stylegraph.ui.worker import Finished, RunWorker
 
@@ -67,6 +67,7 @@ class Editor:
             "arrange": lambda: self._guard(self.controller.arrange),
             "frame_all": self.canvas.frame_all,
         }
+        self.shortcuts = Shortcuts(self.commands)
         controller.subscribe(self._on_change)
 
     # building -----------------------------------------------------------------------------
@@ -86,7 +87,7 @@ class Editor:
         with dpg.handler_registry(tag="mouse"):
             dpg.add_mouse_release_handler(callback=lambda: self.canvas.commit_moves())
             dpg.add_mouse_wheel_handler(callback=lambda s, delta: self.viewer.on_wheel(delta))
-        shortcuts.install(self.commands)
+        self.shortcuts.install()
         self.canvas.refresh()
         self._update_compare()
         self._update_title()
@@ -167,12 +168,12 @@ class Editor:
     def undo(self) -> None:
         label = self.controller.undo_label
         if self.controller.undo():
-            self.say(f"undid {label}")
+            self.say(f"{label}: done")
 
     def redo(self) -> None:
         label = self.controller.redo_label
         if self.controller.redo():
-            self.say(f"redid {label}")
+            self.say(f"{label}: done")
 
     # files ----------------------------------------------------------------------------------
     def _folder(self) -> Path | None:
@@ -274,8 +275,7 @@ class Editor:
             ("undo_item", self.controller.undo_label, self.controller.can_undo),
             ("redo_item", self.controller.redo_label, self.controller.can_redo),
         ):
-            text = f"{tag[:4].capitalize()} {label}" if can and label else tag[:4].capitalize()
-            dpg.configure_item(tag, label=text, enabled=can)
+            dpg.configure_item(tag, label=label, enabled=can)
 
     # running --------------------------------------------------------------------------------
     def run(self) -> None:
@@ -300,6 +300,7 @@ class Editor:
 
     def pump(self) -> None:
         """Everything the render thread does per frame, cheap unless something changed."""
+        self.shortcuts.run_pending()
         for item in self.worker.drain():
             if isinstance(item, Finished):
                 self._finished(item)

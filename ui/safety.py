@@ -87,7 +87,11 @@ class Safety:
     ) -> None:
         if dpg.does_item_exist(PROMPT):
             dpg.delete_item(PROMPT)
-        width, height = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+        width, height = (
+            (dpg.get_viewport_client_width(), dpg.get_viewport_client_height())
+            if dpg.is_viewport_ok()
+            else (800, 600)
+        )
         with dpg.window(
             tag=PROMPT,
             modal=True,

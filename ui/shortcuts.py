@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,6 +35,10 @@ BINDINGS: dict[tuple[bool, bool, int], str] = {
 }
 
 
+KEYS = sorted({key for _, _, key in BINDINGS})
+BLOCKING = "unsaved_prompt"  # while this modal is open, keys answer it, not the graph
+
+
 def typing() -> bool:
     """True while a text or number field has keyboard focus."""
     item = dpg.get_focused_item()
@@ -42,13 +47,44 @@ def typing() -> bool:
     return dpg.get_item_info(item)["type"] in TEXT_ITEMS and dpg.is_item_active(item)
 
 
-def install(commands: Mapping[str, Callable[[], Any]]) -> None:
-    def pressed(sender: Any, key: int) -> None:
-        ctrl = dpg.is_key_down(dpg.mvKey_LControl) or dpg.is_key_down(dpg.mvKey_RControl)
-        shift = dpg.is_key_down(dpg.mvKey_LShift) or dpg.is_key_down(dpg.mvKey_RShift)
-        name = BINDINGS.get((ctrl, shift, key))
-        if name is not None and not typing():
-            commands[name]()
+MODIFIERS = {
+    dpg.mvKey_LControl: "ctrl",
+    dpg.mvKey_RControl: "ctrl",
+    dpg.mvKey_LShift: "shift",
+    dpg.mvKey_RShift: "shift",
+}
 
-    with dpg.handler_registry(tag="shortcuts"):
-        dpg.add_key_press_handler(callback=pressed)
+
+class Shortcuts:
+    """Key events arrive on Dear PyGui's callback thread, in order, possibly frames after
+    the keys moved (a quick Ctrl+Z has released Ctrl by then): so the modifiers are
+    tracked from the same event stream, and the commands are queued for the render
+    thread, which runs them in ``run_pending``."""
+
+    def __init__(self, commands: Mapping[str, Callable[[], Any]]) -> None:
+        self.commands = commands
+        self.held: set[int] = set()
+        self.pending: deque[str] = deque()
+
+    def install(self) -> None:
+        with dpg.handler_registry(tag="shortcuts"):
+            dpg.add_key_press_handler(callback=self._pressed)
+            dpg.add_key_release_handler(callback=self._released)
+
+    def _pressed(self, sender: Any, key: int) -> None:
+        if key in MODIFIERS:
+            self.held.add(key)
+            return
+        held = {MODIFIERS[k] for k in self.held}
+        name = BINDINGS.get(("ctrl" in held, "shift" in held, key))
+        if name is not None:
+            self.pending.append(name)
+
+    def _released(self, sender: Any, key: int) -> None:
+        self.held.discard(key)
+
+    def run_pending(self) -> None:
+        while self.pending:
+            name = self.pending.popleft()
+            if not typing() and not dpg.does_item_exist(BLOCKING):
+                self.commands[name]()
