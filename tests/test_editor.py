@@ -311,7 +311,8 @@ def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp
         )
         try:
             _wait_for(lambda: geometry.exists())
-            x, y = json.loads(geometry.read_text())["nodes"]["shrink"]
+            layout = json.loads(geometry.read_text())
+            x, y = layout["nodes"]["shrink"]
 
             def xdo(*args: str) -> None:
                 subprocess.run(["xdotool", *args], env=env, check=True)
@@ -323,6 +324,14 @@ def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp
                 _wait_for(lambda: path.stat().st_mtime_ns != before)
                 return set(json.loads(path.read_text())["nodes"])
 
+            # Delete typed into a text field edits the text, not the graph
+            px, py = layout["nodes"]["photo"]
+            xdo("mousemove", str(int(px)), str(int(py)), "click", "1")  # photo selected
+            xdo("mousemove", str(int(px)), str(int(py) + 28), "click", "1")  # its path field
+            xdo("key", "Delete")
+            (vx, vy), _ = layout["viewer"]
+            xdo("mousemove", str(int(vx) + 20), str(int(vy) + 20), "click", "1")
+            assert "photo" in saved()
             xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
             xdo("key", "Delete")
             assert "shrink" not in saved()

@@ -40,11 +40,13 @@ BLOCKING = "unsaved_prompt"  # while this modal is open, keys answer it, not the
 
 
 def typing() -> bool:
-    """True while a text or number field has keyboard focus."""
-    item = dpg.get_focused_item()
-    if not item or not dpg.does_item_exist(item):
-        return False
-    return dpg.get_item_info(item)["type"] in TEXT_ITEMS and dpg.is_item_active(item)
+    """True while a text or number field is being edited. Checked over every field
+    (only when a shortcut is pending): the "focused item" Dear PyGui reports is not
+    reliably the field inside a node."""
+    return any(
+        dpg.get_item_info(item)["type"] in TEXT_ITEMS and dpg.is_item_active(item)
+        for item in dpg.get_all_items()
+    )
 
 
 MODIFIERS = {
