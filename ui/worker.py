@@ -4,7 +4,10 @@ happen on the render thread and edits must not change a graph that is being eval
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from stylegraph.graph.registry import Registry
 from stylegraph.graph.validate import ValidationError
 
 AUTO_RUN_DELAY = 0.5  # s after the last edit
+WORKER_NICENESS = 10  # the window's frames come before the run's arithmetic
 
 
 @dataclass
@@ -80,6 +84,7 @@ class RunWorker:
                 return out
 
     def _work(self, snapshot: Preset) -> None:
+        _lower_priority()
         try:
             report = self.engine.run(
                 snapshot.graph,
@@ -92,3 +97,12 @@ class RunWorker:
             self.events.put(Finished(None, str(exc).splitlines()[0]))
             return
         self.events.put(Finished(report))
+
+
+def _lower_priority() -> None:
+    """On Linux, nice this thread (and the compute threads it starts): a run then takes
+    only the CPU time the window does not need, so frames stay smooth during a render.
+    Where threads cannot be niced this way the run keeps normal priority."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
