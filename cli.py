@@ -485,22 +485,34 @@ def _parser() -> argparse.ArgumentParser:
     edit.add_argument("--run", action="store_true", help="run the graph on opening")
     edit.add_argument("--select", help="node to preview after the run (with --screenshot)")
     edit.add_argument("--screenshot", help="run, save a PNG of the window there, and close")
+    edit.add_argument("--viewer-zoom", type=float, help="viewer zoom in %% (with --screenshot)")
+    edit.add_argument("--compare", help="node shown left of the viewer's split (with --screenshot)")
+    edit.add_argument(
+        "--paint-stroke", help="x,y;x,y... normalised stroke on the viewed mask.paint"
+    )
+    edit.add_argument("--geometry", help="write node and viewer screen positions there (tests)")
     edit.set_defaults(func=cmd_edit)
     return parser
 
 
 def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
-    from stylegraph.ui.app import run_editor
+    from stylegraph.ui.app import Script, run_editor
 
     preset, path = _load_preset(args.preset, registry) if args.preset else (None, None)
     if preset is not None:
         _apply_sets(preset, args.set or [])
     if path is not None and is_pack(path):
-        path = None
-    screenshot = Path(args.screenshot).resolve() if args.screenshot else None
-    return run_editor(
-        registry, preset, path, run=args.run, select=args.select, screenshot=screenshot
+        path = None  # a pack opens as an unsaved graph: Save asks where
+    stroke = [tuple(map(float, p.split(","))) for p in (args.paint_stroke or "").split(";") if p]
+    script = Script(
+        select=args.select,
+        viewer_zoom=args.viewer_zoom,
+        compare=args.compare,
+        paint_stroke=stroke,
+        screenshot=Path(args.screenshot).resolve() if args.screenshot else None,
+        geometry=Path(args.geometry).resolve() if args.geometry else None,
     )
+    return run_editor(registry, preset, path, run=args.run, script=script)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,6 +107,12 @@ class Graph:
             ) from None
         self.nx.nodes[node_id]["params"][name] = checked
 
+    def restore_param(self, node_id: str, name: str, value: Any) -> None:
+        """Put back a value the node held before, unchecked: undo must restore a value
+        exactly, even one that validation reports (a preset may load with a bad value)."""
+        self._require(node_id)
+        self.nx.nodes[node_id]["params"][name] = value
+
     def set_position(self, node_id: str, position: tuple[float, float]) -> None:
         self._require(node_id)
         self.nx.nodes[node_id]["position"] = (float(position[0]), float(position[1]))

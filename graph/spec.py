@@ -45,6 +45,8 @@ class ParamType(str, Enum):
     CHOICE_LIST = "choice_list"  # e.g. one blend mode per layer
     TEXT_LIST = "text_list"  # e.g. one name per layer
 
+    STROKES = "strokes"  # brush strokes painted in the editor (mask.paint)
+
 
 FILE_PARAM_TYPES = (ParamType.FILE, ParamType.FILE_LIST)
 
@@ -205,6 +207,58 @@ def _check_file_list(param: Param, value: Any) -> list[str]:
     return [_check_file(param, v) for v in value]
 
 
+STROKE_KEYS = {"points", "size", "hardness", "opacity", "mode"}
+MAX_STROKES = 10_000
+MAX_STROKE_POINTS = 20_000
+
+
+def _stroke_number(where: str, key: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamError(f"{where}: {key} must be a number, got {value!r}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ParamError(f"{where}: {key} must be between {low:g} and {high:g}, got {value!r}")
+    return float(value)
+
+
+def _check_stroke(index: int, stroke: Any) -> dict[str, Any]:
+    where = f"stroke {index + 1}"
+    if not isinstance(stroke, dict):
+        raise ParamError(f"{where}: expected an object with {', '.join(sorted(STROKE_KEYS))}")
+    missing, extra = STROKE_KEYS - stroke.keys(), stroke.keys() - STROKE_KEYS
+    if missing or extra:
+        what = [f"missing {', '.join(sorted(missing))}"] if missing else []
+        what += [f"unknown {', '.join(sorted(map(str, extra)))}"] if extra else []
+        raise ParamError(f"{where}: {'; '.join(what)}")
+    points = stroke["points"]
+    if not isinstance(points, list) or not 1 <= len(points) <= MAX_STROKE_POINTS:
+        raise ParamError(f"{where}: points must be a list of 1 to {MAX_STROKE_POINTS} [x, y]")
+    checked = []
+    for point in points:
+        if not isinstance(point, list) or len(point) != 2:
+            raise ParamError(f"{where}: expected an [x, y] point, got {point!r}")
+        checked.append([_stroke_number(where, "a point", v, -1.0, 2.0) for v in point])
+    if stroke["mode"] not in ("paint", "erase"):
+        raise ParamError(f"{where}: mode must be paint or erase, got {stroke['mode']!r}")
+    size = _stroke_number(where, "size", stroke["size"], 0.0, 1.0)
+    if size <= 0:
+        raise ParamError(f"{where}: size must be above 0")
+    return {
+        "points": checked,
+        "size": size,
+        "hardness": _stroke_number(where, "hardness", stroke["hardness"], 0.0, 1.0),
+        "opacity": _stroke_number(where, "opacity", stroke["opacity"], 0.0, 1.0),
+        "mode": stroke["mode"],
+    }
+
+
+def _check_strokes(param: Param, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ParamError(f"expected a list of strokes, got {value!r}")
+    if len(value) > MAX_STROKES:
+        raise ParamError(f"at most {MAX_STROKES} strokes, got {len(value)}")
+    return [_check_stroke(i, stroke) for i, stroke in enumerate(value)]
+
+
 _CHECKERS: dict[ParamType, Callable[[Param, Any], Any]] = {
     ParamType.INT: _check_int,
     ParamType.FLOAT: _check_float,
@@ -219,6 +273,7 @@ _CHECKERS: dict[ParamType, Callable[[Param, Any], Any]] = {
     ParamType.FILE_LIST: _check_file_list,
     ParamType.CHOICE_LIST: _check_choice_list,
     ParamType.TEXT_LIST: _check_text_list,
+    ParamType.STROKES: _check_strokes,
 }
 
 RunFunction = Callable[["NodeContext", Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]

@@ -1,10 +1,17 @@
-"""The editor: edits go through the graph model; the window opens and shows a run."""
+"""The editor views: every canvas action goes through the controller (so undo covers it),
+runs feed thumbnails and per-node status, the viewer and mask painter show what the user
+will get. Window tests run under Xvfb and look at saved frames; one drives the window with
+real key presses and clicks (xdotool)."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,114 +20,347 @@ dpg = pytest.importorskip("dearpygui.dearpygui")
 
 from stylegraph.graph.preset import load_preset  # noqa: E402
 from stylegraph.presets import shipped_presets  # noqa: E402
+from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
+from stylegraph.ui.files import extensions_for  # noqa: E402
+
+needs_xvfb = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is missing")
+
+
+def _editor(registry, preset, tmp_path) -> Editor:
+    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
+    editor = Editor(registry, controller, output_dir=tmp_path / "out")
+    editor.build()
+    return editor
 
 
 @pytest.fixture
-def editor(registry):
-    """An editor with its widgets built, without a window (no display needed)."""
+def editor(registry, images, tmp_path, monkeypatch):
+    """An editor on facet-base with a real photo, widgets built, no window."""
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
     dpg.create_context()
-    ed = Editor(registry, load_preset(shipped_presets()["facet-base"], registry))
-    ed.build()
-    yield ed
+    preset = load_preset(shipped_presets()["facet-base"], registry)
+    preset.set_input("content", str(images / "content" / "chelsea.png"))
+    yield _editor(registry, preset, tmp_path)
     dpg.destroy_context()
 
 
+def _finish_run(editor: Editor) -> None:
+    editor.run()
+    editor.worker.thread.join(120)
+    editor.pump()
+
+
 def test_widgets_mirror_the_graph(editor):
-    assert set(editor._node_items) == set(editor.graph.nx.nodes)
-    assert len(editor._links) == len(editor.graph.links())
+    assert set(editor.canvas.nodes) == set(editor.controller.graph.nx.nodes)
+    assert len(editor.canvas.links) == len(editor.controller.graph.links())
 
 
-def test_a_wrong_link_is_refused_with_the_models_reason(editor):
-    assert not editor.connect("photo", "width", "facet", "image")
+def test_a_wrong_link_is_refused_in_the_status_line(editor):
+    out_attr = editor.canvas._attr("photo", "width", True)
+    in_attr = editor.canvas._attr("facet", "image", False)
+    editor.canvas._on_link(None, (out_attr, in_attr))
     assert editor.messages[-1] == (
         "cannot link photo.width -> facet.image: photo.width gives number but facet.image "
         "takes image"
     )
-    assert editor.graph.input_link("facet", "image").src == "denoise"
+    assert editor.controller.graph.input_link("facet", "image").src == "denoise"
 
 
-def test_links_to_variadic_inputs_offer_the_next_slot(editor):
-    new = editor.add_node("image.flip")
-    editor.connect("shrink", "image", new, "image")
-    assert editor.connect(new, "image", "fuse", "layer2")
-    ports = {p for n, p, out in editor._ports.values() if n == "fuse" and not out}
-    assert {"layer1", "layer2", "layer3", "mask1", "mask2"} <= ports
-    assert len(editor._links) == len(editor.graph.links())
+def test_a_refused_param_keeps_the_value_and_an_accepted_one_undoes(editor):
+    params = editor.controller.graph.node("facet").params
+    editor._set_param("facet", "spatial_radius", 500)
+    assert params["spatial_radius"] == 6
+    assert "500 is above the maximum 64" in editor.messages[-1]
+    editor._set_param("facet", "spatial_radius", 9)
+    assert editor.controller.graph.node("facet").params["spatial_radius"] == 9
+    editor.undo()
+    assert editor.controller.graph.node("facet").params["spatial_radius"] == 6
 
 
-def test_param_edits_are_checked_by_the_model(editor):
-    facet = editor.graph.node("facet").params
-    param = editor.graph.node_type("facet").param("spatial_radius")
-    editor._on_param(None, 500, ("facet", param))
-    assert facet["spatial_radius"] == 6
-    assert "param 'spatial_radius': 500 is above the maximum 64" in editor.messages[-1]
-    editor._on_param(None, 9, ("facet", param))
-    assert facet["spatial_radius"] == 9
+def test_deleting_then_undo_brings_node_and_links_back_on_the_canvas(editor):
+    links = len(editor.controller.graph.links())
+    editor.controller.delete_nodes(["facet"])
+    editor.pump()
+    assert "facet" not in editor.canvas.nodes
+    assert len(editor.canvas.links) == links - 2
+    editor.undo()
+    editor.pump()
+    assert "facet" in editor.canvas.nodes
+    assert len(editor.canvas.links) == links
+    assert editor.controller.graph.input_link("dry_brush", "image").src == "facet"
 
 
-def test_saving_writes_a_preset_that_loads_again(editor, registry, tmp_path):
-    editor.save(tmp_path / "mine.json")
-    again = load_preset(tmp_path / "mine.json", registry)
-    assert set(again.graph.nx.nodes) == set(editor.graph.nx.nodes)
-
-
-@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
-def test_the_window_runs_a_preset_and_previews_the_result(images, tmp_path):
-    shot = tmp_path / "editor.png"
-    command = [
-        "xvfb-run",
-        "-a",
-        "-s",
-        "-screen 0 1600x900x24",
-        sys.executable,
-        "-m",
-        "stylegraph",
-        "edit",
-        "facet-base",
-        "--set",
-        f"content={images / 'content' / 'chelsea.png'}",
-        "--select",
-        "fuse",
-        "--screenshot",
-        str(shot),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    from PIL import Image
-
-    pixels = np.asarray(Image.open(shot).convert("RGB"), np.float32)
-    assert pixels.shape == (860, 1500, 3)
-    preview = pixels[150:350, 1180:1480]  # the preview panel shows the fused photo
-    assert preview.std() > 20, "the preview is blank"
-    assert (np.abs(pixels[:, :, 1] - pixels[:, :, 0]) > 60).any(), "no green (ran) titles"
+def test_a_run_gives_status_and_a_thumbnail_to_every_picture_node(editor):
+    _finish_run(editor)
+    graph = editor.controller.graph
+    pictures = {n for n in editor.report.outputs if editor.picture(n) is not None}
+    assert pictures and pictures == set(editor.canvas.thumbs)
+    assert {max(w, h) for _, w, h in editor.canvas.thumbs.values()} == {128}
+    assert dpg.get_value("status:facet").startswith("ran ")
+    assert {n for n in graph.nx.nodes} == set(editor.canvas.status)
+    _finish_run(editor)  # nothing changed: the result comes from the cache
+    assert dpg.get_value("status:fuse").startswith("cached")
+    assert dpg.get_value("status:facet") == "up to date"
+    assert editor.picture("facet") is not None
 
 
 def test_an_invalid_graph_says_why_instead_of_running(editor):
-    editor.graph.disconnect("facet", "image")
-    editor.run()
-    editor.worker.join(30)
-    editor.pump()
+    editor.controller.disconnect("facet", "image")
+    _finish_run(editor)
     assert editor.messages[-1] == (
         "node 'facet' (filter.facet), input 'image': required image input is not linked"
     )
     assert editor.report is None
 
 
-def test_deleting_a_node_removes_its_links_from_graph_and_canvas(editor):
-    editor.delete_node("facet")
-    assert "facet" not in editor.graph
-    assert editor.graph.input_link("dry_brush", "image") is None
-    assert "facet" not in editor._node_items
-    assert len(editor._links) == len(editor.graph.links())
+def test_a_painted_stroke_is_one_undo_step_and_tints_the_viewer(editor):
+    _finish_run(editor)
+    paint = editor.controller.add_node("mask.paint")
+    editor.controller.connect("shrink", "image", paint, "image")
+    _finish_run(editor)
+    editor.viewer.show(paint)
+    before = editor.painter.image().copy()
+    assert editor.painter.commit([(0.1, 0.5), (0.9, 0.5)])
+    after = editor.painter.image()
+    height, width = after.shape[:2]
+    row = height // 2
+    # on the stroke the mask is 1: the photo mixed 55 % towards the red tint
+    tint = np.array([1.0, 0.25, 0.2], np.float32)
+    expected = before[row, width // 2] * 0.45 + tint * 0.55
+    np.testing.assert_allclose(after[row, width // 2], expected, atol=1e-5)
+    assert np.array_equal(after[5, 5], before[5, 5])  # far from the stroke: untouched
+    assert len(editor.controller.graph.node(paint).params["strokes"]) == 1
+    editor.undo()
+    assert editor.controller.graph.node(paint).params["strokes"] == []
 
 
-def test_opening_a_preset_replaces_the_canvas_and_a_bad_one_keeps_it(editor, tmp_path):
-    assert editor.open(shipped_presets()["quick-stylize"])
-    assert set(editor._node_items) == {"photo", "paint", "save"}
-    assert len(editor._links) == 2
-    broken = tmp_path / "broken.json"
-    broken.write_text("{")
-    assert not editor.open(broken)
-    assert "not valid JSON" in editor.messages[-1]
-    assert set(editor._node_items) == {"photo", "paint", "save"}
+def _answer(label: str) -> None:
+    """Press a button of the open Save / Discard / Cancel prompt."""
+    buttons = [
+        b
+        for b in dpg.get_all_items()
+        if dpg.get_item_info(b)["type"] == "mvAppItemType::mvButton"
+        and dpg.get_item_label(b) == label
+        and "unsaved_prompt" in _ancestors(b)
+    ]
+    assert len(buttons) == 1, f"no {label} button on the prompt"
+    dpg.get_item_callback(buttons[0])(buttons[0], None, dpg.get_item_user_data(buttons[0]))
+
+
+def _ancestors(item) -> list:
+    out = []
+    while (item := dpg.get_item_parent(item)) is not None:
+        out.append(dpg.get_item_alias(item) or item)
+    return out
+
+
+def test_new_with_unsaved_changes_asks_first_and_cancel_keeps_the_graph(editor, tmp_path):
+    editor._set_param("facet", "spatial_radius", 9)
+    assert editor.controller.dirty
+    editor.commands["new"]()
+    assert dpg.does_item_exist("unsaved_prompt")
+    assert "facet" in editor.controller.graph
+    _answer("Cancel")
+    assert "facet" in editor.controller.graph and editor.controller.dirty
+    editor.commands["new"]()
+    _answer("Discard")
+    assert list(editor.controller.graph.nodes()) == []
+    editor.pump()
+    assert editor.canvas.nodes == {}
+
+
+def test_save_from_the_prompt_writes_the_file_before_going_on(editor, tmp_path):
+    editor.controller.save(tmp_path / "mine.json")
+    editor._set_param("facet", "spatial_radius", 9)
+    editor.commands["new"]()
+    _answer("Save")
+    saved = load_preset(tmp_path / "mine.json", editor.registry)
+    assert saved.graph.node("facet").params["spatial_radius"] == 9
+    assert list(editor.controller.graph.nodes()) == []
+
+
+def test_file_pickers_offer_images_or_model_files_never_everything():
+    assert ".png" in extensions_for("path") and ".tiff" in extensions_for("style_files")
+    assert extensions_for("vgg_weights") == (".pth", ".safetensors")
+    assert ".*" not in extensions_for("path")
+
+
+# --- the real window ------------------------------------------------------------------------
+def _env(tmp_path: Path) -> dict[str, str]:
+    """The window's recovery and recent-files folders inside the test's own folder."""
+    env = dict(os.environ)
+    env.update(
+        STYLEGRAPH_RECOVERY_DIR=str(tmp_path / "recovery"),
+        STYLEGRAPH_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    return env
+
+
+def _shoot(tmp_path: Path, preset: str, *args: str) -> np.ndarray:
+    from PIL import Image
+
+    shot = tmp_path / "shot.png"
+    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable, "-m"]
+    command += ["stylegraph", "edit", preset, *args, "--screenshot", str(shot)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, check=False, env=_env(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return np.asarray(Image.open(shot).convert("RGB"), np.float32)
+
+
+VIEWER = (slice(100, 800), slice(880, 1490))  # rows, columns of the viewer in a 1500 x 860 frame
+CANVAS = (slice(60, 850), slice(0, 850))
+
+
+def _fusion_inputs(images: Path) -> list[str]:
+    content = images / "content" / "chelsea.png"
+    style = images / "styles" / "shipwreck.jpg"
+    return ["--set", f"content={content}", "--set", f"style={style}"]
+
+
+@needs_xvfb
+def test_the_window_shows_the_render_at_100_percent_split_against_the_photo(images, tmp_path):
+    pixels = _shoot(
+        tmp_path,
+        "fusion",
+        *_fusion_inputs(images),
+        "--select",
+        "render",
+        "--viewer-zoom",
+        "100",
+        "--compare",
+        "photo",
+    )
+    assert pixels.shape == (860, 1500, 3)
+    viewer = pixels[VIEWER]
+    assert viewer.std() > 20, "the viewer is blank"
+    yellow = (viewer[..., 0] > 200) & (viewer[..., 1] > 200) & (viewer[..., 2] < 120)
+    columns = np.nonzero(yellow.sum(axis=0) > 200)[0]
+    assert columns.size, "no split line"
+    middle = int(columns.mean())
+    left, right = viewer[:, max(0, middle - 120) : middle - 5], viewer[:, middle + 5 : middle + 120]
+    assert np.abs(left.mean(axis=(0, 1)) - right.mean(axis=(0, 1))).max() > 3, (
+        "both sides of the split show the same picture"
+    )
+    canvas = pixels[CANVAS]
+    thumbs = _thumbnail_like_blocks(canvas)
+    assert thumbs >= 4, f"only {thumbs} node thumbnails found"
+
+
+def _thumbnail_like_blocks(canvas: np.ndarray) -> int:
+    """Count 64 px blocks of the canvas with photo-like variety (thumbnails), as the node
+    widgets themselves are flat greys and text."""
+    count = 0
+    for top in range(0, canvas.shape[0] - 64, 64):
+        for left in range(0, canvas.shape[1] - 64, 64):
+            block = canvas[top : top + 64, left : left + 64]
+            saturation = block.max(axis=2) - block.min(axis=2)
+            if saturation.mean() > 25 and block.std() > 15:
+                count += 1
+    return count
+
+
+@needs_xvfb
+def test_a_painted_stroke_shows_over_the_photo_in_the_viewer(images, registry, tmp_path):
+    from stylegraph.graph.preset import save_preset
+
+    preset = load_preset(shipped_presets()["fusion"], registry)
+    paint = preset.graph.add_node("mask.paint", "hand_mask", position=(0, 900))
+    preset.graph.connect("shrink", "image", paint, "image")
+    path = tmp_path / "painted.json"
+    save_preset(preset, path)
+    pixels = _shoot(
+        tmp_path,
+        str(path),
+        *_fusion_inputs(images),
+        "--select",
+        "hand_mask",
+        "--paint-stroke",
+        "0.05,0.5;0.95,0.5",
+    )
+    viewer = pixels[VIEWER]
+    redness = viewer[..., 0] - viewer[..., 1]
+    rows = redness.mean(axis=1)
+    painted = int(np.argmax(rows))
+    assert rows[painted] > rows[max(0, painted - 120)] + 30, "the stroke is not visible"
+    assert viewer.std() > 20
+
+
+@needs_xvfb
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is missing")
+def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp_path):
+    from stylegraph.graph.preset import save_preset
+
+    preset = load_preset(shipped_presets()["facet-base"], registry)
+    preset.set_input("content", str(images / "content" / "chelsea.png"))
+    path = tmp_path / "mine.json"
+    save_preset(preset, path)
+    geometry = tmp_path / "geometry.json"
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x900x24"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
+        command = [sys.executable, "-m", "stylegraph", "edit", str(path)]
+        window = subprocess.Popen(
+            [*command, "--geometry", str(geometry)], env=env, stdout=subprocess.DEVNULL
+        )
+        try:
+            _wait_for(lambda: geometry.exists())
+            layout = json.loads(geometry.read_text())
+            x, y = layout["nodes"]["shrink"]
+
+            def xdo(*args: str) -> None:
+                subprocess.run(["xdotool", *args], env=env, check=True)
+                time.sleep(0.4)
+
+            def saved() -> set[str]:
+                before = path.stat().st_mtime_ns
+                xdo("key", "ctrl+s")
+                _wait_for(lambda: path.stat().st_mtime_ns != before)
+                return set(json.loads(path.read_text())["nodes"])
+
+            # Delete typed into a text field edits the text, not the graph
+            px, py = layout["nodes"]["photo"]
+            xdo("mousemove", str(int(px)), str(int(py)), "click", "1")  # photo selected
+            xdo("mousemove", str(int(px)), str(int(py) + 28), "click", "1")  # its path field
+            xdo("key", "Delete")
+            (vx, vy), _ = layout["viewer"]
+            xdo("mousemove", str(int(vx) + 20), str(int(vy) + 20), "click", "1")
+            assert "photo" in saved()
+            xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+            xdo("key", "Delete")
+            assert "shrink" not in saved()
+            xdo("key", "ctrl+z")
+            assert "shrink" in saved()
+            again = load_preset(path, registry)
+            assert again.graph.input_link("shrink", "image").src == "photo"
+            assert again.graph.input_link("denoise", "image").src == "shrink"
+            old_x, old_y = again.graph.node("shrink").position
+            xdo("mousemove", str(int(x)), str(int(y)), "mousedown", "1")
+            for step in range(1, 6):
+                xdo("mousemove", str(int(x) + 20 * step), str(int(y) + 10 * step))
+            xdo("mouseup", "1")
+            saved()
+            new_x, new_y = load_preset(path, registry).graph.node("shrink").position
+            assert (new_x - old_x, new_y - old_y) == pytest.approx((100, 50), abs=3)
+            xdo("key", "ctrl+z")  # the whole drag is one step
+            saved()
+            assert load_preset(path, registry).graph.node("shrink").position == (old_x, old_y)
+        finally:
+            window.kill()
+            window.wait(10)
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def _wait_for(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the window did not react in time"
+        time.sleep(0.2)

@@ -1,15 +1,37 @@
-"""Starts the editor window: ``stylegraph edit [PRESET]``."""
+"""Starts the editor window: ``stylegraph edit [PRESET]``.
+
+The scripted options (``--select``, ``--viewer-zoom``, ``--compare``, ``--paint-stroke``,
+``--screenshot``, ``--geometry``) drive the same commands a user's clicks do, so tests and
+the README picture see the editor as the user does."""
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
 from stylegraph.graph.preset import Preset
 from stylegraph.graph.registry import Registry
+from stylegraph.ui.controller import Controller
 from stylegraph.ui.editor import Editor
+
+SCRIPT_TIMEOUT = 600.0  # s: a scripted window gives up on its run after this
+
+
+@dataclass
+class Script:
+    """What a scripted window does after its run: the settings a user would click."""
+
+    select: str | None = None
+    viewer_zoom: float | None = None  # percent; None keeps "fit"
+    compare: str | None = None
+    split: float = 0.5
+    paint_stroke: list[tuple[float, float]] = field(default_factory=list)
+    screenshot: Path | None = None
+    geometry: Path | None = None  # where to write node title positions once shown
 
 
 def run_editor(
@@ -18,43 +40,80 @@ def run_editor(
     preset_path: Path | None = None,
     *,
     run: bool = False,
-    select: str | None = None,
-    screenshot: Path | None = None,
+    script: Script | None = None,
+    recovery_dir: Path | None = None,
     width: int = 1500,
     height: int = 860,
 ) -> int:
-    """Open the editor on ``preset`` (or an empty graph). With ``screenshot``, run the
-    graph, preview ``select``, save a frame of the window there and close: how the tests
-    and the README pictures see the editor."""
+    """Open the editor on ``preset`` (or an empty graph) until the user quits; with a
+    screenshot in ``script``, run, apply the script, save a frame there and close."""
+    script = script or Script()
+    started = time.perf_counter()
     dpg.create_context()
-    editor = Editor(registry, preset)
-    editor.preset_path = preset_path
-    dpg.create_viewport(title="stylegraph", width=width, height=height)
+    # callbacks run in the frame loop on this thread, so the graph is never edited while
+    # the canvas or viewer reads it
+    dpg.configure_app(manual_callback_management=True)
+    controller = Controller(registry, preset, preset_path, recovery_dir=recovery_dir)
+    editor = Editor(registry, controller)
+    dpg.create_viewport(title=controller.title, width=width, height=height, disable_close=True)
     dpg.setup_dearpygui()
-    editor.build()
+    editor.build(viewer_size=(int(width * 0.42), height - 200))
     dpg.set_primary_window("main", True)
+    dpg.set_exit_callback(editor.quit)
     dpg.show_viewport()
-    if run or screenshot:
+    scripted = script.screenshot is not None
+    if not scripted:
+        editor.safety.offer_recovery(editor.after_restore)
+    if run or scripted:
         editor.run()
-    shot_taken = False
-    deadline = time.monotonic() + 600
+    frames, applied, shot_at = 0, False, None
+    deadline = time.monotonic() + SCRIPT_TIMEOUT
     while dpg.is_dearpygui_running():
+        dpg.run_callbacks(dpg.get_callback_queue())
         editor.pump()
         dpg.render_dearpygui_frame()
-        if screenshot is None or shot_taken:
+        frames += 1
+        if frames == 1:
+            print(f"first frame after {time.perf_counter() - started:.3f} s", flush=True)
+        if frames == 3 and script.geometry is not None:
+            _write_geometry(editor, script.geometry)
+        if not scripted:
             continue
-        if editor.idle and select and editor.report is not None:
-            dpg.clear_selected_nodes("canvas")
-            editor.show_preview(select)
-            select = None
-            continue
-        if editor.idle or time.monotonic() > deadline:
-            for _ in range(3):
-                dpg.render_dearpygui_frame()
-            dpg.output_frame_buffer(file=str(screenshot))
-            for _ in range(3):
-                dpg.render_dearpygui_frame()
-            shot_taken = True
+        finished = editor.idle and editor.report is not None
+        if not applied and (finished or time.monotonic() > deadline):
+            _apply(editor, script)
+            applied, shot_at = True, frames + 6
+        if shot_at is not None and frames == shot_at:
+            dpg.output_frame_buffer(file=str(script.screenshot))
+        if shot_at is not None and frames == shot_at + 3:
+            controller.discard_recovery()
             dpg.stop_dearpygui()
     dpg.destroy_context()
     return 0
+
+
+def _apply(editor: Editor, script: Script) -> None:
+    if script.select:
+        editor.viewer.show(script.select)
+    if script.viewer_zoom is not None:
+        editor.viewer.set_scale(script.viewer_zoom / 100)
+    if script.compare:
+        editor.viewer.compare(script.compare, script.split)
+    if script.paint_stroke:
+        editor.painter.commit(script.paint_stroke)
+
+
+def _write_geometry(editor: Editor, path: Path) -> None:
+    """Screen positions of each node's title bar and of the viewer's corners, for
+    input-driving tests (xdotool) that click what a user would click."""
+    left, top = dpg.get_viewport_pos()
+    nodes = {
+        node_id: [left + x + 30, top + y + 10]
+        for node_id, item in editor.canvas.nodes.items()
+        for x, y in [dpg.get_item_rect_min(item)]
+    }
+    viewer = [
+        [left + x, top + y]
+        for x, y in (dpg.get_item_rect_min("viewer_draw"), dpg.get_item_rect_max("viewer_draw"))
+    ]
+    path.write_text(json.dumps({"nodes": nodes, "viewer": viewer}))

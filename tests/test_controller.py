@@ -1,0 +1,299 @@
+"""The editor's window-free core: every edit undoes and redoes exactly; work is never lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stylegraph.graph.model import GraphError
+from stylegraph.graph.preset import PresetError, load_preset, preset_to_dict
+from stylegraph.presets import shipped_presets
+from stylegraph.ui import layout
+from stylegraph.ui.controller import Controller
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("STYLEGRAPH_RECOVERY_DIR", str(tmp_path / "recovery"))
+
+
+@pytest.fixture
+def fusion(registry):
+    path = shipped_presets()["fusion"]
+    return Controller(registry, load_preset(path, registry), path)
+
+
+def snapshot(controller: Controller) -> str:
+    return json.dumps(preset_to_dict(controller.preset), sort_keys=True)
+
+
+EDITS = {
+    "add": lambda c: c.add_node("image.flip"),
+    "delete": lambda c: c.delete_nodes(["render"]),
+    "delete two": lambda c: c.delete_nodes(["photo", "shrink"]),
+    "link": lambda c: c.connect("shrink", "image", c.add_node("image.flip"), "image"),
+    "unlink": lambda c: c.disconnect("facet", "image"),
+    "param": lambda c: c.set_param("facet", "spatial_radius", 11),
+    "move": lambda c: c.move_nodes({"facet": (900.0, 700.0), "shrink": (5.0, 6.0)}),
+    "paste": lambda c: (c.copy(["denoise", "facet", "dry_brush"]), c.paste()),
+    "duplicate": lambda c: c.duplicate(["facet"]),
+    "arrange": lambda c: c.arrange(),
+    "stroke": lambda c: c.add_stroke(
+        c.add_node("mask.paint"),
+        {"points": [[0.2, 0.2]], "size": 0.1, "hardness": 1.0, "opacity": 1.0, "mode": "paint"},
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_every_edit_undoes_and_redoes_to_an_identical_preset(fusion, edit):
+    fusion.graph.set_position("facet", (3.0, 4.0))  # something for Arrange to tidy
+    before = snapshot(fusion)
+    EDITS[edit](fusion)
+    after = snapshot(fusion)
+    assert after != before
+    while fusion.can_undo:
+        fusion.undo()
+    assert snapshot(fusion) == before
+    while fusion.can_redo:
+        fusion.redo()
+    assert snapshot(fusion) == after
+
+
+def test_deleting_the_render_brings_back_all_its_links_and_its_named_input(fusion):
+    links = {str(lk) for lk in fusion.graph.links() if "render" in (lk.src, lk.dst)}
+    assert len(links) >= 2
+    fusion.delete_nodes(["render"])
+    assert "render" not in fusion.graph
+    assert "style" not in fusion.preset.inputs
+    assert fusion.undo_label == "Undo delete render"
+    fusion.undo()
+    assert {str(lk) for lk in fusion.graph.links() if "render" in (lk.src, lk.dst)} == links
+    assert list(fusion.preset.inputs) == ["content", "style"]
+
+
+def test_a_refused_edit_changes_nothing_and_adds_no_step(fusion):
+    before = snapshot(fusion)
+    with pytest.raises(GraphError, match="gives number but"):
+        fusion.connect("photo", "width", "facet", "image")
+    with pytest.raises(GraphError, match="above the maximum"):
+        fusion.set_param("facet", "spatial_radius", 500)
+    assert snapshot(fusion) == before
+    assert not fusion.can_undo
+    assert not fusion.dirty
+
+
+def test_a_drag_that_ends_where_it_began_adds_no_step(fusion):
+    where = fusion.graph.node("facet").position
+    fusion.move_nodes({"facet": where})
+    assert not fusion.can_undo
+
+
+def test_history_keeps_at_least_a_hundred_steps(fusion):
+    for value in range(150):
+        fusion.set_param("facet", "spatial_radius", 1 + value % 60)
+    undone = 0
+    while fusion.undo():
+        undone += 1
+    assert undone == 150  # the default limit is 200
+    small = Controller(fusion.registry, None, history_limit=100)
+    for _ in range(120):
+        small.add_node("image.flip")
+    assert small.history_size == 100
+    while small.undo():
+        pass
+    assert len(small.graph) == 20
+    assert small.dirty  # the opened state is out of reach: it cannot count as saved
+
+
+def test_paste_keeps_internal_links_with_fresh_ids_in_free_space(fusion):
+    fusion.copy(["denoise", "facet", "dry_brush"])
+    new = fusion.paste()
+    assert len(new) == 3
+    assert not set(new) & {"denoise", "facet", "dry_brush"}
+    types = {fusion.graph.node(n).type_id for n in new}
+    assert types == {"filter.denoise", "filter.facet", "filter.dry_brush"}
+    pasted = [lk for lk in fusion.graph.links() if lk.dst in new or lk.src in new]
+    assert len(pasted) == 2  # denoise -> facet -> dry_brush; the link from shrink stays behind
+    assert all(lk.src in new and lk.dst in new for lk in pasted)
+    assert layout.overlaps(fusion.graph) == []
+    assert fusion.graph.node(new[1]).params == fusion.graph.node("facet").params
+    assert fusion.undo_label == "Undo paste 3 nodes"
+
+
+def test_unsaved_state_follows_edits_undo_and_save(fusion, tmp_path):
+    assert fusion.title == "fusion.json - stylegraph"
+    fusion.set_param("facet", "spatial_radius", 9)
+    assert fusion.dirty and fusion.title == "fusion.json* - stylegraph"
+    fusion.undo()
+    assert not fusion.dirty
+    fusion.redo()
+    saved = fusion.save(tmp_path / "mine.json")
+    assert not fusion.dirty and fusion.title == "mine.json - stylegraph"
+    fusion.undo()
+    assert fusion.dirty
+    fusion.redo()
+    assert not fusion.dirty
+    again = load_preset(saved, fusion.registry)
+    assert again.graph.node("facet").params["spatial_radius"] == 9
+
+
+def test_saving_elsewhere_keeps_file_params_pointing_at_the_same_files(registry, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "photo.png").write_bytes(b"x")
+    preset_path = home / "p.json"
+    data = json.loads(shipped_presets()["facet-base"].read_text())
+    data["nodes"]["photo"]["params"]["path"] = "photo.png"
+    preset_path.write_text(json.dumps(data))
+    controller = Controller(registry, load_preset(preset_path, registry), preset_path)
+    (tmp_path / "elsewhere").mkdir()
+    moved = controller.save(tmp_path / "elsewhere" / "p.json")
+    again = load_preset(moved, registry)
+    path = again.graph.node("photo").params["path"]
+    assert (again.base_dir / path).resolve() == (home / "photo.png").resolve()
+
+
+def test_open_replaces_the_graph_and_a_bad_file_keeps_it(fusion, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    before = snapshot(fusion)
+    with pytest.raises(PresetError, match="not valid JSON"):
+        fusion.open(broken)
+    assert snapshot(fusion) == before
+    fusion.open(shipped_presets()["quick-stylize"])
+    assert set(fusion.graph.nx.nodes) == {"photo", "paint", "save"}
+    assert not fusion.can_undo and not fusion.dirty
+    assert fusion.recent_files[0] == shipped_presets()["quick-stylize"].resolve()
+
+
+def test_a_graph_without_positions_is_laid_out_on_open(registry, tmp_path):
+    data = json.loads(shipped_presets()["fusion"].read_text())
+    data.pop("ui", None)
+    path = tmp_path / "nopos.json"
+    path.write_text(json.dumps(data))
+    controller = Controller(registry)
+    controller.open(path)
+    assert layout.overlaps(controller.graph) == []
+    depth = layout.depths(controller.graph)
+    for link in controller.graph.links():
+        assert depth[link.src] < depth[link.dst]
+        src_x = controller.graph.node(link.src).position[0]
+        assert src_x < controller.graph.node(link.dst).position[0]
+
+
+def test_new_nodes_land_in_free_space(fusion):
+    for type_id in ("image.flip", "style.transfer", "mask.paint", "image.layer_stack"):
+        fusion.add_node(type_id)
+    assert layout.overlaps(fusion.graph) == []
+
+
+@pytest.mark.parametrize("name", sorted(shipped_presets()))
+def test_shipped_presets_open_without_overlapping_nodes(registry, name):
+    preset = load_preset(shipped_presets()[name], registry)
+    assert layout.overlaps(preset.graph) == [], "stored positions overlap"
+    assert layout.overlaps(preset.graph, layout.arrange(preset.graph)) == []
+
+
+def test_recent_files_persist_between_sessions(registry, tmp_path):
+    first = Controller(registry)
+    for name in ("a", "b", "c"):
+        first.save(tmp_path / f"{name}.json")
+    second = Controller(registry)
+    assert [p.name for p in second.recent_files] == ["c.json", "b.json", "a.json"]
+
+
+CRASHER = """
+import os, sys
+from stylegraph.nodes import default_registry
+from stylegraph.graph.preset import load_preset
+from stylegraph.presets import shipped_presets
+from stylegraph.ui.controller import Controller
+registry = default_registry()
+path = shipped_presets()["fusion"]
+c = Controller(registry, load_preset(path, registry), path)
+c.set_param("facet", "spatial_radius", 13)
+c.delete_nodes(["render"])
+print(c.autosave())
+os._exit(1)  # a crash: no clean close
+"""
+
+
+def test_a_crashed_session_is_offered_for_recovery_and_restored(registry, tmp_path):
+    env = {**os.environ, "STYLEGRAPH_RECOVERY_DIR": str(tmp_path / "recovery")}
+    done = subprocess.run(
+        [sys.executable, "-c", CRASHER], env=env, capture_output=True, text=True, timeout=120
+    )
+    written = Path(done.stdout.strip())
+    assert written.is_file(), done.stderr[-2000:]
+    assert oct(written.stat().st_mode & 0o777) == "0o600"
+
+    controller = Controller(registry)
+    assert controller.pending_recovery() == written
+    controller.restore_recovery()
+    assert controller.graph.node("facet").params["spatial_radius"] == 13
+    assert "render" not in controller.graph
+    assert controller.path == shipped_presets()["fusion"].resolve()
+    assert controller.dirty
+    assert controller.pending_recovery() is None
+    assert not written.exists()
+
+
+def test_autosave_writes_only_unsaved_work_and_a_clean_close_removes_it(fusion, tmp_path):
+    assert fusion.autosave() is None
+    fusion.set_param("facet", "spatial_radius", 12)
+    written = fusion.autosave()
+    assert written is not None and written.is_file()
+    assert fusion.pending_recovery() is None  # this session's own file is not "left behind"
+    fusion.discard_recovery()
+    assert not written.exists()
+
+
+def test_recipe_embedded_in_an_output_opens_as_an_unsaved_graph(registry, images, tmp_path):
+    from stylegraph.cli import main
+
+    content = images / "content" / "chelsea.png"
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "run",
+                "facet-base",
+                "--set",
+                f"content={content}",
+                "--set",
+                "shrink.longest_side=64",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    [output] = out.glob("*.png")
+    controller = Controller(registry)
+    controller.open_recipe_from_image(output)
+    assert controller.graph.node("shrink").params["longest_side"] == 64
+    assert controller.dirty and controller.path is None
+
+
+def test_a_graph_saved_as_a_pack_opens_again_with_its_painting(registry, images, tmp_path):
+    painting = images / "styles" / "starry_night.jpg"
+    controller = Controller(registry)
+    controller.open(shipped_presets()["quick-stylize"])
+    controller.set_param("paint", "style_files", [str(painting)])
+    pack = tmp_path / "share.sgpack"
+    packed = controller.save_pack(pack)
+    assert packed == []  # the painting is the named input `style`: it stays home by default
+    controller.save_pack(pack, with_inputs=True)
+    other = Controller(registry)
+    other.open(pack)
+    assert other.path is None and not other.dirty  # nothing to save over in the cache folder
+    [style] = other.graph.node("paint").params["style_files"]
+    assert (other.preset.base_dir / style).read_bytes() == painting.read_bytes()

@@ -1,0 +1,258 @@
+"""The node canvas: a Dear PyGui node editor that mirrors the controller's graph.
+
+The graph is the only truth: every user action on the canvas becomes one controller call,
+and the canvas is rebuilt from the graph on the next frame after any change notification.
+Node widgets sit at model position + ``offset`` (the "Frame all" view shift), so framing
+the view is not an edit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dearpygui.dearpygui as dpg
+import numpy as np
+
+from stylegraph.graph.engine import NodeReport, Status
+from stylegraph.graph.model import GraphError
+from stylegraph.graph.spec import PortType
+from stylegraph.ui import textures
+from stylegraph.ui.params import ParamWidgets
+
+TAG = "canvas"
+THUMB = 128  # px, longest side of a node thumbnail (ui.layout reserves room for it)
+FIRST_PARAMS = 6  # params shown on a node; the rest fold under "N more"
+RUNNING = "running"
+STATUS_COLOURS: dict[Status | str, tuple[int, int, int]] = {
+    RUNNING: (230, 160, 60),
+    Status.RAN: (90, 170, 90),
+    Status.CACHED: (90, 130, 210),
+    Status.FAILED: (210, 80, 80),
+    Status.SKIPPED: (170, 170, 100),
+    Status.CANCELLED: (140, 140, 140),
+}
+
+
+class Canvas:
+    def __init__(self, controller: Any, params: ParamWidgets, say: Callable[[str], None]) -> None:
+        self.controller = controller
+        self.params = params
+        self.say = say
+        self.offset = (0.0, 0.0)
+        self.stale = True
+        self.nodes: dict[str, int | str] = {}
+        self.ports: dict[int, tuple[str, str, bool]] = {}  # attribute -> (node, port, out)
+        self.links: dict[int, tuple[str, str]] = {}  # link item -> (dst node, dst port)
+        self.status: dict[str, tuple[Status | str, str, str | None]] = {}  # text, error
+        self.thumbs: dict[str, tuple[int | str, int, int]] = {}
+        self._themes: dict[Status | str, int | str] = {}
+
+    def build(self, **size: Any) -> None:
+        dpg.add_node_editor(
+            tag=TAG,
+            callback=self._on_link,
+            delink_callback=self._on_delink,
+            minimap=True,
+            minimap_location=dpg.mvNodeMiniMap_Location_BottomRight,
+            **size,
+        )
+
+    # mirroring --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Rebuild every node and link from the graph (links first: Dear PyGui crashes on
+        a link whose attribute was deleted under it). The selection is cleared because
+        the node editor would carry it over to whichever new widget reuses an old id."""
+        dpg.clear_selected_nodes(TAG)
+        dpg.clear_selected_links(TAG)
+        for link in self.links:
+            dpg.delete_item(link)
+        for item in self.nodes.values():
+            dpg.delete_item(item)
+        self.nodes.clear()
+        self.ports.clear()
+        self.links.clear()
+        graph = self.controller.graph
+        known = set(graph.nx.nodes)
+        for node_id in [n for n in self.thumbs if n not in known]:
+            textures.release(self.thumbs.pop(node_id)[0])
+        for node in graph.nodes():
+            self._add_node(node.id)
+        for link in graph.links():
+            out_attr = self._attr(link.src, link.src_port, True)
+            in_attr = self._attr(link.dst, link.dst_port, False)
+            if out_attr is not None and in_attr is not None:
+                self.links[dpg.add_node_link(out_attr, in_attr, parent=TAG)] = (
+                    link.dst,
+                    link.dst_port,
+                )
+        self.stale = False
+
+    def _add_node(self, node_id: str) -> None:
+        graph = self.controller.graph
+        node, node_type = graph.node(node_id), graph.node_type(node_id)
+        x, y = node.position
+        with dpg.node(
+            label=f"{node_type.display_name}  [{node_id}]",
+            parent=TAG,
+            pos=[x + self.offset[0], y + self.offset[1]],
+        ) as item:
+            self.nodes[node_id] = item
+            for port in node_type.inputs:
+                names = [port.name]
+                if port.variadic:
+                    linked = sorted(k for k in graph.input_links(node_id) if port.accepts(k))
+                    names = [*linked, f"{port.name}{len(linked) + 1}"]
+                for name in names:
+                    self._add_port(item, node_id, name, port.type, output=False)
+            shown, folded = node_type.params[:FIRST_PARAMS], node_type.params[FIRST_PARAMS:]
+            for param in shown:
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
+                    self.params.add(node_id, param, node.params.get(param.name))
+            if folded:
+                with (
+                    dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static),
+                    dpg.tree_node(label=f"{len(folded)} more", default_open=False),
+                ):
+                    for param in folded:
+                        self.params.add(node_id, param, node.params.get(param.name))
+            for port in node_type.outputs:
+                self._add_port(item, node_id, port.name, port.type, output=True)
+            with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
+                state, text, error = self.status.get(node_id, (None, "", None))
+                dpg.add_text(text, tag=f"status:{node_id}")
+                if error:
+                    with dpg.tooltip(f"status:{node_id}"):
+                        dpg.add_text(error, wrap=360)
+                if node_id in self.thumbs:
+                    texture, width, height = self.thumbs[node_id]
+                    dpg.add_image(texture, width=width, height=height)
+        if state is not None:
+            dpg.bind_item_theme(item, self._theme(state))
+
+    def _add_port(
+        self, node_item: int | str, node_id: str, name: str, port_type: PortType, output: bool
+    ) -> None:
+        kind = dpg.mvNode_Attr_Output if output else dpg.mvNode_Attr_Input
+        with dpg.node_attribute(parent=node_item, attribute_type=kind) as attr:
+            dpg.add_text(f"({port_type.value}) {name}" if output else f"{name} ({port_type.value})")
+        self.ports[attr] = (node_id, name, output)
+
+    def _attr(self, node_id: str, port: str, output: bool) -> int | None:
+        return next(
+            (a for a, (n, p, o) in self.ports.items() if (n, p, o) == (node_id, port, output)),
+            None,
+        )
+
+    # run feedback -----------------------------------------------------------------------
+    def show_running(self, node_id: str, fraction: float) -> None:
+        self._set_status(node_id, RUNNING, f"running {fraction:.0%}", None)
+
+    def show_report(self, node_report: NodeReport) -> None:
+        status = node_report.status
+        text = {
+            Status.RAN: f"ran {node_report.seconds:.2f} s",
+            Status.CACHED: f"cached ({node_report.cache or 'memory'})",
+            Status.FAILED: f"failed after {node_report.seconds:.2f} s",
+        }.get(status, status.value)
+        self._set_status(node_report.node_id, status, text, node_report.error)
+
+    def show_up_to_date(self, node_id: str) -> None:
+        """A node the last run did not need: its earlier result still holds."""
+        self._set_status(node_id, Status.CACHED, "up to date", None)
+
+    def _set_status(self, node_id: str, state: Status | str, text: str, error: str | None) -> None:
+        before = self.status.get(node_id)
+        self.status[node_id] = (state, text, error)
+        if node_id not in self.nodes:
+            return
+        dpg.set_value(f"status:{node_id}", text)
+        if before is None or before[0] != state:
+            dpg.bind_item_theme(self.nodes[node_id], self._theme(state))
+        if error and (before is None or before[2] != error):
+            self.stale = True  # the tooltip is made with the node
+
+    def clear_status(self) -> None:
+        self.status.clear()
+        self.stale = True
+
+    def show_thumbnail(self, node_id: str, image: np.ndarray) -> None:
+        """One static texture per node per run result; made here, never per frame."""
+        if node_id in self.thumbs:
+            textures.release(self.thumbs.pop(node_id)[0])
+        self.thumbs[node_id] = textures.thumbnail(image, THUMB)
+        self.stale = True
+
+    def _theme(self, state: Status | str) -> int | str:
+        if state not in self._themes:
+            with dpg.theme() as theme, dpg.theme_component(dpg.mvNode):
+                dpg.add_theme_color(
+                    dpg.mvNodeCol_TitleBar, STATUS_COLOURS[state], category=dpg.mvThemeCat_Nodes
+                )
+                dpg.add_theme_color(
+                    dpg.mvNodeCol_TitleBarSelected,
+                    [min(255, c + 40) for c in STATUS_COLOURS[state]],
+                    category=dpg.mvThemeCat_Nodes,
+                )
+            self._themes[state] = theme
+        return self._themes[state]
+
+    # user actions -----------------------------------------------------------------------
+    def selected(self) -> list[str]:
+        items = set(dpg.get_selected_nodes(TAG))
+        return [n for n, item in self.nodes.items() if item in items]
+
+    def commit_moves(self) -> None:
+        """After a mouse release: nodes whose widget moved become one move_nodes call."""
+        graph = self.controller.graph
+        moved: dict[str, tuple[float, float]] = {}
+        for node_id, item in self.nodes.items():
+            if node_id not in graph:
+                continue
+            x, y = dpg.get_item_pos(item)
+            position = (x - self.offset[0], y - self.offset[1])
+            old = graph.node(node_id).position
+            if abs(position[0] - old[0]) > 0.5 or abs(position[1] - old[1]) > 0.5:
+                moved[node_id] = position
+        if moved:
+            self.guard(self.controller.move_nodes, moved)
+
+    def frame_all(self) -> None:
+        """Shift the view so every node starts at the top-left corner of the canvas."""
+        positions = [n.position for n in self.controller.graph.nodes()]
+        if positions:
+            self.offset = (20 - min(p[0] for p in positions), 20 - min(p[1] for p in positions))
+            self.stale = True
+
+    def delete_selected(self) -> None:
+        for link in dpg.get_selected_links(TAG):
+            dst, dst_port = self.links.get(link, (None, None))
+            if dst is not None:
+                self.guard(self.controller.disconnect, dst, dst_port)
+        chosen = self.selected()
+        if chosen:
+            self.guard(self.controller.delete_nodes, chosen)
+
+    def guard(self, action: Callable[..., Any], *args: Any) -> bool:
+        """Run a controller call; a refused edit is shown in the status line."""
+        try:
+            action(*args)
+        except (GraphError, ValueError) as exc:
+            self.say(str(exc))
+            return False
+        return True
+
+    def _on_link(self, sender: Any, attrs: tuple[Any, Any]) -> None:
+        ends = [self.ports.get(dpg.get_alias_id(a) if isinstance(a, str) else a) for a in attrs]
+        if ends[0] is None or ends[1] is None:
+            return
+        (src, src_port, _), (dst, dst_port, _) = ends if ends[0][2] else ends[::-1]
+        if self.guard(self.controller.connect, src, src_port, dst, dst_port):
+            self.say(f"linked {src}.{src_port} -> {dst}.{dst_port}")
+        self.stale = True
+
+    def _on_delink(self, sender: Any, link: Any) -> None:
+        dst, dst_port = self.links.get(link, (None, None))
+        if dst is not None:
+            self.guard(self.controller.disconnect, dst, dst_port)
+            self.say(f"unlinked {dst}.{dst_port}")
+        self.stale = True

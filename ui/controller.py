@@ -1,0 +1,418 @@
+"""The editor's window-free core: every graph edit as an undoable command on the preset.
+
+The graph model stays the single source of truth. Views (the canvas, the viewer, the mask
+painter) call these methods and redraw on the ``Change`` they are told about; nothing here
+imports Dear PyGui, so every edit, undo and recovery is tested without a window.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stylegraph.graph.model import Graph, GraphError, Link
+from stylegraph.graph.preset import Preset, PresetError, save_preset
+from stylegraph.graph.registry import Registry
+from stylegraph.graph.spec import FILE_PARAM_TYPES
+from stylegraph.ui import layout
+from stylegraph.ui.commands import (
+    AddNodes,
+    Command,
+    Connect,
+    DeleteNodes,
+    Disconnect,
+    MoveNodes,
+    NodeSpec,
+    Position,
+    SetParam,
+)
+from stylegraph.ui.recent import RecentFiles
+from stylegraph.ui.recovery import Recovery
+
+PAINT_TYPE = "mask.paint"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an edit touched: ``kind`` is ``edit``, ``undo``, ``redo`` or ``replace`` (a new,
+    opened or restored graph: redraw everything)."""
+
+    kind: str
+    node_ids: frozenset[str] = frozenset()
+
+
+@dataclass
+class _Clipboard:
+    nodes: list[NodeSpec]
+    links: list[Link]
+
+
+class Controller:
+    def __init__(
+        self,
+        registry: Registry,
+        preset: Preset | None = None,
+        path: Path | None = None,
+        *,
+        history_limit: int = 200,
+        recovery_dir: Path | None = None,
+    ) -> None:
+        self.registry = registry
+        self.preset = preset or Preset(Graph(registry))
+        self.path = path
+        self.history_limit = history_limit
+        self.recent = RecentFiles()
+        self.recovery = Recovery(recovery_dir)
+        self._done: list[tuple[int, Command]] = []  # (state id after it, command)
+        self._undone: list[tuple[int, Command]] = []
+        self._serial = 0
+        self._state = 0  # id of the graph state on screen; 0 = as opened
+        self._saved_state: int | None = 0
+        self._listeners: list[Callable[[Change], None]] = []
+        self._clipboard: _Clipboard | None = None
+        self._arrange_if_unplaced()
+
+    @property
+    def graph(self) -> Graph:
+        return self.preset.graph
+
+    # observers ---------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[Change], None]) -> None:
+        self._listeners.append(callback)
+
+    def _notify(self, change: Change) -> None:
+        for callback in self._listeners:
+            callback(change)
+
+    # history -----------------------------------------------------------------------------
+    def _apply(self, command: Command) -> None:
+        """Run ``command`` and record it; if it raises, nothing was applied or recorded."""
+        command.do(self.preset)
+        self._serial += 1
+        self._state = self._serial
+        self._done.append((self._state, command))
+        del self._done[: -self.history_limit]
+        self._undone.clear()
+        self._notify(Change("edit", command.touched()))
+
+    def undo(self) -> bool:
+        if not self._done:
+            return False
+        _, command = self._done.pop()
+        command.undo(self.preset)
+        self._undone.append((self._state, command))
+        self._state = self._done[-1][0] if self._done else self._base_state()
+        self._notify(Change("undo", command.touched()))
+        return True
+
+    def redo(self) -> bool:
+        if not self._undone:
+            return False
+        state, command = self._undone.pop()
+        command.do(self.preset)
+        self._done.append((state, command))
+        self._state = state
+        self._notify(Change("redo", command.touched()))
+        return True
+
+    def _base_state(self) -> int:
+        """The state before the oldest remembered step: the opened graph, or (once the
+        history has been trimmed) a state no save can match."""
+        return 0 if self._serial <= self.history_limit else -1
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._done)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._undone)
+
+    @property
+    def undo_label(self) -> str:
+        return f"Undo {self._done[-1][1].label}" if self._done else "Undo"
+
+    @property
+    def redo_label(self) -> str:
+        return f"Redo {self._undone[-1][1].label}" if self._undone else "Redo"
+
+    @property
+    def history_size(self) -> int:
+        return len(self._done)
+
+    # unsaved changes ---------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return self._state != self._saved_state
+
+    @property
+    def title(self) -> str:
+        name = self.path.name if self.path else "untitled"
+        return f"{name}{'*' if self.dirty else ''} - stylegraph"
+
+    # edits -------------------------------------------------------------------------------
+    def add_node(
+        self,
+        type_id: str,
+        position: Position | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> str:
+        node_type = self.registry.get(type_id)
+        node_id = self._fresh_ids([type_id])[0]
+        merged = node_type.default_params() | dict(params or {})
+        for name, value in merged.items():
+            param = node_type.param(name)
+            if param is None:
+                raise GraphError(f"{type_id} has no param {name!r}")
+            if name in (params or {}):
+                merged[name] = _checked(node_id, type_id, param, value)
+        if position is None:
+            position = layout.place_new(self.graph, node_type)
+        spec = NodeSpec(node_id, type_id, merged, (float(position[0]), float(position[1])))
+        self._apply(AddNodes(f"add {node_id}", [spec]))
+        return node_id
+
+    def delete_nodes(self, node_ids: Iterable[str]) -> None:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return
+        for node_id in ids:
+            self.graph.node(node_id)  # raises GraphError for an unknown id
+        self._apply(DeleteNodes.of(self.preset, ids))
+
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> None:
+        self._apply(Connect(Link(src, src_port, dst, dst_port)))
+
+    def disconnect(self, dst: str, dst_port: str) -> None:
+        link = self.graph.input_link(dst, dst_port)
+        if link is None:
+            raise GraphError(f"{dst}.{dst_port} has no link")
+        self._apply(Disconnect(link))
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        node = self.graph.node(node_id)
+        if name in node.params and node.params[name] == value:
+            return
+        old = copy.deepcopy(node.params.get(name))
+        self._apply(SetParam(node_id, name, old, value))
+
+    def move_nodes(self, positions: dict[str, Position]) -> None:
+        old = {n: self.graph.node(n).position for n in positions}
+        new = {n: (float(p[0]), float(p[1])) for n, p in positions.items()}
+        moved = {n: p for n, p in new.items() if p != old[n]}
+        if not moved:
+            return
+        what = next(iter(moved)) if len(moved) == 1 else f"{len(moved)} nodes"
+        self._apply(MoveNodes(f"move {what}", {n: old[n] for n in moved}, moved))
+
+    def arrange(self) -> None:
+        new = layout.arrange(self.graph)
+        old = {n: self.graph.node(n).position for n in new}
+        moved = {n: p for n, p in new.items() if p != old[n]}
+        if moved:
+            self._apply(MoveNodes("arrange", {n: old[n] for n in moved}, moved))
+
+    def add_stroke(self, node_id: str, stroke: dict[str, Any]) -> None:
+        """One painted stroke on a Paint Mask node: one undo step."""
+        node = self.graph.node(node_id)
+        if node.type_id != PAINT_TYPE:
+            raise GraphError(f"node {node_id!r} ({node.type_id}) is not a {PAINT_TYPE} node")
+        strokes = [*node.params.get("strokes", []), stroke]
+        old = copy.deepcopy(node.params.get("strokes", []))
+        self._apply(SetParam(node_id, "strokes", old, strokes, label=f"paint on {node_id}"))
+
+    # clipboard ---------------------------------------------------------------------------
+    def copy(self, node_ids: Iterable[str]) -> None:
+        ids = [n for n in dict.fromkeys(node_ids) if n in self.graph]
+        if not ids:
+            return
+        inside = set(ids)
+        links = [lk for lk in self.graph.links() if lk.src in inside and lk.dst in inside]
+        self._clipboard = _Clipboard([NodeSpec.of(self.preset, n) for n in ids], links)
+
+    @property
+    def can_paste(self) -> bool:
+        return self._clipboard is not None
+
+    def paste(self, offset: Position | None = None) -> list[str]:
+        """The clipboard's nodes under fresh ids, with the links between them (links to
+        nodes outside the copy are not pasted). They keep their arrangement, moved by
+        ``offset`` or, by default, into the free space right of the graph."""
+        if self._clipboard is None:
+            return []
+        clip = self._clipboard
+        if offset is None:
+            free = layout.place_new(self.graph, self.registry.get(clip.nodes[0].type_id))
+            offset = (
+                free[0] - min(s.position[0] for s in clip.nodes),
+                free[1] - min(s.position[1] for s in clip.nodes),
+            )
+        fresh = dict(
+            zip(
+                (s.id for s in clip.nodes),
+                self._fresh_ids([s.type_id for s in clip.nodes]),
+                strict=True,
+            )
+        )
+        nodes = [
+            NodeSpec(
+                fresh[s.id],
+                s.type_id,
+                copy.deepcopy(s.params),
+                (s.position[0] + offset[0], s.position[1] + offset[1]),
+            )
+            for s in clip.nodes
+        ]
+        links = [Link(fresh[lk.src], lk.src_port, fresh[lk.dst], lk.dst_port) for lk in clip.links]
+        count = len(nodes)
+        label = f"paste {nodes[0].id}" if count == 1 else f"paste {count} nodes"
+        self._apply(AddNodes(label, nodes, links))
+        return [s.id for s in nodes]
+
+    def duplicate(self, node_ids: Iterable[str]) -> list[str]:
+        kept = self._clipboard
+        try:
+            self.copy(node_ids)
+            return self.paste()
+        finally:
+            self._clipboard = kept
+
+    def _fresh_ids(self, type_ids: list[str]) -> list[str]:
+        taken = set(self.graph.nx.nodes)
+        ids = []
+        for type_id in type_ids:
+            stem = type_id.rsplit(".", 1)[-1]
+            number = 1
+            while f"{stem}{number}" in taken:
+                number += 1
+            taken.add(f"{stem}{number}")
+            ids.append(f"{stem}{number}")
+        return ids
+
+    # files -------------------------------------------------------------------------------
+    def _replace(self, preset: Preset, path: Path | None, *, saved: bool) -> None:
+        self.preset, self.path = preset, path
+        self._done.clear()
+        self._undone.clear()
+        self._serial += 1
+        self._state = self._serial
+        self._saved_state = self._state if saved else None
+        self._arrange_if_unplaced()
+        self._notify(Change("replace"))
+
+    def _arrange_if_unplaced(self) -> None:
+        """A graph whose nodes overlap (or have no positions at all) is laid out on open."""
+        if layout.overlaps(self.graph):
+            for node_id, position in layout.arrange(self.graph).items():
+                self.graph.set_position(node_id, position)
+
+    def new(self) -> None:
+        self._replace(Preset(Graph(self.registry)), None, saved=True)
+
+    def open(self, path: Path) -> None:
+        """Replace the graph with the preset at ``path``; a bad file raises PresetError
+        and the current graph stays."""
+        from stylegraph.graph.pack import is_pack, load_preset_or_pack
+
+        path = Path(path)
+        preset = load_preset_or_pack(path, self.registry)
+        # a pack's files live in the cache folder: it opens with no file to save over
+        self._replace(preset, None if is_pack(path) else path, saved=True)
+        self.recent.add(path)
+
+    def open_recipe_from_image(self, image_path: Path) -> None:
+        """The recipe embedded in an output image, opened as a new unsaved graph."""
+        from stylegraph.graph.pack import preset_from_recipe
+        from stylegraph.nodes.functional.recipe_metadata import RecipeError, read_recipe
+
+        image_path = Path(image_path)
+        try:
+            recipe = read_recipe(image_path)
+        except RecipeError as exc:
+            raise PresetError(str(image_path), [("$", str(exc))]) from None
+        preset = preset_from_recipe(recipe, self.registry, image_path.parent, str(image_path))
+        self._replace(preset, None, saved=False)
+        self.recent.add(image_path)
+
+    def save(self, path: Path | None = None) -> Path:
+        path = Path(path or self.path or "untitled.stylegraph.json")
+        _rebase_file_params(self.preset, path.resolve().parent)
+        save_preset(self.preset, path)
+        self.path = path
+        self._saved_state = self._state
+        self.recent.add(path)
+        self.recovery.discard()
+        return path
+
+    def save_pack(self, path: Path, *, with_inputs: bool = False) -> list:
+        """The graph and every file it names, in one ``.sgpack`` to hand to someone; the
+        named inputs' files (the photo) stay home unless ``with_inputs``."""
+        from stylegraph.graph.pack import write_pack
+
+        return write_pack(self.preset, path, with_inputs=with_inputs)
+
+    @property
+    def recent_files(self) -> list[Path]:
+        return self.recent.paths()
+
+    # never lose work ---------------------------------------------------------------------
+    def autosave(self) -> Path | None:
+        """Write the open graph to this session's recovery file if it has unsaved work."""
+        if not self.dirty:
+            return None
+        return self.recovery.write(self.preset, self.path)
+
+    def pending_recovery(self) -> Path | None:
+        """A recovery file that an earlier session left behind when it did not close."""
+        return self.recovery.pending()
+
+    def restore_recovery(self) -> None:
+        found = self.recovery.pending()
+        if found is None:
+            return
+        preset, path = self.recovery.load(found, self.registry)
+        self._replace(preset, path, saved=False)
+        self.recovery.forget(found)
+
+    def discard_recovery(self) -> None:
+        """A clean close: this session's recovery file and any left behind go."""
+        self.recovery.discard(including_pending=True)
+
+
+def _rebase_file_params(preset: Preset, folder: Path) -> None:
+    """Saved into another folder, a preset's relative file paths would point elsewhere:
+    they become relative to the new folder when inside it, absolute otherwise."""
+    old = preset.base_dir.resolve()
+    if old == folder:
+        return
+    for node in preset.graph.nodes():
+        for param in preset.graph.node_type(node.id).params:
+            if param.type not in FILE_PARAM_TYPES:
+                continue
+            value = node.params.get(param.name)
+            moved = (
+                [_rebase(v, old, folder) for v in value]
+                if isinstance(value, list)
+                else (_rebase(value, old, folder))
+            )
+            preset.graph.restore_param(node.id, param.name, moved)
+    preset.base_dir = folder
+
+
+def _rebase(value: Any, old: Path, folder: Path) -> Any:
+    if not isinstance(value, str) or not value or Path(value).is_absolute():
+        return value
+    target = (old / value).resolve()
+    return str(target.relative_to(folder)) if target.is_relative_to(folder) else str(target)
+
+
+def _checked(node_id: str, type_id: str, param: Any, value: Any) -> Any:
+    from stylegraph.graph.spec import ParamError
+
+    try:
+        return param.check(value)
+    except ParamError as exc:
+        raise GraphError(f"node {node_id!r} ({type_id}), param {param.name!r}: {exc}") from None

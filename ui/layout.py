@@ -1,0 +1,119 @@
+"""Where nodes go on the canvas: left to right by depth in the graph, never overlapping.
+
+The sizes are estimates of what the canvas draws (a title bar, one row per port and shown
+param, a status row and a 128 px thumbnail), kept generous: a gap too wide costs a little
+scrolling, an overlap hides a node.
+"""
+
+from __future__ import annotations
+
+from stylegraph.graph.model import Graph
+from stylegraph.graph.spec import NodeType, ParamType
+
+ROW = 26.0  # px per port or param row in the canvas
+TITLE = 34.0
+STATUS = 26.0
+THUMBNAIL = 136.0  # the 128 px thumbnail and its padding
+FIRST_PARAMS = 6  # the canvas shows this many params and folds the rest into one row
+NARROW, WIDE = 300.0, 470.0  # wide: nodes with a path, text or list field
+GAP_X, GAP_Y = 70.0, 30.0
+ORIGIN = (40.0, 40.0)
+
+_WIDE_PARAMS = {
+    ParamType.TEXT,
+    ParamType.FILE,
+    ParamType.FILE_LIST,
+    ParamType.OUTPUT_DIR,
+    ParamType.FILE_NAME,
+    ParamType.FLOAT_LIST,
+    ParamType.POINT_LIST,
+    ParamType.CHOICE_LIST,
+}
+
+Position = tuple[float, float]
+
+
+def node_size(node_type: NodeType, linked_variadic: int = 0) -> tuple[float, float]:
+    """Width and height of a node of ``node_type`` on the canvas, ``linked_variadic``
+    being how many of its variadic slots (layer1, layer2, ...) are linked."""
+    ports = len(node_type.outputs)
+    for port in node_type.inputs:
+        ports += linked_variadic + 1 if port.variadic else 1
+    params = min(len(node_type.params), FIRST_PARAMS)
+    params += 1 if len(node_type.params) > FIRST_PARAMS else 0
+    height = TITLE + (ports + params) * ROW + STATUS + THUMBNAIL
+    wide = any(p.type in _WIDE_PARAMS for p in node_type.params[:FIRST_PARAMS])
+    return (WIDE if wide else NARROW), height
+
+
+def size_in(graph: Graph, node_id: str) -> tuple[float, float]:
+    node_type = graph.node_type(node_id)
+    variadic = [p for p in node_type.inputs if p.variadic]
+    linked = sum(1 for key in graph.input_links(node_id) for p in variadic if p.accepts(key))
+    return node_size(node_type, linked)
+
+
+def depths(graph: Graph) -> dict[str, int]:
+    """Each node's column: the longest chain of links leading into it."""
+    order = graph.topological_order() or list(graph.nx.nodes)
+    depth: dict[str, int] = {}
+    for node_id in order:
+        parents = [p for p in graph.nx.pred[node_id] if p in depth]
+        depth[node_id] = 1 + max((depth[p] for p in parents), default=-1)
+    return depth
+
+
+def arrange(graph: Graph) -> dict[str, Position]:
+    """Positions for every node: one column per depth; within a column, nodes ordered by
+    the mean row of the nodes feeding them, which keeps links from crossing needlessly."""
+    depth = depths(graph)
+    columns: dict[int, list[str]] = {}
+    for node_id in graph.nx.nodes:
+        columns.setdefault(depth[node_id], []).append(node_id)
+    rank: dict[str, float] = {}
+    positions: dict[str, Position] = {}
+    x = ORIGIN[0]
+    for column in sorted(columns):
+        members = columns[column]
+        for index, node_id in enumerate(members):
+            parents = [rank[p] for p in graph.nx.pred[node_id] if p in rank]
+            rank[node_id] = sum(parents) / len(parents) if parents else float(index)
+        members.sort(key=lambda n: (rank[n], n))
+        for index, node_id in enumerate(members):
+            rank[node_id] = float(index)
+        y = ORIGIN[1]
+        width = 0.0
+        for node_id in members:
+            w, h = size_in(graph, node_id)
+            positions[node_id] = (x, y)
+            y += h + GAP_Y
+            width = max(width, w)
+        x += width + GAP_X
+    return positions
+
+
+def place_new(graph: Graph, node_type: NodeType) -> Position:
+    """A free spot for a new node: right of everything on the canvas, at the top."""
+    if len(graph) == 0:
+        return ORIGIN
+    right = max(node.position[0] + size_in(graph, node.id)[0] for node in graph.nodes())
+    top = min(node.position[1] for node in graph.nodes())
+    return (right + GAP_X, top)
+
+
+def overlaps(graph: Graph, positions: dict[str, Position] | None = None) -> list[tuple[str, str]]:
+    """Pairs of nodes whose rectangles overlap (used by the tests and by open)."""
+    where = positions or {node.id: node.position for node in graph.nodes()}
+    boxes = {}
+    for node_id, (x, y) in where.items():
+        w, h = size_in(graph, node_id)
+        boxes[node_id] = (x, y, x + w, y + h)
+    ids = sorted(boxes)
+    found = []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            ax0, ay0, ax1, ay1 = boxes[a]
+            bx0, by0, bx1, by1 = boxes[b]
+            if ax0 < bx1 and bx0 < ax1 and ay0 < by1 and by0 < ay1:
+                found.append((a, b))
+    return found

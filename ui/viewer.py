@@ -1,0 +1,257 @@
+"""The viewer: the selected node's output, large, with fit / 100 % / wheel zoom / drag pan,
+a before/after split against a comparison node, and the mask painter for ``mask.paint``.
+
+Only what the screen shows is uploaded: the visible part of the image is cut out and
+shrunk to at most the viewer's size, as a static texture re-made only when the picture,
+zoom, pan or split changes; nothing is uploaded per frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import dearpygui.dearpygui as dpg
+import numpy as np
+
+from stylegraph.ui import textures
+from stylegraph.ui.painter import Painter
+
+DRAW = "viewer_draw"
+ZOOM_STEP = 1.25
+MIN_SCALE, MAX_SCALE = 0.02, 32.0
+SPLIT_COLOUR = (255, 230, 80, 255)
+
+
+@dataclass
+class View:
+    """Where the image sits: ``scale`` screen px per image px (None: fit), ``centre`` the
+    image point (normalised 0..1) at the viewer's centre."""
+
+    scale: float | None = None
+    centre: tuple[float, float] = (0.5, 0.5)
+
+
+class Viewer:
+    def __init__(
+        self,
+        picture: Callable[[str], np.ndarray | None],
+        painter: Painter,
+        say: Callable[[str], None],
+    ) -> None:
+        self.picture = picture  # node id -> its shown output (or None)
+        self.painter = painter
+        self.say = say
+        self.node_id: str | None = None
+        self.compare_id: str | None = None
+        self.split: float | None = None  # 0..1 across the view, None: no comparison
+        self.view = View()
+        self.width = self.height = 0
+        self._textures: list[int | str] = []
+        self._key: tuple | None = None
+        self._drag_from: tuple[float, float] | None = None
+        self._wheel = 0.0
+
+    # building ---------------------------------------------------------------------------
+    def build(self, width: int, height: int, compare_choices: list[str]) -> None:
+        self.width, self.height = width, height
+        with dpg.group(horizontal=True):
+            dpg.add_button(label="Fit", callback=lambda: self.set_scale(None))
+            dpg.add_button(label="100 %", callback=lambda: self.set_scale(1.0))
+            dpg.add_checkbox(
+                label="Compare with", tag="viewer_compare_on", callback=self._on_compare
+            )
+            dpg.add_combo(
+                compare_choices, tag="viewer_compare", width=140, callback=self._on_compare
+            )
+            dpg.add_slider_float(
+                tag="viewer_split",
+                width=120,
+                min_value=0.0,
+                max_value=1.0,
+                default_value=0.5,
+                format="split %.2f",
+                callback=self._on_compare,
+            )
+        dpg.add_text("select a node to see its output", tag="viewer_info")
+        self.painter.build_controls()
+        dpg.add_drawlist(width=width, height=height, tag=DRAW)
+
+    def set_compare_choices(self, choices: list[str], default: str | None) -> None:
+        dpg.configure_item("viewer_compare", items=choices)
+        if dpg.get_value("viewer_compare") not in choices:
+            dpg.set_value("viewer_compare", default or "")
+            if self.split is not None:
+                self._on_compare()
+
+    # commands (buttons, shortcuts and the scripted window use the same ones) -------------
+    def show(self, node_id: str | None) -> None:
+        if node_id != self.node_id:
+            self.node_id = node_id
+            self.painter.attach(node_id)
+            self._key = None
+
+    def refresh(self) -> None:
+        """Draw again on the next frame (a new run result may share the old one's size)."""
+        self._key = None
+
+    def set_scale(self, scale: float | None) -> None:
+        self.view = View(scale, self.view.centre if scale is not None else (0.5, 0.5))
+        self._key = None
+
+    def compare(self, node_id: str | None, split: float = 0.5) -> None:
+        dpg.set_value("viewer_compare_on", node_id is not None)
+        if node_id is not None:
+            dpg.set_value("viewer_compare", node_id)
+            dpg.set_value("viewer_split", split)
+        self._on_compare()
+
+    def _on_compare(self, *args: Any) -> None:
+        on = dpg.get_value("viewer_compare_on") and bool(dpg.get_value("viewer_compare"))
+        self.compare_id = dpg.get_value("viewer_compare") if on else None
+        self.split = float(dpg.get_value("viewer_split")) if on else None
+        self._key = None
+
+    def on_wheel(self, delta: float) -> None:
+        if dpg.does_item_exist(DRAW) and dpg.is_item_hovered(DRAW):
+            self._wheel += delta
+
+    # per frame --------------------------------------------------------------------------
+    def pump(self) -> None:
+        image = self._shown_image()
+        if image is None:
+            if self._key != ("empty", self.node_id):
+                self._clear()
+                self._key = ("empty", self.node_id)
+                text = "no output yet: run the graph" if self.node_id else "select a node"
+                dpg.set_value("viewer_info", f"{self.node_id or ''}  {text}".strip())
+            return
+        height, width = image.shape[:2]
+        scale, ox, oy = self._placement(height, width)
+        self._interact(scale, ox, oy, height, width)
+        scale, ox, oy = self._placement(height, width)
+        other = self.picture(self.compare_id) if self.compare_id else None
+        key = (id(image), id(other), self.painter.version, scale, ox, oy, self.split)
+        if key != self._key:
+            self._key = key
+            self._draw(image, other, scale, ox, oy)
+            dpg.set_value(
+                "viewer_info",
+                f"{self.node_id}: {width} x {height}, {scale:.0%}"
+                + (f"  |  left: {self.compare_id}" if other is not None else ""),
+            )
+        self.painter.draw_live(DRAW, scale, ox, oy, height, width)
+
+    def _shown_image(self) -> np.ndarray | None:
+        if self.node_id is None:
+            return None
+        return self.painter.image() if self.painter.active else self.picture(self.node_id)
+
+    def _placement(self, height: int, width: int) -> tuple[float, float, float]:
+        fit = min(self.width / width, self.height / height)
+        scale = fit if self.view.scale is None else self.view.scale
+        cx, cy = self.view.centre
+        return scale, self.width / 2 - cx * width * scale, self.height / 2 - cy * height * scale
+
+    def _mouse(self) -> tuple[float, float]:
+        x, y = dpg.get_mouse_pos(local=False)
+        left, top = dpg.get_item_rect_min(DRAW)
+        return x - left, y - top
+
+    def _interact(self, scale: float, ox: float, oy: float, height: int, width: int) -> None:
+        """Wheel zoom about the cursor, drag to pan (middle button, or left when not
+        painting); painting itself is the painter's."""
+        hovered = dpg.is_item_hovered(DRAW)
+        mx, my = self._mouse()
+        if self._wheel:
+            factor = ZOOM_STEP**self._wheel
+            self._wheel = 0.0
+            new = float(np.clip(scale * factor, MIN_SCALE, MAX_SCALE))
+            ix, iy = (mx - ox) / scale, (my - oy) / scale  # image point under the cursor
+            cx = (ix - (mx - self.width / 2) / new) / width
+            cy = (iy - (my - self.height / 2) / new) / height
+            self.view = View(new, (cx, cy))
+            return
+        pan_button = dpg.mvMouseButton_Middle
+        if not self.painter.active and dpg.is_mouse_button_down(dpg.mvMouseButton_Left):
+            pan_button = dpg.mvMouseButton_Left
+        if self.painter.active:
+            self.painter.track(hovered, (mx - ox) / (scale * width), (my - oy) / (scale * height))
+        if dpg.is_mouse_button_down(pan_button) and (hovered or self._drag_from is not None):
+            if self._drag_from is not None:
+                dx, dy = mx - self._drag_from[0], my - self._drag_from[1]
+                if dx or dy:
+                    cx, cy = self.view.centre
+                    self.view = View(scale, (cx - dx / (scale * width), cy - dy / (scale * height)))
+            self._drag_from = (mx, my)
+        else:
+            self._drag_from = None
+
+    def _draw(
+        self, image: np.ndarray, other: np.ndarray | None, scale: float, ox: float, oy: float
+    ) -> None:
+        self._clear()
+        height, width = image.shape[:2]
+        shown = self._visible(image, scale, ox, oy)
+        if shown is None:
+            return
+        (x0, y0, x1, y1), rect = shown
+        texture = textures.upload(self._crop(image, x0, y0, x1, y1, rect))
+        self._textures.append(texture)
+        dpg.draw_image(texture, rect[:2], rect[2:], parent=DRAW)
+        if other is None or self.split is None:
+            return
+        oh, ow = other.shape[:2]
+        u0, u1, v0, v1 = x0 / width, x1 / width, y0 / height, y1 / height
+        crop = self._crop(other, u0 * ow, v0 * oh, u1 * ow, v1 * oh, rect)
+        before = textures.upload(crop)
+        self._textures.append(before)
+        line = self.split * self.width
+        right = min(rect[2], max(rect[0], line))
+        if right > rect[0]:
+            u = (right - rect[0]) / (rect[2] - rect[0])
+            dpg.draw_image(
+                before, rect[:2], (right, rect[3]), uv_min=(0, 0), uv_max=(u, 1), parent=DRAW
+            )
+        dpg.draw_line((line, 0), (line, self.height), color=SPLIT_COLOUR, thickness=2, parent=DRAW)
+
+    def _visible(
+        self, image: np.ndarray, scale: float, ox: float, oy: float
+    ) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]] | None:
+        """The image region in view (image px) and where it lands on screen."""
+        height, width = image.shape[:2]
+        x0, y0 = max(0.0, -ox / scale), max(0.0, -oy / scale)
+        x1, y1 = min(width, (self.width - ox) / scale), min(height, (self.height - oy) / scale)
+        if x1 - x0 < 1 / scale or y1 - y0 < 1 / scale or x1 <= x0 or y1 <= y0:
+            return None
+        return (x0, y0, x1, y1), (
+            ox + x0 * scale,
+            oy + y0 * scale,
+            ox + x1 * scale,
+            oy + y1 * scale,
+        )
+
+    def _crop(
+        self,
+        image: np.ndarray,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        rect: tuple[float, float, float, float],
+    ) -> np.ndarray:
+        """The region, at most as many pixels as the screen shows it with."""
+        part = image[
+            int(y0) : max(int(y0) + 1, int(np.ceil(y1))),
+            int(x0) : max(int(x0) + 1, int(np.ceil(x1))),
+        ]
+        out_w = max(1, min(part.shape[1], round(rect[2] - rect[0]), self.width))
+        out_h = max(1, min(part.shape[0], round(rect[3] - rect[1]), self.height))
+        return textures.shrink(part, out_h, out_w)
+
+    def _clear(self) -> None:
+        dpg.delete_item(DRAW, children_only=True)
+        for texture in self._textures:
+            textures.release(texture)
+        self._textures.clear()
+        self.painter.live_item = None
