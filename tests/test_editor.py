@@ -18,6 +18,7 @@ import pytest
 
 dpg = pytest.importorskip("dearpygui.dearpygui")
 
+from stylegraph.graph.model import Graph  # noqa: E402
 from stylegraph.graph.preset import load_preset  # noqa: E402
 from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
@@ -364,3 +365,64 @@ def _wait_for(condition, seconds: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the window did not react in time"
         time.sleep(0.2)
+
+
+@needs_xvfb
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is missing")
+def test_a_mouse_drag_in_the_viewer_paints_one_undoable_stroke(images, registry, tmp_path):
+    from stylegraph.graph.preset import Preset, save_preset
+
+    preset = Preset(Graph(registry))
+    photo = str(images / "content" / "chelsea.png")
+    preset.graph.add_node("image.load", "photo", {"path": photo}, (40, 40))
+    preset.graph.add_node("mask.paint", "hand_mask", position=(40, 330))
+    preset.graph.connect("photo", "image", "hand_mask", "image")
+    path = tmp_path / "paint.json"
+    save_preset(preset, path)
+    geometry = tmp_path / "geometry.json"
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x900x24"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
+        command = [sys.executable, "-m", "stylegraph", "edit", str(path)]
+        window = subprocess.Popen(
+            [*command, "--geometry", str(geometry)], env=env, stdout=subprocess.DEVNULL
+        )
+        try:
+            _wait_for(lambda: geometry.exists())
+            layout = json.loads(geometry.read_text())
+
+            def xdo(*args: str) -> None:
+                subprocess.run(["xdotool", *args], env=env, check=True)
+                time.sleep(0.4)
+
+            def strokes() -> list:
+                before = path.stat().st_mtime_ns
+                xdo("key", "ctrl+s")
+                _wait_for(lambda: path.stat().st_mtime_ns != before)
+                return json.loads(path.read_text())["nodes"]["hand_mask"]["params"]["strokes"]
+
+            x, y = layout["nodes"]["hand_mask"]
+            xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+            (left, top), (right, bottom) = layout["viewer"]
+            row = int((top + bottom) / 2)
+            xdo("mousemove", str(int(left + 0.3 * (right - left))), str(row), "mousedown", "1")
+            for step in range(1, 6):
+                xdo("mousemove", str(int(left + (0.3 + 0.08 * step) * (right - left))), str(row))
+            xdo("mouseup", "1")
+            painted = strokes()
+            assert len(painted) == 1
+            xs = [p[0] for p in painted[0]["points"]]
+            assert xs == sorted(xs) and 0 < xs[0] < xs[-1] < 1
+            assert painted[0]["mode"] == "paint"
+            xdo("key", "ctrl+z")  # the whole drag was one step
+            assert strokes() == []
+        finally:
+            window.kill()
+            window.wait(10)
+    finally:
+        server.kill()
+        server.wait(10)
