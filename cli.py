@@ -233,6 +233,8 @@ def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -
     elif not args.quiet:
         for path in written:
             print(path)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for node_report in report.nodes.values():
         if node_report.status == Status.FAILED:
             print(f"error: {node_report.error}", file=sys.stderr)

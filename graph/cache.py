@@ -6,10 +6,11 @@ no pickle is ever written or read, so a cache folder from anywhere is only data.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
-import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from stylegraph.graph.atomic import atomic_write_bytes
 
 Outputs = Mapping[str, Any]
 
@@ -80,25 +83,41 @@ class DiskCache:
     def __init__(self, root: Path, max_bytes: int = 10 << 30) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.npz"
 
     def get(self, key: str) -> Outputs | None:
+        """The entry for ``key``, or None. A damaged entry (cut short, empty, a flipped
+        byte, a manifest that does not match its arrays) is a miss: it is removed and the
+        problem noted in ``warnings``, so the node simply runs again."""
         path = self._path(key)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(bytes(data[_META]).decode("utf-8"))
-                outputs = {
-                    port: (data[f"a_{port}"] if spec["kind"] == "array" else spec["value"])
-                    for port, spec in meta["ports"].items()
-                }
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            if not path.is_file():
+                return None
+        except OSError:
             return None
-        os.utime(path)
+        try:
+            outputs = _read_entry(path)
+        except Exception as exc:  # any damage at all: a cache may never fail a run
+            self.discard(key, _reason(exc))
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
         return outputs
 
+    def discard(self, key: str, why: str) -> None:
+        """Remove a damaged entry and say so once."""
+        path = self._path(key)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        self._warn(f"removed a damaged cache entry ({why}): {path}; its node runs again")
+
     def put(self, key: str, outputs: Outputs) -> None:
+        """Store ``outputs``; a cache that cannot be written (read-only, full, a file in
+        the way) is noted in ``warnings`` and the run goes on without it."""
         ports: dict[str, dict[str, Any]] = {}
         arrays: dict[str, np.ndarray] = {}
         for port, value in outputs.items():
@@ -112,21 +131,34 @@ class DiskCache:
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buffer.getbuffer())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self._evict()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, buffer.getvalue(), private=True)
+            self._evict()
+        except OSError as exc:
+            self._warn(f"results were not cached: {_reason(exc)} ({self.root})")
+
+    def _warn(self, message: str) -> None:
+        with self._lock:
+            if message not in self.warnings:
+                self.warnings.append(message)
+
+    def take_warnings(self) -> list[str]:
+        """What went wrong since the last call (the engine asks once per run)."""
+        with self._lock:
+            taken, self.warnings = self.warnings, []
+        return taken
 
     def _entries(self) -> list[tuple[Path, os.stat_result]]:
-        if not self.root.exists():
+        if not self.root.is_dir():
             return []
-        return [(p, p.stat()) for p in self.root.glob("*/*.npz")]
+        entries = []
+        for path in self.root.glob("*/*.npz"):
+            try:
+                entries.append((path, path.stat()))
+            except OSError:  # removed meanwhile by another run
+                continue
+        return entries
 
     def _evict(self) -> None:
         entries = sorted(self._entries(), key=lambda e: e[1].st_mtime)
@@ -149,6 +181,33 @@ class DiskCache:
         for path, _ in entries:
             path.unlink(missing_ok=True)
         return len(entries)
+
+
+def _read_entry(path: Path) -> dict[str, Any]:
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(bytes(data[_META]).decode("utf-8"))
+        ports = meta["ports"]
+        if not isinstance(ports, dict):
+            raise ValueError("its manifest has no ports")
+        outputs = {}
+        for port, spec in ports.items():
+            if spec["kind"] == "array":
+                outputs[port] = data[f"a_{port}"]
+            elif spec["kind"] == "value":
+                outputs[port] = spec["value"]
+            else:
+                raise ValueError(f"its manifest has an unknown kind {spec['kind']!r}")
+    return outputs
+
+
+def _reason(exc: BaseException) -> str:
+    """A short phrase for a user, never an exception class name."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    if isinstance(exc, KeyError):
+        return f"{exc.args[0]} is missing" if exc.args else "a part is missing"
+    text = str(exc).strip()
+    return text[:1].lower() + text[1:] if text else "it cannot be read"
 
 
 def default_cache_dir() -> Path:

@@ -15,11 +15,11 @@ import numpy as np
 
 from stylegraph.graph.cache import DiskCache, MemoryCache
 from stylegraph.graph.context import Cancelled, CancelToken, NodeContext, NodeError
-from stylegraph.graph.keys import FileDigests, node_key, resolve_paths
+from stylegraph.graph.keys import FileDigests, node_key, not_a_regular_file, resolve_paths
 from stylegraph.graph.layers import LayerStack
 from stylegraph.graph.model import Graph
-from stylegraph.graph.spec import NodeType, PortType
-from stylegraph.graph.validate import check
+from stylegraph.graph.spec import NodeType, ParamType, PortType
+from stylegraph.graph.validate import Problem, ValidationError, check
 
 
 class Status(str, Enum):
@@ -59,6 +59,7 @@ class RunReport:
     outputs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # about the run, not one node (cache)
 
     def with_status(self, status: Status) -> list[str]:
         return [n for n, r in self.nodes.items() if r.status == status]
@@ -74,6 +75,7 @@ class RunReport:
             "ok": self.ok,
             "cancelled": self.cancelled,
             "seconds": round(self.seconds, 6),
+            "warnings": list(self.warnings),
             "nodes": {n: r.to_json() for n, r in self.nodes.items()},
         }
 
@@ -118,6 +120,9 @@ class Engine:
         order = [n for n in graph.topological_order() or () if n in needed]
 
         params, keys = self._resolve(graph, order, Path(base_dir))
+        irregular = _irregular_files(graph, params)
+        if irregular:
+            raise ValidationError(irregular)
         report = RunReport()
         results: dict[str, Mapping[str, Any]] = {}
         to_run = self._plan(graph, order, targets, keys, results, report)
@@ -154,6 +159,8 @@ class Engine:
 
         report.outputs = results
         report.nodes = {n: report.nodes[n] for n in order if n in report.nodes}
+        if self.disk is not None:
+            report.warnings = self.disk.take_warnings()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -219,6 +226,11 @@ class Engine:
         if self.disk is not None and node_type.persistent_cache:
             outputs = self.disk.get(key)
             if outputs is not None:
+                try:
+                    check_outputs(node_type, outputs)
+                except Exception as exc:  # an entry that decodes but is not this node's
+                    self.disk.discard(key, f"it does not fit {node_type.type_id}: {exc}")
+                    return None
                 outputs = _freeze(outputs)
                 self.memory.put(key, outputs)
                 return outputs, "disk"
@@ -313,6 +325,25 @@ def _freeze(outputs: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(value, LayerStack):
             value.freeze()
     return frozen
+
+
+def _irregular_files(graph: Graph, params: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
+    """Input files that are folders, devices, pipes or sockets, refused before any node
+    opens or hashes them."""
+    problems = []
+    for node_id, values in params.items():
+        node_type = graph.node_type(node_id)
+        for param in node_type.params:
+            value = values.get(param.name)
+            paths = value if param.type == ParamType.FILE_LIST else [value]
+            if param.type not in (ParamType.FILE, ParamType.FILE_LIST):
+                continue
+            for path in paths:
+                why = not_a_regular_file(path) if isinstance(path, str) and path else None
+                if why:
+                    where = f"param {param.name!r}"
+                    problems.append(Problem(node_id, node_type.type_id, where, why))
+    return problems
 
 
 def check_outputs(node_type: NodeType, outputs: Mapping[str, Any]) -> None:

@@ -6,11 +6,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from stylegraph.graph.spec import NodeType, ParamType
+
+
+def not_a_regular_file(path: str) -> str | None:
+    """Why ``path`` cannot be an input file, or None. Only regular files are read: a
+    folder, a device such as /dev/zero (endless), a named pipe (blocks until written to) or
+    a socket is refused before anything opens it. A missing file is left to the node."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return f"{path} is a folder, not a file"
+    kind = "named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+    return f"{path} is a {kind}, not a regular file"
 
 
 class FileDigests:
@@ -21,10 +38,12 @@ class FileDigests:
 
     def digest(self, path: str) -> str:
         try:
-            stat = os.stat(path)
-        except OSError:
+            found = os.stat(path)
+        except (OSError, ValueError):
             return f"missing:{path}"
-        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if not stat.S_ISREG(found.st_mode):  # never open a pipe or read an endless device
+            return f"irregular:{path}"
+        stamp = (found.st_mtime_ns, found.st_size, found.st_ino)
         memo = self._memo.get(path)
         if memo is not None and memo[0] == stamp:
             return memo[1]

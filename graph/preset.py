@@ -7,8 +7,6 @@ and its relative file paths may not leave the preset's folder. Saving is atomic.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -16,6 +14,7 @@ from typing import Any
 
 import jsonschema
 
+from stylegraph.graph.atomic import atomic_write_text
 from stylegraph.graph.model import Graph, Link
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import FILE_PARAM_TYPES, ParamType
@@ -295,6 +294,10 @@ def load_preset(path: Path | str, registry: Registry) -> Preset:
         raise PresetError(
             str(path), [("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
         ) from None
+    except (ValueError, RecursionError):  # a number of thousands of digits, endless nesting
+        raise PresetError(
+            str(path), [("$", "the JSON is too deeply nested or a number in it is too long")]
+        ) from None
     return preset_from_dict(data, registry, path.resolve().parent, str(path))
 
 
@@ -334,14 +337,7 @@ def save_preset(preset: Preset, path: Path | str) -> None:
     """Write atomically: the old file stays whole until the new one is complete."""
     path = Path(path)
     text = json.dumps(preset_to_dict(preset), indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def parse_value(param_type: ParamType, text: str) -> Any:

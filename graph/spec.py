@@ -8,6 +8,7 @@ ids (``image.blend``) are stable forever; display names may change freely.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -151,6 +152,10 @@ def _check_file(param: Param, value: Any) -> str:
     value = _check_text(param, value)
     if "\x00" in value:
         raise ParamError("a path may not contain a NUL character")
+    try:
+        os.fsencode(value)
+    except UnicodeError:  # a lone surrogate, or a character the file system cannot store
+        raise ParamError(f"{value!a} holds characters no file name can have here") from None
     return value
 
 

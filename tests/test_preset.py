@@ -158,7 +158,7 @@ def test_saving_is_atomic_and_keeps_the_old_file_on_failure(registry, tmp_path, 
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("stylegraph.graph.preset.os.replace", explode)
+    monkeypatch.setattr("stylegraph.graph.atomic.os.replace", explode)
     with pytest.raises(OSError, match="disk full"):
         save_preset(preset, target)
     assert target.read_text() == "precious"

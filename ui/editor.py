@@ -365,7 +365,8 @@ class Editor:
         elif failed:
             self.say(f"{failed[0][0]} failed: {failed[0][1]}")
         else:
-            self.say(f"done in {report.seconds:.2f} s")
+            warned = f"; warning: {report.warnings[0]}" if report.warnings else ""
+            self.say(f"done in {report.seconds:.2f} s{warned}")
         self.viewer.refresh()
 
     # pictures ---------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from stylegraph.graph.atomic import fsync_dir, public_mode
+
 _EXIF_ORIENTATION = 0x0112
 
 _ORIENT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
@@ -147,6 +149,9 @@ def encode_to_temp(
     try:
         with os.fdopen(fd, "wb") as fh:
             pil.save(fh, format=FORMATS[fmt], **args)
+            fh.flush()
+            os.fsync(fh.fileno())  # whole on disk before it gets its final name
+        os.chmod(tmp, public_mode())  # mkstemp's 0600 would keep the output from others
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -159,6 +164,7 @@ def place_file(tmp: Path, target: Path, overwrite: bool) -> Path:
     never replace each other's file."""
     if overwrite:
         os.replace(tmp, target)
+        fsync_dir(target.parent)
         return target
     candidates = [target] + [
         target.with_name(f"{target.stem}-{n:04d}{target.suffix}") for n in range(1, 10000)
@@ -167,6 +173,7 @@ def place_file(tmp: Path, target: Path, overwrite: bool) -> Path:
         for candidate in candidates:
             try:
                 os.link(tmp, candidate)
+                fsync_dir(candidate.parent)
                 return candidate
             except FileExistsError:
                 continue
