@@ -123,7 +123,10 @@ def _check_int(param: Param, value: Any) -> int:
 def _check_float(param: Param, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParamError(f"expected a number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise ParamError("the number is too large") from None
     if not math.isfinite(value):
         raise ParamError(f"expected a finite number, got {value!r}")
     _check_range(param, value)
