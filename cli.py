@@ -13,7 +13,7 @@ from typing import Any
 from stylegraph import __version__
 from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.context import CancelToken
-from stylegraph.graph.engine import Engine, Event, RunReport, Status
+from stylegraph.graph.engine import Engine, Event, RunReport, Status, error_sentence
 from stylegraph.graph.files import missing_files
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.pack import (
@@ -529,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         else:
             print(
-                f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                f"error: {error_sentence(exc)} (run with --debug for the details)",
                 file=sys.stderr,
             )
         return 1

@@ -294,7 +294,7 @@ class Engine:
                 type_id,
                 Status.FAILED,
                 time.perf_counter() - started,
-                error=f"node {node_id!r} ({type_id}) crashed: {type(exc).__name__}: {exc}",
+                error=f"node {node_id!r} ({type_id}) failed unexpectedly: {error_sentence(exc)}",
                 traceback=traceback.format_exc(),
                 warnings=ctx.warnings,
             )
@@ -325,6 +325,16 @@ def _freeze(outputs: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(value, LayerStack):
             value.freeze()
     return frozen
+
+
+def error_sentence(exc: BaseException) -> str:
+    """What went wrong, for a user: the message, never the exception's class name (the
+    traceback, kept in the report, has that for ``--debug``)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror.lower()}{where}"
+    text = str(exc).strip()
+    return text or "an internal error with no message (run with --debug for the details)"
 
 
 def _irregular_files(graph: Graph, params: Mapping[str, Mapping[str, Any]]) -> list[Problem]:

@@ -193,3 +193,23 @@ def test_a_file_name_no_file_system_can_hold_is_refused_by_the_param_check(image
         "error: --set save.filename: node 'save' (image.save), param 'filename': "
         "'a\\ud83d.png' holds characters no file name can have here\n"
     )
+
+
+def test_an_unexpected_node_exception_is_a_sentence_with_the_traceback_kept():
+    from stylegraph.graph.engine import Engine
+    from stylegraph.graph.model import Graph
+    from stylegraph.graph.registry import Registry
+    from stylegraph.graph.spec import NodeType, Port, PortType
+
+    def broken(ctx, inputs, params):
+        raise ZeroDivisionError("division by zero")
+
+    registry = Registry()
+    registry.register(
+        NodeType("test.broken", "Broken", "test", "", broken, outputs=(Port("x", PortType.NUMBER),))
+    )
+    graph = Graph(registry)
+    graph.add_node("test.broken", "b")
+    report = Engine().run(graph)
+    assert report.nodes["b"].error == "node 'b' (test.broken) failed unexpectedly: division by zero"
+    assert "ZeroDivisionError" in report.nodes["b"].traceback
