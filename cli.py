@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import threading
 import traceback
@@ -372,7 +373,14 @@ def cmd_unpack(args: argparse.Namespace, registry: Registry) -> int:
 def cmd_cache(args: argparse.Namespace, registry: Registry) -> int:
     disk = DiskCache(default_cache_dir())
     if args.action == "clear":
-        print(f"removed {disk.clear()} cached results from {disk.root}")
+        from stylegraph.graph.pack import default_pack_dir
+
+        packs = default_pack_dir()
+        unpacked = sum(1 for p in packs.rglob("*") if p.is_file()) if packs.is_dir() else 0
+        shutil.rmtree(packs, ignore_errors=True)
+        print(
+            f"removed {disk.clear()} cached results and {unpacked} unpacked files from {disk.root}"
+        )
         return 0
     info = disk.info()
     print(

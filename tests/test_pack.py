@@ -394,3 +394,17 @@ def test_with_input_packs_the_painting_and_leaves_the_photo_home(
     assert capsys.readouterr().err == (
         "error: --with-input: the preset has no input 'sky' (its inputs: content, style)\n"
     )
+
+
+def test_cache_clear_also_removes_the_files_of_opened_packs(tmp_path, capsys, monkeypatch):
+    from stylegraph.graph.pack import default_pack_dir
+
+    monkeypatch.setenv("STYLEGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    kept = default_pack_dir() / "files" / ("0" * 64 + ".png")
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"x")
+    assert main(["cache", "clear"]) == 0
+    assert capsys.readouterr().out == (
+        f"removed 0 cached results and 1 unpacked files from {tmp_path / 'cache'}\n"
+    )
+    assert not default_pack_dir().exists()
