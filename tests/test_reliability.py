@@ -213,3 +213,16 @@ def test_an_unexpected_node_exception_is_a_sentence_with_the_traceback_kept():
     report = Engine().run(graph)
     assert report.nodes["b"].error == "node 'b' (test.broken) failed unexpectedly: division by zero"
     assert "ZeroDivisionError" in report.nodes["b"].traceback
+
+
+def test_a_damaged_converted_model_is_converted_again(tmp_path, monkeypatch):
+    from stylegraph.nodes.models.upscale import converted_cache_dir, embedded_state_dict
+
+    monkeypatch.setenv("STYLEGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    first = embedded_state_dict("realesr-animevideov3")
+    [converted] = converted_cache_dir().glob("*.safetensors")
+    converted.write_bytes(converted.read_bytes()[:100])
+    again = embedded_state_dict("realesr-animevideov3")
+    assert again.keys() == first.keys()
+    assert all((again[k] == first[k]).all() for k in first)
+    assert converted.stat().st_size > 100_000  # written anew, whole

@@ -9,7 +9,6 @@ import copy
 import hashlib
 import importlib.metadata
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from stylegraph.graph.atomic import atomic_write_bytes
 from stylegraph.nodes.models.device import available_memory
 from stylegraph.nodes.models.ncnn import NcnnFormatError, to_state_dict
 from stylegraph.nodes.models.tiling import feather_mask
@@ -66,28 +66,29 @@ def converted_cache_dir() -> Path:
 
 
 def embedded_state_dict(name: str) -> dict[str, torch.Tensor]:
-    """The converted weights, cached as safetensors keyed by the .bin's content."""
-    from safetensors.torch import load_file, save_file
+    """The converted weights, cached as safetensors keyed by the .bin's content. The cache
+    only saves time: a damaged file is converted again, an unwritable folder is skipped."""
+    from safetensors.torch import load_file, save
 
     folder = embedded_model_dir()
     stem = EMBEDDED[name]
     param, weights = folder / f"{stem}.param", folder / f"{stem}.bin"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
     cached = converted_cache_dir() / f"{stem}-{digest}.safetensors"
-    if cached.exists():
-        return load_file(cached)
+    if cached.is_file():
+        try:
+            return load_file(cached)
+        except Exception:  # cut short or damaged: convert again below
+            with suppress(OSError):
+                cached.unlink()
     try:
         state = to_state_dict(param, weights)
     except NcnnFormatError as exc:
         raise ModelError(str(exc)) from None
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".safetensors")
-    os.close(fd)
-    try:
-        save_file({k: v.contiguous() for k, v in state.items()}, tmp)
-        os.replace(tmp, cached)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        data = save({k: v.contiguous() for k, v in state.items()})
+        atomic_write_bytes(cached, data, private=True)
     return state
 
 
