@@ -96,3 +96,14 @@ def test_blurs():
     speckled = np.full((9, 9, 3), 0.5, np.float32)
     speckled[4, 4] = 1.0
     assert filters.median(speckled, 1)[4, 4, 0] == pytest.approx(128 / 255)
+
+
+def test_dry_brush_at_full_detail_on_flat_areas_stays_finite():
+    """1 / variance to the 16th power overflows float32 on flat paint (found by fuzzing)."""
+    from stylegraph.nodes.functional.filters import kuwahara
+
+    image = np.zeros((20, 20, 3), np.float32)
+    image[:10] = 0.5
+    out = kuwahara(image, 4, 32.0)
+    assert np.isfinite(out).all()
+    assert np.array_equal(out[:5], image[:5]) and np.array_equal(out[-5:], image[-5:])

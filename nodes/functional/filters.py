@@ -71,13 +71,19 @@ def kuwahara(rgb: np.ndarray, radius: int = 4, sharpness: float = 8.0) -> np.nda
     anchors = [(radius, radius), (0, radius), (radius, 0), (0, 0)]
     weighted = np.zeros_like(rgb)
     total = np.zeros((*rgb.shape[:2], 1), np.float32)
+    # The weights are kept relative to the largest so far (a running log-sum-exp): raised
+    # to a high sharpness, 1 / variance overflows float32 on flat areas.
+    top = np.full((*rgb.shape[:2], 1), -np.inf, np.float32)
     for anchor in anchors:
         means = cv2.boxFilter(data, -1, (size, size), anchor=anchor, borderType=cv2.BORDER_REFLECT)
         variance = np.maximum(means[..., 3:] - means[..., :3] ** 2, 0.0).sum(axis=2)
-        weight = (1.0 / (1e-4 + variance * 255.0)) ** (sharpness / 2.0)
-        weight = weight[..., None].astype(np.float32)
-        weighted += means[..., :3] * weight
-        total += weight
+        log_weight = (-sharpness / 2.0 * np.log(1e-4 + variance * 255.0))[..., None]
+        new_top = np.maximum(top, log_weight.astype(np.float32))
+        rescale = np.exp(top - new_top)
+        weight = np.exp(log_weight - new_top).astype(np.float32)
+        weighted = weighted * rescale + means[..., :3] * weight
+        total = total * rescale + weight
+        top = new_top
     return weighted / total
 
 
