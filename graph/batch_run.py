@@ -37,6 +37,7 @@ class Rendered:
     seconds: float = 0.0
     recipe: str = ""
     nodes: dict[str, str] = field(default_factory=dict)  # node id -> ran / cached / failed
+    out_of_memory: bool = False  # a node failed for want of memory
 
 
 @dataclass
@@ -51,12 +52,6 @@ class BatchStats:
         self.node_runs.update(other.node_runs)
         self.batched_calls += other.batched_calls
         self.batched_items += other.batched_items
-
-
-def is_out_of_memory(error: str | None) -> bool:
-    """The engine reports crashes as text; torch.cuda.OutOfMemoryError and MemoryError both
-    end in ``MemoryError``."""
-    return error is not None and "MemoryError" in error
 
 
 def shrink_tiles(preset: Preset) -> bool:
@@ -105,7 +100,7 @@ class Renderer:
     def render_one(self, entry: PreparedItem) -> Rendered:
         started = time.perf_counter()
         rendered = self._attempt(entry)
-        while is_out_of_memory(rendered.error) and shrink_tiles(entry.preset):
+        while rendered.out_of_memory and shrink_tiles(entry.preset):
             entry.recipe = self.make_recipe(entry.preset)
             rendered = self._attempt(entry)
         rendered.seconds = time.perf_counter() - started
@@ -143,7 +138,15 @@ class Renderer:
         error = "; ".join(e for e in errors if e) or None
         if error is None and report.cancelled:
             error = "cancelled"
-        return Rendered(entry.item.name, files, error, recipe=entry.recipe, nodes=nodes)
+        out_of_memory = any(r.out_of_memory for r in report.nodes.values())
+        return Rendered(
+            entry.item.name,
+            files,
+            error,
+            recipe=entry.recipe,
+            nodes=nodes,
+            out_of_memory=out_of_memory,
+        )
 
     def _seed_batched(self, chunk: list[PreparedItem]) -> None:
         """For each batchable node, the items it has not been computed for yet, grouped by

@@ -40,6 +40,7 @@ class NodeReport:
     error: str | None = None
     traceback: str | None = None
     warnings: list[str] = field(default_factory=list)
+    out_of_memory: bool = False  # failed for want of memory: a retry on smaller tiles may pass
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -296,6 +297,7 @@ class Engine:
                 time.perf_counter() - started,
                 error=f"node {node_id!r} ({type_id}) failed unexpectedly: {error_sentence(exc)}",
                 traceback=traceback.format_exc(),
+                out_of_memory=is_out_of_memory(exc),
                 warnings=ctx.warnings,
             )
         seconds = time.perf_counter() - started
@@ -325,6 +327,14 @@ def _freeze(outputs: Mapping[str, Any]) -> dict[str, Any]:
         elif isinstance(value, LayerStack):
             value.freeze()
     return frozen
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, or torch's (CUDA) OutOfMemoryError, recognised by name: the engine
+    does not import torch."""
+    return isinstance(exc, MemoryError) or any(
+        cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__
+    )
 
 
 def error_sentence(exc: BaseException) -> str:
