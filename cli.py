@@ -399,8 +399,13 @@ def cmd_cache(args: argparse.Namespace, registry: Registry) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser = argparse.ArgumentParser(prog="stylegraph", description=__doc__, parents=[common])
+    # SUPPRESS: a subcommand's own (absent) --debug must not reset `stylegraph --debug run`;
+    # the top level has its own --debug action, whose default is False
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
+    parser = argparse.ArgumentParser(prog="stylegraph", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--version", action="version", version=f"stylegraph {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

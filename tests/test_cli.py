@@ -198,3 +198,17 @@ def test_deep_style_runs_with_a_weights_file(images, tmp_path):
     )
     assert code == 0
     assert read_image(tmp_path / "deep-style.png").shape == (43, 64, 3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "debug"),
+    [
+        (["--debug", "cache", "info"], True),
+        (["cache", "info", "--debug"], True),
+        (["cache", "info"], False),
+    ],
+)
+def test_debug_works_before_or_after_the_command(argv, debug):
+    from stylegraph.cli import _parser
+
+    assert _parser().parse_args(argv).debug is debug
