@@ -162,13 +162,12 @@ class Controller:
     ) -> str:
         node_type = self.registry.get(type_id)
         node_id = self._fresh_ids([type_id])[0]
-        merged = node_type.default_params() | dict(params or {})
-        for name, value in merged.items():
+        merged = node_type.default_params()
+        for name, value in (params or {}).items():  # defaults need no check
             param = node_type.param(name)
             if param is None:
                 raise GraphError(f"{type_id} has no param {name!r}")
-            if name in (params or {}):
-                merged[name] = _checked(node_id, type_id, param, value)
+            merged[name] = _checked(node_id, type_id, param, value)
         if position is None:
             position = layout.place_new(self.graph, node_type)
         spec = NodeSpec(node_id, type_id, merged, (float(position[0]), float(position[1])))
