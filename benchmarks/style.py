@@ -205,6 +205,7 @@ def versus_onnxruntime(runs: int = 15, threads: int = 2) -> dict:
     from stylegraph.nodes.models import magenta
 
     torch.set_num_threads(threads)
+    enable_fast_math()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

@@ -66,6 +66,32 @@ def test_torch_port_matches_onnxruntime_on_the_384_graph(images, starry):
     assert np.abs(ours - ref).mean() < 1e-4
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(1, 256, 256), (2, 129, 200), (1, 37, 64)])
+def test_packed_predictor_matches_the_plain_pass(starry, shape, threads):
+    """The CPU fast path (oneDNN, weights packed per shape and thread count, the picture
+    turned 180 degrees so every 'SAME' pad is symmetric) against the plain module pass,
+    which runs when the input needs gradients. Odd sizes cover both stride-2 pad cases."""
+    batch, height, width = shape
+    style = torch.from_numpy(resize(starry, height, width)).permute(2, 0, 1)[None]
+    style = (
+        style.expand(batch, -1, -1, -1).contiguous()
+        * torch.linspace(0.6, 1, batch)[:, None, None, None]
+    )
+    predictor = magenta.load_predictor("cpu")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.no_grad():
+            packed = predictor(style)
+        plain = predictor(style.clone().requires_grad_(True)).detach()
+    finally:
+        torch.set_num_threads(before)
+    assert (tuple(style.shape), threads) in predictor._packed
+    assert packed.shape == (batch, magenta.STYLE_DIM)
+    assert (packed - plain).abs().max() < 1e-5
+
+
 def test_int8_graph_differs_only_by_its_activation_rounding(images, starry):
     """The shipped graph rounds every activation to int8; against it, the float port's
     mean absolute difference is about 0.04 (recorded here so a regression shows)."""
