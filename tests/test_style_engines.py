@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from benchmarks.common import run_node
+from stylegraph.nodes.functional.colour import luminance_transfer
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import resize
-from stylegraph.nodes.models import fast_style
+from stylegraph.nodes.models import fast_style, magenta
 from stylegraph.nodes.models.upscale import EMBEDDED
 from stylegraph.nodes.neural._shared import STROKE_PARAMS
 
@@ -155,3 +156,79 @@ def test_stroke_scale_can_enlarge_with_a_packaged_real_esrgan_model(photo, starr
     )
     assert esrgan.shape == photo.shape and esrgan.min() >= 0 and esrgan.max() <= 1
     assert 0 < np.abs(esrgan - lanczos).mean() < 0.05
+
+
+def test_low_memory_tiles_recompute_the_expand_layers_and_match(images, starry, monkeypatch):
+    """Under a budget too small even for the paused tiles' features, every expand layer
+    pauses holding only the residual output and is recomputed on resuming: the picture is
+    the whole-image one to float rounding."""
+    content = resize(read_image(images / "content" / "tubingen.jpg"), 240, 320)
+    vector = fast_style.style_vectors([starry], 256, CPU)
+    budget = 2 << 20
+    assert budget < 240 * 320 * fast_style.PAUSED_BYTES_PER_PIXEL
+    recomputing = []
+    real = magenta.ArbitraryTransformer._expand_recomputing
+
+    def counted(self, x, style):
+        recomputing.append(x.shape)
+        return (yield from real(self, x, style))
+
+    monkeypatch.setattr(magenta.ArbitraryTransformer, "_expand_recomputing", counted)
+    whole = fast_style.render(content, vector, CPU, budget=1 << 40)[0]
+    assert not recomputing
+    tiled = fast_style.render(content, vector, CPU, budget=budget)[0]
+    assert len(recomputing) > 1
+    assert np.abs(tiled - whole).max() < 1e-5
+
+
+def test_a_tiled_render_writes_into_a_picture_nobody_reads_again(images, starry):
+    """``in_place`` puts the result where the content was (600 MB less at 8192 px); the
+    picture is the same as a render into new memory."""
+    content = resize(read_image(images / "content" / "tubingen.jpg"), 240, 320)
+    vector = fast_style.style_vectors([starry], 256, CPU)
+    budget = 200 * 200 * fast_style.ARBITRARY_BYTES_PER_PIXEL
+    fresh = fast_style.render(content, vector, CPU, budget=budget)[0]
+    scratch = content.copy()
+    in_place = fast_style.render(scratch, vector, CPU, budget=budget, in_place=True)[0]
+    assert np.shares_memory(in_place, scratch) and not np.shares_memory(fresh, content)
+    assert np.array_equal(in_place, fresh)
+
+
+def test_keeping_the_photos_colours_reads_the_photo_not_the_render(images, starry):
+    """stylize renders over its own enlarged photo only when it does not need the photo
+    afterwards: with the photo's colours kept, the luminance transfer still sees it."""
+    photo = read_image(images / "content" / "tubingen.jpg")
+    budget = 200 * 200 * fast_style.ARBITRARY_BYTES_PER_PIXEL
+    kept = fast_style.stylize(
+        photo, [starry], CPU, output_size=320, keep_colours=True, budget=budget
+    )
+    enlarged = resize(photo, 240, 320)
+    vector = fast_style.style_vectors([starry], 256, CPU)
+    painted = fast_style.render(enlarged, vector, CPU, budget=budget)[0]
+    assert np.abs(kept - luminance_transfer(enlarged, painted)).max() < 1e-5
+
+
+def test_out_of_memory_after_writing_in_place_is_not_retried_on_a_spoilt_photo(
+    images, starry, monkeypatch
+):
+    """Once a tile has been written over the content, a retry would cut its pieces from the
+    render: the error goes up instead (the node reports it; a batch retries the node)."""
+    content = resize(read_image(images / "content" / "tubingen.jpg"), 240, 320)
+    vector = fast_style.style_vectors([starry], 256, CPU)
+    writes = []
+
+    class SecondWriteFails(fast_style.TiledOutput):
+        def __setattr__(self, name, value):
+            if name == "written" and value:
+                writes.append(self)
+                if len(writes) == 2:
+                    raise RuntimeError("DefaultCPUAllocator: not enough memory: out of memory")
+            super().__setattr__(name, value)
+
+    monkeypatch.setattr(fast_style, "TiledOutput", SecondWriteFails)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        fast_style.render(content.copy(), vector, CPU, tile=160, in_place=True)
+    assert len({id(out) for out in writes}) == 1  # no second pass was started
+    writes.clear()
+    retried = fast_style.render(content, vector, CPU, tile=160)[0]  # a new array: retried
+    assert len({id(out) for out in writes}) == 2 and retried.shape == content.shape

@@ -27,15 +27,29 @@ def _resize_channels(data: np.ndarray, height: int, width: int, method: str) -> 
         return cv2.resize(data, (width, height), interpolation=cv2.INTER_AREA)
     # Pillow's filters widen with the scale factor when shrinking (true antialiasing),
     # which OpenCV's fixed-size Lanczos kernel does not.
-    channels = [
-        np.asarray(
-            Image.fromarray(np.ascontiguousarray(data[..., c])).resize(
-                (width, height), _PIL_FILTERS[method]
-            )
-        )
-        for c in range(data.shape[2])
-    ]
-    return np.stack(channels, axis=2)
+    out = np.empty((height, width, data.shape[2]), np.float32)
+    for c in range(data.shape[2]):
+        channel = Image.fromarray(np.ascontiguousarray(data[..., c]))
+        _pil_resize_into(out[..., c], channel, _PIL_FILTERS[method])
+    return out
+
+
+# Rows of output resampled at a time: Pillow returns a new image that numpy then copies,
+# so an 8192 px enlargement in one go held 400 MB of copies per channel.
+_STRIP_BYTES = 64 << 20
+
+
+def _pil_resize_into(out: np.ndarray, channel: Image.Image, resample) -> None:
+    """``channel`` resampled into ``out`` (H x W) in horizontal strips. Each strip is the
+    same filter over the same source rows as a whole-image resize (Pillow's ``box`` keeps
+    the sample positions), so the result matches it to float rounding."""
+    height, width = out.shape
+    rows = max(64, _STRIP_BYTES // (4 * width))
+    step = channel.height / height
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        box = (0, top * step, channel.width, bottom * step)
+        out[top:bottom] = np.asarray(channel.resize((width, bottom - top), resample, box=box))
 
 
 def resize(image: np.ndarray, height: int, width: int, method: str = "lanczos") -> np.ndarray:
@@ -55,7 +69,7 @@ def resize(image: np.ndarray, height: int, width: int, method: str = "lanczos") 
     out = _resize_channels(data.astype(np.float32), height, width, method)
     if out.ndim == 2:
         out = out[..., None]
-    out = np.clip(out, 0.0, 1.0)
+    out = np.clip(out, 0.0, 1.0, out=out if out.dtype == np.float32 else None)
     if has_alpha:
         alpha = out[..., 3:4]
         safe = np.where(alpha > 1e-6, alpha, 1.0)
