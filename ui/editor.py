@@ -268,7 +268,8 @@ class Editor:
 
     def quit(self) -> None:
         def close() -> None:
-            self.controller.discard_recovery()
+            # closed with the restore offer unanswered: that work is offered again next time
+            self.controller.discard_recovery(including_pending=not self.safety.offering_recovery)
             dpg.stop_dearpygui()
 
         self.safety.confirm_discard("close stylegraph", close)
