@@ -432,7 +432,7 @@ def test_a_mouse_drag_in_the_viewer_paints_one_undoable_stroke(images, registry,
         server.wait(10)
 
 
-# --- the window manager's close button ------------------------------------------------------
+# --- the window manager's close button and window size --------------------------------------
 needs_xdotool = pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is missing")
 needs_xlib = pytest.mark.skipif(
     importlib.util.find_spec("Xlib") is None, reason="python-xlib (the dev extra) is missing"
@@ -477,6 +477,12 @@ class _Window:
 
     def exit_code(self) -> int:
         return self.process.wait(30)
+
+    def grab(self) -> np.ndarray:
+        from PIL import ImageGrab
+
+        shot = ImageGrab.grab(xdisplay=self.env["DISPLAY"])
+        return np.asarray(shot.convert("RGB"), np.float32)
 
 
 @contextlib.contextmanager
@@ -581,3 +587,66 @@ def test_closing_before_answering_the_restore_offer_keeps_the_work_for_next_time
         window.close()
         assert window.exit_code() == 0
     assert left.exists(), "closing the window threw away the unsaved work it was offering"
+
+
+def _picture_extent(viewer: np.ndarray) -> tuple[int, int]:
+    """Width and height in px of the picture drawn on the viewer's plain background."""
+    background = viewer[:4, :4].reshape(-1, 3).mean(axis=0)
+    drawn = np.abs(viewer - background).sum(axis=2) > 24
+    columns = np.nonzero(drawn.mean(axis=0) > 0.3)[0]
+    rows = np.nonzero(drawn.mean(axis=1) > 0.3)[0]
+    if not columns.size or not rows.size:
+        return 0, 0
+    return int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+@needs_xvfb
+@needs_xdotool
+def test_the_viewer_follows_the_window_size_and_fit_refits(images, registry, tmp_path):
+    from stylegraph.graph.preset import Preset, save_preset
+
+    preset = Preset(Graph(registry))
+    photo = images / "content" / "chelsea.png"
+    preset.graph.add_node("image.load", "photo", {"path": str(photo)}, (40, 40))
+    path = tmp_path / "photo.json"
+    save_preset(preset, path)
+    photo_w, photo_h = 451, 300  # chelsea.png
+    with _window(tmp_path, str(path), "--run", screen="1920x1080x24") as window:
+        window.click(*window.layout()["nodes"]["photo"])
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--pid", str(window.process.pid)],
+            env=window.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        window_id = found.stdout.split()[0]
+        sizes: list[tuple[int, int]] = []
+        for width, height in ((1500, 860), (900, 600), (1750, 950)):
+            if sizes:
+                window.xdo("windowsize", window_id, str(width), str(height))
+            layout = window.layout(lambda g: _size(g["viewer"]) not in sizes)
+            (left, top), (right, bottom) = layout["viewer"]
+            drawing = _size(layout["viewer"])
+            sizes.append(drawing)
+            # the viewer keeps its share of the width, and the controls above it their height
+            assert drawing[0] / width == pytest.approx(0.42, abs=0.03)
+            assert height - drawing[1] == 860 - sizes[0][1]
+
+            scale = min(drawing[0] / photo_w, drawing[1] / photo_h)
+            fit = pytest.approx((photo_w * scale, photo_h * scale), abs=4)
+            deadline = time.monotonic() + 30
+            while True:
+                shot = window.grab()[int(top) : int(bottom), int(left) : int(right)]
+                extent = _picture_extent(shot)
+                if extent == fit or time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+            assert extent == fit, f"a {extent} px picture in the {drawing} px viewer is not fitted"
+        assert sizes[1][0] < sizes[0][0] < sizes[2][0]
+        assert sizes[1][1] < sizes[0][1] < sizes[2][1]
+
+
+def _size(corners: list[list[float]]) -> tuple[int, int]:
+    (left, top), (right, bottom) = corners
+    return round(right - left), round(bottom - top)

@@ -17,7 +17,7 @@ from stylegraph.graph.atomic import atomic_write_text
 from stylegraph.graph.preset import Preset
 from stylegraph.graph.registry import Registry
 from stylegraph.ui.controller import Controller
-from stylegraph.ui.editor import Editor
+from stylegraph.ui.editor import Editor, viewer_size_for
 from stylegraph.ui.safety import PROMPT
 
 SCRIPT_TIMEOUT = 600.0  # s: a scripted window gives up on its run after this
@@ -60,11 +60,12 @@ def run_editor(
     editor = Editor(registry, controller)
     dpg.create_viewport(title=controller.title, width=width, height=height, disable_close=True)
     dpg.setup_dearpygui()
-    editor.build(viewer_size=(int(width * 0.42), height - 200))
+    editor.build(viewer_size=viewer_size_for(width, height))
     dpg.set_primary_window("main", True)
     # with disable_close the window manager's close button only calls this, so unsaved
     # work gets the same Save / Discard / Cancel prompt as File > Quit
     dpg.set_exit_callback(editor.quit)
+    dpg.set_viewport_resize_callback(lambda sender, size: editor.fit_window(size[2], size[3]))
     dpg.show_viewport()
     scripted = script.screenshot is not None
     if not scripted:
