@@ -5,12 +5,16 @@ real key presses and clicks (xdotool)."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -426,3 +430,223 @@ def test_a_mouse_drag_in_the_viewer_paints_one_undoable_stroke(images, registry,
     finally:
         server.kill()
         server.wait(10)
+
+
+# --- the window manager's close button and window size --------------------------------------
+needs_xdotool = pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is missing")
+needs_xlib = pytest.mark.skipif(
+    importlib.util.find_spec("Xlib") is None, reason="python-xlib (the dev extra) is missing"
+)
+
+
+@dataclass
+class _Window:
+    """A live editor window on its own Xvfb screen, driven like a user (xdotool) and a
+    window manager (tests/x11.py) would."""
+
+    process: subprocess.Popen
+    env: dict[str, str]
+    geometry: Path
+
+    def xdo(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env=self.env, check=True)
+        time.sleep(0.4)
+
+    def layout(self, condition=lambda layout: True) -> dict:
+        """The window's geometry file once it says what ``condition`` wants."""
+        found: list[dict] = []
+
+        def ready() -> bool:
+            found[:] = [json.loads(self.geometry.read_text())] if self.geometry.exists() else []
+            return bool(found) and condition(found[0])
+
+        _wait_for(ready)
+        return found[0]
+
+    def close(self) -> None:
+        from tests.x11 import close_window
+
+        close_window(self.env["DISPLAY"], self.process.pid)
+
+    def prompt(self) -> dict[str, list[float]]:
+        """The buttons of the Save / Discard / Cancel prompt, once it shows."""
+        return self.layout(lambda layout: len(layout["prompt"]) == 3)["prompt"]
+
+    def click(self, x: float, y: float) -> None:
+        self.xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+
+    def exit_code(self) -> int:
+        return self.process.wait(30)
+
+    def grab(self) -> np.ndarray:
+        from PIL import ImageGrab
+
+        shot = ImageGrab.grab(xdisplay=self.env["DISPLAY"])
+        return np.asarray(shot.convert("RGB"), np.float32)
+
+
+@contextlib.contextmanager
+def _window(tmp_path: Path, *args: str, screen: str = "1600x900x24") -> Iterator[_Window]:
+    geometry = tmp_path / "geometry.json"
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", screen], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
+        command = [sys.executable, "-m", "stylegraph", "edit", *args, "--geometry", str(geometry)]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        try:
+            yield _Window(process, env, geometry)
+        finally:
+            process.kill()
+            process.wait(10)
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def _facet_base(images: Path, registry, tmp_path: Path) -> Path:
+    from stylegraph.graph.preset import save_preset
+
+    preset = load_preset(shipped_presets()["facet-base"], registry)
+    preset.set_input("content", str(images / "content" / "chelsea.png"))
+    path = tmp_path / "mine.json"
+    save_preset(preset, path)
+    return path
+
+
+def _delete_node(window: _Window, node_id: str) -> None:
+    window.click(*window.layout()["nodes"][node_id])
+    window.xdo("key", "Delete")
+
+
+@needs_xlib
+@needs_xvfb
+@needs_xdotool
+def test_closing_the_window_with_unsaved_edits_asks_and_cancel_keeps_them(
+    images, registry, tmp_path
+):
+    path = _facet_base(images, registry, tmp_path)
+    with _window(tmp_path, str(path)) as window:
+        _delete_node(window, "shrink")
+        window.close()
+        buttons = window.prompt()
+        assert set(buttons) == {"Save", "Discard", "Cancel"}
+        time.sleep(1.0)
+        assert window.process.poll() is None, "the window closed without asking"
+        window.click(*buttons["Cancel"])
+        window.layout(lambda layout: not layout["prompt"])
+        time.sleep(1.0)
+        assert window.process.poll() is None, "Cancel closed the window"
+        window.close()  # the edit is still unsaved, so it asks again
+        window.click(*window.prompt()["Discard"])
+        assert window.exit_code() == 0
+    assert "shrink" in json.loads(path.read_text())["nodes"], "Discard saved the edit"
+
+
+@needs_xlib
+@needs_xvfb
+@needs_xdotool
+def test_save_in_the_close_prompt_writes_the_preset_then_closes(images, registry, tmp_path):
+    path = _facet_base(images, registry, tmp_path)
+    with _window(tmp_path, str(path)) as window:
+        _delete_node(window, "shrink")
+        window.close()
+        window.click(*window.prompt()["Save"])
+        assert window.exit_code() == 0
+    assert "shrink" not in json.loads(path.read_text())["nodes"]
+    assert list((tmp_path / "recovery").glob("session-*.json")) == []
+
+
+@needs_xlib
+@needs_xvfb
+def test_closing_an_unchanged_window_just_quits(images, registry, tmp_path):
+    path = _facet_base(images, registry, tmp_path)
+    before = path.read_bytes()
+    with _window(tmp_path, str(path)) as window:
+        window.layout()
+        window.close()
+        assert window.exit_code() == 0
+    assert path.read_bytes() == before
+
+
+@needs_xlib
+@needs_xvfb
+def test_closing_before_answering_the_restore_offer_keeps_the_work_for_next_time(
+    images, registry, tmp_path
+):
+    from stylegraph.ui.recovery import Recovery
+
+    preset = load_preset(shipped_presets()["facet-base"], registry)
+    left = Recovery(tmp_path / "recovery").write(preset, None)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = left.rename(left.with_name(f"session-{gone.pid}.json"))
+    with _window(tmp_path) as window:
+        window.layout(lambda layout: "Restore" in layout["prompt"])
+        window.close()
+        assert window.exit_code() == 0
+    assert left.exists(), "closing the window threw away the unsaved work it was offering"
+
+
+def _picture_extent(viewer: np.ndarray) -> tuple[int, int]:
+    """Width and height in px of the picture drawn on the viewer's plain background."""
+    background = viewer[:4, :4].reshape(-1, 3).mean(axis=0)
+    drawn = np.abs(viewer - background).sum(axis=2) > 24
+    columns = np.nonzero(drawn.mean(axis=0) > 0.3)[0]
+    rows = np.nonzero(drawn.mean(axis=1) > 0.3)[0]
+    if not columns.size or not rows.size:
+        return 0, 0
+    return int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+@needs_xvfb
+@needs_xdotool
+def test_the_viewer_follows_the_window_size_and_fit_refits(images, registry, tmp_path):
+    from stylegraph.graph.preset import Preset, save_preset
+
+    preset = Preset(Graph(registry))
+    photo = images / "content" / "chelsea.png"
+    preset.graph.add_node("image.load", "photo", {"path": str(photo)}, (40, 40))
+    path = tmp_path / "photo.json"
+    save_preset(preset, path)
+    photo_w, photo_h = 451, 300  # chelsea.png
+    with _window(tmp_path, str(path), "--run", screen="1920x1080x24") as window:
+        window.click(*window.layout()["nodes"]["photo"])
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--pid", str(window.process.pid)],
+            env=window.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        window_id = found.stdout.split()[0]
+        sizes: list[tuple[int, int]] = []
+        for width, height in ((1500, 860), (900, 600), (1750, 950)):
+            if sizes:
+                window.xdo("windowsize", window_id, str(width), str(height))
+            layout = window.layout(lambda g: _size(g["viewer"]) not in sizes)
+            (left, top), (right, bottom) = layout["viewer"]
+            drawing = _size(layout["viewer"])
+            sizes.append(drawing)
+            # the viewer keeps its share of the width, and the controls above it their height
+            assert drawing[0] / width == pytest.approx(0.42, abs=0.03)
+            assert height - drawing[1] == 860 - sizes[0][1]
+
+            scale = min(drawing[0] / photo_w, drawing[1] / photo_h)
+            fit = pytest.approx((photo_w * scale, photo_h * scale), abs=4)
+            deadline = time.monotonic() + 30
+            while True:
+                shot = window.grab()[int(top) : int(bottom), int(left) : int(right)]
+                extent = _picture_extent(shot)
+                if extent == fit or time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+            assert extent == fit, f"a {extent} px picture in the {drawing} px viewer is not fitted"
+        assert sizes[1][0] < sizes[0][0] < sizes[2][0]
+        assert sizes[1][1] < sizes[0][1] < sizes[2][1]
+
+
+def _size(corners: list[list[float]]) -> tuple[int, int]:
+    (left, top), (right, bottom) = corners
+    return round(right - left), round(bottom - top)

@@ -13,12 +13,15 @@ from pathlib import Path
 
 import dearpygui.dearpygui as dpg
 
+from stylegraph.graph.atomic import atomic_write_text
 from stylegraph.graph.preset import Preset
 from stylegraph.graph.registry import Registry
 from stylegraph.ui.controller import Controller
-from stylegraph.ui.editor import Editor
+from stylegraph.ui.editor import Editor, viewer_size_for
+from stylegraph.ui.safety import PROMPT
 
 SCRIPT_TIMEOUT = 600.0  # s: a scripted window gives up on its run after this
+GEOMETRY_EVERY = 5  # frames between looks at the layout for --geometry
 
 
 @dataclass
@@ -31,7 +34,7 @@ class Script:
     split: float = 0.5
     paint_stroke: list[tuple[float, float]] = field(default_factory=list)
     screenshot: Path | None = None
-    geometry: Path | None = None  # where to write node title positions once shown
+    geometry: Path | None = None  # where to keep node, viewer and prompt positions
 
 
 def run_editor(
@@ -57,16 +60,19 @@ def run_editor(
     editor = Editor(registry, controller)
     dpg.create_viewport(title=controller.title, width=width, height=height, disable_close=True)
     dpg.setup_dearpygui()
-    editor.build(viewer_size=(int(width * 0.42), height - 200))
+    editor.build(viewer_size=viewer_size_for(width, height))
     dpg.set_primary_window("main", True)
+    # with disable_close the window manager's close button only calls this, so unsaved
+    # work gets the same Save / Discard / Cancel prompt as File > Quit
     dpg.set_exit_callback(editor.quit)
+    dpg.set_viewport_resize_callback(lambda sender, size: editor.fit_window(size[2], size[3]))
     dpg.show_viewport()
     scripted = script.screenshot is not None
     if not scripted:
         editor.safety.offer_recovery(editor.after_restore)
     if run or scripted:
         editor.run()
-    frames, applied, shot_at = 0, False, None
+    frames, applied, shot_at, layout = 0, False, None, None
     deadline = time.monotonic() + SCRIPT_TIMEOUT
     while dpg.is_dearpygui_running():
         dpg.run_callbacks(dpg.get_callback_queue())
@@ -75,8 +81,8 @@ def run_editor(
         frames += 1
         if frames == 1:
             print(f"first frame after {time.perf_counter() - started:.3f} s", flush=True)
-        if frames == 3 and script.geometry is not None:
-            _write_geometry(editor, script.geometry)
+        if script.geometry is not None and frames % GEOMETRY_EVERY == 3:
+            layout = _write_geometry(editor, script.geometry, layout)
         if not scripted:
             continue
         finished = editor.idle and editor.report is not None
@@ -103,9 +109,10 @@ def _apply(editor: Editor, script: Script) -> None:
         editor.painter.commit(script.paint_stroke)
 
 
-def _write_geometry(editor: Editor, path: Path) -> None:
-    """Screen positions of each node's title bar and of the viewer's corners, for
-    input-driving tests (xdotool) that click what a user would click."""
+def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
+    """Screen positions of each node's title bar, of the viewer's corners and of the open
+    prompt's buttons, for input-driving tests (xdotool) that click what a user would
+    click; rewritten (whole, never half) when the layout changes, e.g. on a resize."""
     left, top = dpg.get_viewport_pos()
     nodes = {
         node_id: [left + x + 30, top + y + 10]
@@ -116,4 +123,25 @@ def _write_geometry(editor: Editor, path: Path) -> None:
         [left + x, top + y]
         for x, y in (dpg.get_item_rect_min("viewer_draw"), dpg.get_item_rect_max("viewer_draw"))
     ]
-    path.write_text(json.dumps({"nodes": nodes, "viewer": viewer}))
+    prompt = {
+        dpg.get_item_label(button): [left + x + w / 2, top + y + h / 2]
+        for button in _prompt_buttons()
+        for (x, y), (w, h) in [(dpg.get_item_rect_min(button), dpg.get_item_rect_size(button))]
+        if w > 0 and h > 0
+    }
+    layout = {"nodes": nodes, "viewer": viewer, "prompt": prompt}
+    if layout != written:
+        atomic_write_text(path, json.dumps(layout))
+    return layout
+
+
+def _prompt_buttons() -> list[int | str]:
+    """The open prompt's buttons (they sit in a row under its text)."""
+    if not dpg.does_item_exist(PROMPT):
+        return []
+    return [
+        item
+        for row in dpg.get_item_children(PROMPT, 1)
+        for item in dpg.get_item_children(row, 1)
+        if dpg.get_item_type(item) == "mvAppItemType::mvButton"
+    ]

@@ -376,9 +376,10 @@ class Controller:
         self._replace(preset, path, saved=False)
         self.recovery.forget(found)
 
-    def discard_recovery(self) -> None:
-        """A clean close: this session's recovery file and any left behind go."""
-        self.recovery.discard(including_pending=True)
+    def discard_recovery(self, *, including_pending: bool = True) -> None:
+        """A clean close: this session's recovery file goes, and those left behind unless
+        the user closed before answering the offer to restore them."""
+        self.recovery.discard(including_pending=including_pending)
 
 
 def _rebase_file_params(preset: Preset, folder: Path) -> None:

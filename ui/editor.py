@@ -19,6 +19,7 @@ from stylegraph.graph.model import GraphError
 from stylegraph.graph.preset import PresetError
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType
+from stylegraph.ui.canvas import TAG as CANVAS
 from stylegraph.ui.canvas import Canvas
 from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENSIONS, ask_path
 from stylegraph.ui.painter import Painter
@@ -29,6 +30,20 @@ from stylegraph.ui.viewer import Viewer
 from stylegraph.ui.worker import Finished, RunWorker
 
 LOAD_TYPE = "image.load"  # its output is the default "before" of the comparison
+VIEWER_SHARE = 0.42  # of the window's width; the canvas has the rest
+VIEWER_CHROME = 200  # px of the window's height: menus, toolbar, the viewer's own controls
+MIN_VIEWER = (160, 120)  # px: a small window still shows a usable picture
+PANEL_PAD, CANVAS_GAP = 16, 24  # px around the viewer's drawing, between canvas and panel
+
+
+def viewer_size_for(width: int, height: int) -> tuple[int, int]:
+    """The viewer's drawing size in a window of ``width`` x ``height`` client pixels: a
+    fixed share of the width and all the height the controls leave, so a larger window
+    gives the picture the room rather than the controls."""
+    return (
+        max(MIN_VIEWER[0], int(width * VIEWER_SHARE)),
+        max(MIN_VIEWER[1], height - VIEWER_CHROME),
+    )
 
 
 class Editor:
@@ -82,8 +97,10 @@ class Editor:
                 dpg.add_progress_bar(tag="progress", default_value=0.0, width=200)
                 dpg.add_text("", tag="status")
             with dpg.group(horizontal=True):
-                self.canvas.build(width=-viewer_size[0] - 24, height=-1)
-                with dpg.child_window(width=viewer_size[0] + 16, height=-1, tag="viewer_panel"):
+                self.canvas.build(width=-viewer_size[0] - CANVAS_GAP, height=-1)
+                with dpg.child_window(
+                    width=viewer_size[0] + PANEL_PAD, height=-1, tag="viewer_panel"
+                ):
                     self.viewer.build(*viewer_size, self._compare_choices())
         with dpg.handler_registry(tag="mouse"):
             dpg.add_mouse_release_handler(callback=lambda: self.canvas.commit_moves())
@@ -92,6 +109,17 @@ class Editor:
         self.canvas.refresh()
         self._update_compare()
         self._update_title()
+
+    def fit_window(self, width: int, height: int) -> None:
+        """Follow the OS window's new client size (the viewport resize callback): the
+        viewer takes its share and "fit" re-fits; the canvas keeps the rest. A minimised
+        window (0 x 0) keeps the layout it had."""
+        if width <= 0 or height <= 0:
+            return
+        drawing = viewer_size_for(width, height)
+        dpg.configure_item(CANVAS, width=-drawing[0] - CANVAS_GAP)
+        dpg.configure_item("viewer_panel", width=drawing[0] + PANEL_PAD)
+        self.viewer.resize(*drawing)
 
     def _menus(self) -> None:
         c = self.commands
@@ -268,7 +296,8 @@ class Editor:
 
     def quit(self) -> None:
         def close() -> None:
-            self.controller.discard_recovery()
+            # closed with the restore offer unanswered: that work is offered again next time
+            self.controller.discard_recovery(including_pending=not self.safety.offering_recovery)
             dpg.stop_dearpygui()
 
         self.safety.confirm_discard("close stylegraph", close)

@@ -27,6 +27,7 @@ class Safety:
         self.say = say
         self._last_autosave = time.monotonic()
         self._edit_at: float | None = None
+        self.offering_recovery = False  # the restore prompt is up, not yet answered
 
     def edited(self) -> None:
         self._edit_at = time.monotonic()
@@ -68,6 +69,7 @@ class Safety:
 
         def answer(choice: str) -> None:
             dpg.delete_item(PROMPT)
+            self.offering_recovery = False
             if choice == "restore":
                 self.controller.restore_recovery()
                 on_restore()
@@ -75,6 +77,7 @@ class Safety:
             else:
                 self.controller.discard_recovery()
 
+        self.offering_recovery = True
         self._modal(
             f"stylegraph did not close cleanly last time. Restore the unsaved work from "
             f"{recovery}?",

@@ -77,6 +77,14 @@ class Viewer:
         self.painter.build_controls()
         dpg.add_drawlist(width=width, height=height, tag=DRAW)
 
+    def resize(self, width: int, height: int) -> None:
+        """A new drawing size: "fit" re-fits, a set zoom keeps the same image point at
+        the centre."""
+        if (width, height) != (self.width, self.height):
+            self.width, self.height = width, height
+            dpg.configure_item(DRAW, width=width, height=height)
+            self._key = None
+
     def set_compare_choices(self, choices: list[str], default: str | None) -> None:
         dpg.configure_item("viewer_compare", items=choices)
         if dpg.get_value("viewer_compare") not in choices:
