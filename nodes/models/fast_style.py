@@ -222,6 +222,7 @@ def _one_tiled_pass(
     device,
     progress: Progress,
     out: TiledOutput,
+    low_memory: bool = False,
 ) -> np.ndarray:
     """B x H x W x 3 in one pass over tiles of ``tile`` px that share whole-image statistics.
 
@@ -233,7 +234,9 @@ def _one_tiled_pass(
     and match a whole-image pass to float rounding. Sums are float64.
 
     ``out.array`` (B x H x W x 3), if set, receives the result; it may be ``content``
-    itself (B = 1): every piece is cut in the first layer, before any tile is written."""
+    itself (B = 1): every piece is cut in the first layer, before any tile is written.
+    ``low_memory`` hands the heap's free pages back after each layer (at the cost of
+    faulting them in again)."""
     height, width = content.shape[:2]
     boxes = _core_boxes(height, width, tile)
     passes: list = [None] * len(boxes)
@@ -268,7 +271,8 @@ def _one_tiled_pass(
             mean = sums[0] / sums[2]
             moment = (mean.float(), (sums[1] / sums[2] - mean.pow(2)).clamp_min(0).float())
             layer += 1
-            release_free_memory()
+            if low_memory:
+                release_free_memory()
             progress(min(0.95, layer / 14))
     return out.array
 
@@ -280,6 +284,7 @@ def _render_tiles(
     device,
     progress: Progress,
     in_place: bool = False,
+    low_memory: bool = False,
 ) -> np.ndarray:
     """``_one_tiled_pass``; an out-of-memory error halves the tile size and the pass starts
     again, as many times as needed down to 64 px tiles. ``in_place`` writes the result over
@@ -288,7 +293,7 @@ def _render_tiles(
     while True:
         out = TiledOutput(content[None] if in_place else None)
         try:
-            return _one_tiled_pass(network, content, tile, device, progress, out)
+            return _one_tiled_pass(network, content, tile, device, progress, out, low_memory)
         except (torch.OutOfMemoryError, RuntimeError) as exc:
             overwritten = in_place and out.written
             if not is_out_of_memory(exc) or tile <= 64 or overwritten:
@@ -347,7 +352,13 @@ def _render(
         )
         with large_blocks_returned() if low_memory else contextlib.nullcontext():
             images = _render_tiles(
-                lambda x: network(x, low_memory), content, tile, device, progress, in_place
+                lambda x: network(x, low_memory),
+                content,
+                tile,
+                device,
+                progress,
+                in_place,
+                low_memory,
             )
     if factor > 1:
         images = images.reshape(batch, height, factor, width, factor, 3).mean(axis=(2, 4))
