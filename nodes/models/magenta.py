@@ -192,7 +192,8 @@ class StylePredictor(nn.Module):
         ReLU6 and residual sums fused into the convolutions, channels-last throughout (see
         ``_PackedConv``). 2x the plain pass on the CPU at 256 px."""
         steps = iter(self._packed_for(x.shape))
-        x = next(steps)(x.flip(2, 3).contiguous(memory_format=torch.channels_last))
+        # turned and made channels-last in one copy
+        x = next(steps)(x.permute(0, 2, 3, 1).flip(1, 2).contiguous().permute(0, 3, 1, 2))
         for block in self.blocks:
             y = next(steps)(x) if block.expand is not None else x
             y = next(steps)(y)  # depthwise
