@@ -222,7 +222,8 @@ def preset_from_dict(
                     f"version {node_type.version}",
                 )
             )
-        params = spec.get("params", {})
+        retired = {name for name, _ in node_type.retired_params}
+        params = {k: v for k, v in spec.get("params", {}).items() if k not in retired}
         problems += _path_problems(node_id, node_type, params)
         graph.add_node(spec["type"], node_id, params, tuple(positions.get(node_id, (0, 0))))
 

@@ -318,6 +318,9 @@ class NodeType:
     # ctx.sources names the node behind each input (layer names); those ids join the key
     sees_sources: bool = False
     batching: Batching | None = None  # several param sets in one call (batch sweeps)
+    # Params this type had in earlier releases and dropped, with why: a preset saved then
+    # still loads, without them, rather than failing on an unknown param.
+    retired_params: tuple[tuple[str, str], ...] = ()
     _params_by_name: dict[str, Param] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -15,6 +15,7 @@ from stylegraph.graph.preset import (
     preset_to_dict,
     save_preset,
 )
+from stylegraph.graph.validate import validate
 from stylegraph.presets import shipped_presets
 
 
@@ -189,3 +190,22 @@ def test_every_package_is_listed_for_installation():
         and p.parent.relative_to(root).parts[0] not in ("tests", "benchmarks")
     }
     assert found == listed
+
+
+@pytest.mark.parametrize("type_id", ["style.transfer", "style.sweep"])
+def test_a_preset_saved_with_a_retired_param_still_runs_without_it(registry, type_id):
+    """Style nodes lost ``tile_overlap`` when tiles began to share whole-image statistics;
+    recipes saved before that load without it and pass the checks before a run, while a
+    param the node never had is still reported."""
+    data = _minimal()
+    data["nodes"]["paint"] = {"type": type_id, "params": {"tile_overlap": 32, "tile_size": 512}}
+    data["links"].append({"from": ["load", "image"], "to": ["paint", "content"]})
+    preset = preset_from_dict(data, registry)
+    params = preset.graph.node("paint").params
+    assert "tile_overlap" not in params and params["tile_size"] == 512
+    assert [p for p in validate(preset.graph) if p.node_id == "paint"] == []
+    data["nodes"]["paint"]["params"]["tile_overlapp"] = 32
+    problems = validate(preset_from_dict(data, registry).graph)
+    assert [(p.node_id, p.where, p.message) for p in problems] == [
+        ("paint", "param 'tile_overlapp'", "no such param")
+    ]

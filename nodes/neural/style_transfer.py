@@ -216,4 +216,10 @@ NODE = NodeType(
         *STROKE_PARAMS,
         *GATYS_PARAMS,
     ),
+    retired_params=(
+        (
+            "tile_overlap",
+            "tiles share whole-image statistics and meet without seams, so no overlap is set",
+        ),
+    ),
 )

@@ -110,4 +110,10 @@ NODE = NodeType(
         *FAST_PARAMS,
         *GATYS_PARAMS,
     ),
+    retired_params=(
+        (
+            "tile_overlap",
+            "tiles share whole-image statistics and meet without seams, so no overlap is set",
+        ),
+    ),
 )
