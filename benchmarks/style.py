@@ -27,7 +27,7 @@ from benchmarks.common import IMAGES, machine, peak_rss_mb
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
 from stylegraph.nodes.models import fast_style, vgg
-from stylegraph.nodes.models.device import enable_fast_math, pick_device
+from stylegraph.nodes.models.device import denormals_flushed, enable_fast_math, pick_device
 from stylegraph.nodes.models.gatys import GatysSettings, StyleSet, gatys
 
 
@@ -254,14 +254,15 @@ def versus_onnxruntime(runs: int = 15, threads: int = 2) -> dict:
 if __name__ == "__main__":
     np.seterr(all="ignore")
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command == "size":
-        print(json.dumps(one_size(int(sys.argv[2]))))
-    elif command == "sizes":
-        chosen = [int(a) for a in sys.argv[2:]] or [1024, 2048, 4096, 8192]
-        print(json.dumps(sizes(chosen), indent=2))
-    elif command == "tiles":
-        print(json.dumps(tiles_versus_whole(), indent=2))
-    elif command == "onnx":
-        print(json.dumps(versus_onnxruntime(), indent=2))
-    else:
-        main()
+    commands = {
+        "size": lambda: one_size(int(sys.argv[2])),
+        "sizes": lambda: sizes([int(a) for a in sys.argv[2:]] or [1024, 2048, 4096, 8192]),
+        "tiles": tiles_versus_whole,
+        "onnx": versus_onnxruntime,
+    }
+    # the engines' calls, as the nodes make them (nodes run with denormals flushed)
+    with denormals_flushed():
+        if command in commands:
+            print(json.dumps(commands[command](), indent=None if command == "size" else 2))
+        else:
+            main()

@@ -25,7 +25,7 @@ import torch
 from benchmarks.common import IMAGES, machine, peak_rss_mb
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
-from stylegraph.nodes.models.device import enable_fast_math, pick_device
+from stylegraph.nodes.models.device import denormals_flushed, enable_fast_math, pick_device
 from stylegraph.nodes.models.upscale import (
     load_model,
     load_waifu2x,
@@ -210,10 +210,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--worker"]:
-        engine, longest = sys.argv[2], int(sys.argv[3])
-        print(json.dumps(waifu2x_worker(engine, longest, os.cpu_count() or 1)))
-    elif sys.argv[1:2] == ["waifu2x"]:
-        waifu2x_main()
-    else:
-        main()
+    with denormals_flushed():  # as the Upscale node runs
+        if sys.argv[1:2] == ["--worker"]:
+            engine, longest = sys.argv[2], int(sys.argv[3])
+            print(json.dumps(waifu2x_worker(engine, longest, os.cpu_count() or 1)))
+        elif sys.argv[1:2] == ["waifu2x"]:
+            waifu2x_main()
+        else:
+            main()

@@ -232,3 +232,39 @@ def test_out_of_memory_after_writing_in_place_is_not_retried_on_a_spoilt_photo(
     writes.clear()
     retried = fast_style.render(content, vector, CPU, tile=160)[0]  # a new array: retried
     assert len({id(out) for out in writes}) == 2 and retried.shape == content.shape
+
+
+def test_detail_is_the_yiq_luminance_formula_done_in_bands(images, monkeypatch):
+    """Fine luminance detail goes back over the painting as YIQ's Y: painted in YIQ, plus
+    ``amount`` x (Y of the photo - Y of its trip through the small size), back to RGB,
+    clipped. Done in bands of rows over the painting, it matches that formula."""
+    from stylegraph.nodes.functional.colour import rgb_to_yiq, yiq_to_rgb
+
+    photo = resize(read_image(images / "content" / "tubingen.jpg"), 150, 200)
+    painted = np.random.default_rng(1).random((150, 200, 3), dtype=np.float32)
+    small = (60, 80)
+    blurred = resize(np.clip(resize(photo, *small, "area"), 0, 1), 150, 200, "lanczos")
+    yiq = rgb_to_yiq(painted)
+    yiq[..., 0] += 0.7 * (rgb_to_yiq(photo)[..., 0] - rgb_to_yiq(blurred)[..., 0])
+    expected = np.clip(yiq_to_rgb(yiq), 0, 1)
+    monkeypatch.setattr(fast_style, "DETAIL_BAND_BYTES", 12 * 200 * 7)  # 7-row bands
+    restored = fast_style.restore_detail(painted.copy(), photo, small, 0.7)
+    assert np.abs(restored - expected).max() < 1e-5
+
+
+def test_style_nodes_flush_denormals_only_while_they_run(registry, photo, starry, monkeypatch):
+    """Denormal floats are many times slower on a CPU, and a real painting's vector makes
+    some: the node flushes them to zero in its thread while it runs, and leaves that
+    thread's arithmetic as IEEE-754 has it afterwards."""
+    tiny = np.finfo(np.float32).smallest_subnormal
+    seen = []
+    real = fast_style.render
+
+    def spy(*args, **kwargs):
+        seen.append(float(np.float32(tiny) * np.float32(1.0)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fast_style, "render", spy)
+    run_node(registry, "style.transfer", {"content": photo, "style1": starry}, {})
+    assert seen == [0.0]
+    assert np.float32(tiny) * np.float32(1.0) == tiny

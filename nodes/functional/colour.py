@@ -97,18 +97,18 @@ def gamma(rgb: np.ndarray, value: float = 1.0) -> np.ndarray:
 
 
 # YIQ, the luminance/chrominance space Gatys et al. 2017 use for luminance-only transfer.
-_RGB_TO_YIQ = np.array(
+RGB_TO_YIQ = np.array(
     [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32
 )
-_YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ).astype(np.float32)
+YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ).astype(np.float32)
 
 
 def rgb_to_yiq(rgb: np.ndarray) -> np.ndarray:
-    return rgb[..., :3] @ _RGB_TO_YIQ.T
+    return rgb[..., :3] @ RGB_TO_YIQ.T
 
 
 def yiq_to_rgb(yiq: np.ndarray) -> np.ndarray:
-    return np.clip(yiq @ _YIQ_TO_RGB.T, 0.0, 1.0).astype(np.float32)
+    return np.clip(yiq @ YIQ_TO_RGB.T, 0.0, 1.0).astype(np.float32)
 
 
 def match_colour_linear(rgb: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -39,6 +39,19 @@ def _resize_channels(data: np.ndarray, height: int, width: int, method: str) -> 
 _STRIP_BYTES = 64 << 20
 
 
+def resized_rows(image: np.ndarray, height: int, width: int, top: int, bottom: int) -> np.ndarray:
+    """Rows ``top:bottom`` of ``resize(image, height, width)`` (Lanczos, 3 channels),
+    computed without the rest: for full-size work done a band of rows at a time."""
+    step = image.shape[0] / height
+    box = (0, top * step, image.shape[1], bottom * step)
+    out = np.empty((bottom - top, width, 3), np.float32)
+    for c in range(3):
+        channel = Image.fromarray(np.ascontiguousarray(image[..., c], np.float32))
+        resized = channel.resize((width, bottom - top), Image.Resampling.LANCZOS, box=box)
+        out[..., c] = np.asarray(resized)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
 def _pil_resize_into(out: np.ndarray, channel: Image.Image, resample) -> None:
     """``channel`` resampled into ``out`` (H x W) in horizontal strips. Each strip is the
     same filter over the same source rows as a whole-image resize (Pillow's ``box`` keeps
@@ -66,7 +79,7 @@ def resize(image: np.ndarray, height: int, width: int, method: str = "lanczos") 
     data = image
     if has_alpha:
         data = np.concatenate([image[..., :3] * image[..., 3:4], image[..., 3:4]], axis=2)
-    out = _resize_channels(data.astype(np.float32), height, width, method)
+    out = _resize_channels(data.astype(np.float32, copy=False), height, width, method)
     if out.ndim == 2:
         out = out[..., None]
     out = np.clip(out, 0.0, 1.0, out=out if out.dtype == np.float32 else None)

@@ -8,11 +8,26 @@ import ctypes.util
 import functools
 import os
 import sys
+import threading
 from collections.abc import Iterator
 
 import torch
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
+
+
+@contextlib.contextmanager
+def denormals_flushed() -> Iterator[None]:
+    """Denormal floats flushed to zero while a model runs in this thread: a real painting's
+    style vector drives some of the fast transformer's features into the denormal range,
+    where every CPU operation on them is many times slower (a 384 px render took 54 ms
+    instead of 36 ms). The flag is the thread's processor state, so it is set around the
+    run and cleared after, leaving other code's arithmetic as IEEE-754 has it."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def pick_device(preference: str = "auto") -> torch.device:
@@ -30,17 +45,12 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 
 def enable_fast_math() -> None:
-    """Call in the thread that runs the model, before it runs.
+    """Call before a model runs.
 
-    - Denormal floats flushed to zero: a real painting's style vector drives some of the fast
-      transformer's features into the denormal range, where every CPU operation on them is
-      many times slower (a 384 px render took 54 ms instead of 36 ms). The flag belongs to the
-      calling thread, so it is set on every call rather than once.
     - TF32 matmuls and convolutions on Ampere and newer (about 2x, visually identical).
     - On Linux a malloc that keeps freed memory: without it every large activation tensor is
       a fresh mmap, and a Real-ESRGAN pass on the CPU spent a third of its time in page
       faults."""
-    torch.set_flush_denormal(True)
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -79,26 +89,41 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
+class _LargeBlocks:
+    """How many ``large_blocks_returned`` are open: malloc's setting is one per process,
+    and renders may nest them (a large stylize around its tiled pass) or overlap them
+    (batch jobs in threads); the setting goes back when the last one closes."""
+
+    lock = threading.Lock()
+    open = 0
+
+
 @contextlib.contextmanager
 def large_blocks_returned(limit: int = 32 << 20) -> Iterator[None]:
     """Inside, blocks of ``limit`` bytes and more are mapped on their own and go back to
-    the system when freed, and leaving hands back the heap's free pages.
+    the system when freed, and closing hands back the heap's free pages.
 
-    For renders too big for memory in one piece: their tiles allocate and free large
-    tensors of many sizes around long-lived ones, which the kept heap of
-    ``enable_fast_math`` cannot reuse, and an 8192 px render held 1 GB more than it used.
-    Costs page faults on each large block (tens of percent at that size), so only there."""
+    For pictures too big for memory in one piece: their steps allocate and free large
+    arrays of many sizes around long-lived ones, which the kept heap of
+    ``enable_fast_math`` cannot reuse; an 8192 px render held 1-2 GB more than it used.
+    Costs page faults on each large block, so only there."""
     libc = _libc()
     if libc is None:
         yield
         return
-    libc.mallopt(_M_MMAP_THRESHOLD, limit)
+    with _LargeBlocks.lock:
+        _LargeBlocks.open += 1
+        libc.mallopt(_M_MMAP_THRESHOLD, limit)
     try:
         yield
     finally:
-        kept = _keep_freed_memory.cache_info().currsize > 0
-        libc.mallopt(_M_MMAP_THRESHOLD, _KEPT_BLOCKS if kept else _GLIBC_DEFAULT_MMAP_THRESHOLD)
-        libc.malloc_trim(0)
+        with _LargeBlocks.lock:
+            _LargeBlocks.open -= 1
+            if _LargeBlocks.open == 0:
+                kept = _keep_freed_memory.cache_info().currsize > 0
+                threshold = _KEPT_BLOCKS if kept else _GLIBC_DEFAULT_MMAP_THRESHOLD
+                libc.mallopt(_M_MMAP_THRESHOLD, threshold)
+            libc.malloc_trim(0)
 
 
 def available_memory() -> int:

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stylegraph.nodes.functional.colour import luminance_transfer, rgb_to_yiq, yiq_to_rgb
-from stylegraph.nodes.functional.resize import fit_longest_side, resize
+from stylegraph.nodes.functional.colour import RGB_TO_YIQ, YIQ_TO_RGB, luminance_transfer
+from stylegraph.nodes.functional.resize import fit_longest_side, resize, resized_rows
 from stylegraph.nodes.models.device import (
     image_to_tensor,
     large_blocks_returned,
@@ -398,7 +398,7 @@ def enlarge(image: np.ndarray, height: int, width: int, method: str, device) -> 
     """``image`` brought to ``height`` x ``width``: Lanczos, or a packaged Real-ESRGAN model
     (as many 4x passes as needed, then resampled to the exact size)."""
     if method == "lanczos" or (image.shape[0] >= height and image.shape[1] >= width):
-        return np.clip(resize(image, height, width, "lanczos"), 0, 1)
+        return resize(image, height, width, "lanczos")  # clipped to 0..1 already
     from stylegraph.nodes.models.upscale import load_model, upscale_rgb
 
     model = load_model(method, str(device), False)
@@ -407,16 +407,32 @@ def enlarge(image: np.ndarray, height: int, width: int, method: str, device) -> 
     return np.clip(resize(image, height, width, "area"), 0, 1)
 
 
+DETAIL_BAND_BYTES = 32 << 20  # one band of rows of the blurred photo, 3 float32 channels
+
+
 def restore_detail(painted: np.ndarray, photo: np.ndarray, small: tuple, amount: float):
     """Adds back ``amount`` of the photo's fine luminance detail: what a trip through the
     ``small`` size (height, width) takes out of it, so the strokes stay large while edges
-    and texture of the subject come back sharp. Chroma stays the painting's."""
+    and texture of the subject come back sharp. Chroma stays the painting's.
+
+    Written over ``painted``, a band of rows at a time: adding to YIQ's Y alone adds the
+    same amount to R, G and B (the first column of YIQ -> RGB), so no full-size YIQ or
+    blurred copy of an 8192 px picture is ever made."""
     if amount <= 0:
         return painted
-    blurred = resize(np.clip(resize(photo, *small, "area"), 0, 1), *photo.shape[:2], "lanczos")
-    yiq = rgb_to_yiq(painted)
-    yiq[..., 0] += amount * (rgb_to_yiq(photo)[..., 0] - rgb_to_yiq(blurred)[..., 0])
-    return np.clip(yiq_to_rgb(yiq), 0, 1).astype(np.float32)
+    shrunk = np.clip(resize(photo, *small, "area"), 0, 1)
+    luma = RGB_TO_YIQ[0]
+    to_rgb = YIQ_TO_RGB[:, 0]
+    height, width = photo.shape[:2]
+    rows = max(1, DETAIL_BAND_BYTES // (12 * width))
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        blurred = resized_rows(shrunk, height, width, top, bottom)
+        detail = (photo[top:bottom, :, :3] - blurred) @ luma
+        band = painted[top:bottom]
+        band += (amount * detail)[..., None] * to_rgb
+        np.clip(band, 0, 1, out=band)
+    return painted
 
 
 def at_stroke_scale(
@@ -482,21 +498,29 @@ def stylize(
     style's (1). ``output_size`` is the longest side in px (0: the content's size).
     ``stroke_scale`` > 1 paints larger strokes (see ``at_stroke_scale``).
     """
-    if output_size:
-        content = resize(content[..., :3], *fit_longest_side(*content.shape[:2], output_size))
-    else:
-        content = content[..., :3]
+    size = fit_longest_side(*content.shape[:2], output_size) if output_size else content.shape[:2]
+    with _returning_large_blocks(size, ARBITRARY_BYTES_PER_PIXEL, device, budget):
+        content = resize(content[..., :3], *size) if output_size else content[..., :3]
 
-    def paint(image: np.ndarray) -> np.ndarray:
-        vector = blended_vector(image, styles, device, weights, strength, style_size)
-        # A picture made here and read no more after painting takes the result in its
-        # place: at 8192 px that is 600 MB less at the peak.
-        made_here = image is not content or bool(output_size)
-        in_place = made_here and (image is not content or not keep_colours)
-        return render(image, vector, device, tile, progress, budget, in_place)[0]
+        def paint(image: np.ndarray) -> np.ndarray:
+            vector = blended_vector(image, styles, device, weights, strength, style_size)
+            # A picture made here and read no more after painting takes the result in its
+            # place: at 8192 px that is 600 MB less at the peak.
+            made_here = image is not content or bool(output_size)
+            in_place = made_here and (image is not content or not keep_colours)
+            return render(image, vector, device, tile, progress, budget, in_place)[0]
 
-    out = at_stroke_scale(content, paint, stroke_scale, enlarge_with, detail, device)
-    return luminance_transfer(content, out) if keep_colours else out
+        out = at_stroke_scale(content, paint, stroke_scale, enlarge_with, detail, device)
+        return luminance_transfer(content, out) if keep_colours else out
+
+
+def _returning_large_blocks(size: tuple, bytes_per_pixel: int, device, budget: int | None):
+    """``large_blocks_returned`` around a CPU render too big for one whole-image pass: its
+    resizes, enlargement and detail steps free large arrays of many sizes too."""
+    budget = memory_budget(device) if budget is None else budget
+    if device.type != "cpu" or size[0] * size[1] * bytes_per_pixel <= budget:
+        return contextlib.nullcontext()
+    return large_blocks_returned()
 
 
 def blended_vector(

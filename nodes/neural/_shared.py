@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -159,6 +161,20 @@ def load_styles(ctx: NodeContext, inputs: dict, params: dict) -> list[np.ndarray
     if not styles:
         raise NodeError("no style image: set param 'style_files' or link an image to style1")
     return [s[..., :3] for s in styles]
+
+
+def flushing_denormals(run: Callable) -> Callable:
+    """A node's run with denormal floats flushed to zero in its thread while it runs (see
+    ``device.denormals_flushed``); torch is imported only when the node runs."""
+
+    @functools.wraps(run)
+    def wrapped(*args, **kwargs):
+        from stylegraph.nodes.models.device import denormals_flushed
+
+        with denormals_flushed():
+            return run(*args, **kwargs)
+
+    return wrapped
 
 
 def device_for(params: dict):

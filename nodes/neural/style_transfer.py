@@ -13,6 +13,7 @@ from stylegraph.nodes.neural._shared import (
     GATYS_PARAMS,
     STROKE_PARAMS,
     device_for,
+    flushing_denormals,
     gatys_settings,
     load_styles,
     load_vgg,
@@ -92,6 +93,7 @@ def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
     ]
 
 
+@flushing_denormals
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     content = inputs["content"]
     device = device_for(params)
@@ -119,6 +121,7 @@ def batch_group(params: dict) -> str | None:
     return json.dumps(shared, sort_keys=True, default=str)
 
 
+@flushing_denormals
 def run_batch(ctx: NodeContext, inputs: dict, params_list: list[dict]) -> list:
     """One batched pass for every param set whose paintings load; a set whose painting is
     missing or corrupt gets its own NodeError and the others still render."""

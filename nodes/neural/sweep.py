@@ -13,6 +13,7 @@ from stylegraph.nodes.neural._shared import (
     FAST_PARAMS,
     GATYS_PARAMS,
     device_for,
+    flushing_denormals,
     gatys_settings,
     load_styles,
     load_vgg,
@@ -61,6 +62,7 @@ def _part_progress(ctx: NodeContext, done: int, part: int, total: int):
     return lambda fraction: ctx.progress((done + fraction * part) / total)
 
 
+@flushing_denormals
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     content = inputs["content"][..., :3]
     if params["output_size"]:

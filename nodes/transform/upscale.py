@@ -7,6 +7,7 @@ import numpy as np
 from stylegraph.graph.context import NodeContext, NodeError
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
+from stylegraph.nodes.neural._shared import device_for, flushing_denormals
 
 CLASSICAL = ("lanczos", "bicubic", "area", "nearest")
 REAL_ESRGAN = ("realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3")
@@ -63,6 +64,7 @@ def _waifu2x_passes(
     return [Choice(method, level, 2)] + [Choice(method, None, 2)] * (count - 1)
 
 
+@flushing_denormals
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     image = inputs["image"]
     height, width = _target(*image.shape[:2], params)
@@ -80,7 +82,6 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
         upscale_rgb,
         waifu2x_half_dtype,
     )
-    from stylegraph.nodes.neural._shared import device_for
 
     if method == MODEL_FILE and not params["model_file"]:
         raise NodeError("param 'model_file' is empty: choose a .pth or .safetensors model")
