@@ -31,7 +31,7 @@ from stylegraph.ui.worker import Finished, RunWorker
 
 LOAD_TYPE = "image.load"  # its output is the default "before" of the comparison
 VIEWER_SHARE = 0.42  # of the window's width; the canvas has the rest
-VIEWER_CHROME = 200  # px of the window's height: menus, toolbar, the viewer's own controls
+VIEWER_CHROME = 224  # px of the window's height: menus, toolbar, the viewer's two control rows
 MIN_VIEWER = (160, 120)  # px: a small window still shows a usable picture
 PANEL_PAD, CANVAS_GAP = 16, 24  # px around the viewer's drawing, between canvas and panel
 

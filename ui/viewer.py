@@ -61,6 +61,8 @@ class Viewer:
             dpg.add_checkbox(
                 label="Compare with", tag="viewer_compare_on", callback=self._on_compare
             )
+        # a row of its own, so the split slider stays in reach in a narrow window
+        with dpg.group(horizontal=True):
             dpg.add_combo(
                 compare_choices, tag="viewer_compare", width=140, callback=self._on_compare
             )
