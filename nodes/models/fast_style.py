@@ -499,7 +499,7 @@ def stylize(
     ``stroke_scale`` > 1 paints larger strokes (see ``at_stroke_scale``).
     """
     size = fit_longest_side(*content.shape[:2], output_size) if output_size else content.shape[:2]
-    with _returning_large_blocks(size, ARBITRARY_BYTES_PER_PIXEL, device, budget):
+    with _returning_large_blocks(size, device, budget):
         content = resize(content[..., :3], *size) if output_size else content[..., :3]
 
         def paint(image: np.ndarray) -> np.ndarray:
@@ -514,11 +514,13 @@ def stylize(
         return luminance_transfer(content, out) if keep_colours else out
 
 
-def _returning_large_blocks(size: tuple, bytes_per_pixel: int, device, budget: int | None):
-    """``large_blocks_returned`` around a CPU render too big for one whole-image pass: its
-    resizes, enlargement and detail steps free large arrays of many sizes too."""
+def _returning_large_blocks(size: tuple, device, budget: int | None):
+    """``large_blocks_returned`` around a CPU render so large that its tiles must pause
+    in low-memory mode (about 4000 px and up): its resizes, enlargement and detail steps
+    free large arrays of many sizes too. Below that, the page faults it costs (2048 px
+    took twice as long) buy nothing the memory needs."""
     budget = memory_budget(device) if budget is None else budget
-    if device.type != "cpu" or size[0] * size[1] * bytes_per_pixel <= budget:
+    if device.type != "cpu" or size[0] * size[1] * PAUSED_BYTES_PER_PIXEL <= budget:
         return contextlib.nullcontext()
     return large_blocks_returned()
 
