@@ -36,7 +36,9 @@ def brush_profile(distance: np.ndarray, radius: float, hardness: float) -> np.nd
 def distance_to_path(points: np.ndarray, reach: float, height: int, width: int) -> np.ndarray:
     """Distance (px) from each pixel centre to the polyline through ``points`` (N x 2, px),
     worked out only within ``reach`` of each segment (inf beyond), so a stroke costs the
-    area it covers, not the area of the picture."""
+    area it covers, not the area of the picture. Squared distances are kept while the
+    segments are visited, in two scratch arrays per segment, and rooted once at the end:
+    a long stroke with a big brush visits every pixel of its area hundreds of times."""
     best = np.full((height, width), np.inf, np.float32)
     if len(points) == 1:
         points = np.vstack([points, points])
@@ -47,15 +49,24 @@ def distance_to_path(points: np.ndarray, reach: float, height: int, width: int) 
         bottom = min(int(np.ceil(max(y0, y1) + reach)) + 1, height)
         if left >= right or top >= bottom:
             continue
-        xs = (np.arange(left, right, dtype=np.float32) + 0.5)[None, :]
-        ys = (np.arange(top, bottom, dtype=np.float32) + 0.5)[:, None]
-        dx, dy = x1 - x0, y1 - y0
+        px = np.arange(left, right, dtype=np.float32) + np.float32(0.5 - x0)  # x - x0
+        py = np.arange(top, bottom, dtype=np.float32)[:, None] + np.float32(0.5 - y0)
+        dx, dy = np.float32(x1 - x0), np.float32(y1 - y0)
         length2 = dx * dx + dy * dy
-        t = np.clip(((xs - x0) * dx + (ys - y0) * dy) / length2, 0, 1) if length2 > 0 else 0.0
-        distance = np.hypot(xs - (x0 + t * dx), ys - (y0 + t * dy))
+        if length2 > 0:  # t: where the nearest point of the segment lies, 0..1 along it
+            t = np.add(py * (dy / length2), px * (dx / length2))
+            np.clip(t, 0, 1, out=t)
+        else:
+            t = np.zeros((bottom - top, right - left), np.float32)
+        gap_y = np.subtract(py, np.multiply(t, dy))
+        np.multiply(gap_y, gap_y, out=gap_y)
+        np.multiply(t, dx, out=t)
+        np.subtract(px, t, out=t)  # now the gap in x
+        np.multiply(t, t, out=t)
+        np.add(t, gap_y, out=t)
         box = best[top:bottom, left:right]
-        np.minimum(box, distance, out=box)
-    return best
+        np.minimum(box, t, out=box)
+    return np.sqrt(best, out=best)
 
 
 def stroke_coverage(
