@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylegraph.graph.keys import not_a_regular_file
 from stylegraph.graph.model import Graph
 from stylegraph.graph.spec import ParamType
 from stylegraph.graph.validate import Problem
@@ -43,20 +44,23 @@ def resolve_ref(ref: FileRef, base_dir: Path) -> Path:
 def missing_files(
     graph: Graph, base_dir: Path, skip: Collection[tuple[str, str]] = ()
 ) -> list[Problem]:
-    """One problem per named file that is not there, naming its node, param and path;
-    ``skip`` holds (node, param) pairs not to look at."""
+    """One problem per named file that is not there or is no regular file (a folder, a
+    pipe, a device: a run refuses those too), naming its node, param and path; ``skip``
+    holds (node, param) pairs not to look at."""
     problems = []
     for ref in file_refs(graph):
         if (ref.node_id, ref.param) in skip:
             continue
         path = resolve_ref(ref, base_dir)
-        if not path.is_file():
-            problems.append(
-                Problem(
-                    ref.node_id,
-                    graph.node(ref.node_id).type_id,
-                    f"param {ref.param!r}",
-                    f"file not found: {path}",
-                )
+        if path.is_file():
+            continue
+        message = not_a_regular_file(str(path)) if path.exists() else None
+        problems.append(
+            Problem(
+                ref.node_id,
+                graph.node(ref.node_id).type_id,
+                f"param {ref.param!r}",
+                message or f"file not found: {path}",
             )
+        )
     return problems

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,6 +34,28 @@ def _preset(tmp_path) -> str:
     path = tmp_path / "shrink.json"
     path.write_text(json.dumps(data))
     return str(path)
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe", "missing"])
+def test_validate_names_an_input_that_is_no_regular_file(tmp_path, capsys, kind):
+    """What a run would refuse, validate reports first, saying what the path is."""
+    import os
+
+    target = tmp_path / "photo.png"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "named pipe":
+        os.mkfifo(target)
+    data = json.loads(Path(_preset(tmp_path)).read_text())
+    data["nodes"]["load"]["params"] = {"path": "photo.png"}
+    (tmp_path / "shrink.json").write_text(json.dumps(data))
+    assert main(["validate", str(tmp_path / "shrink.json")]) == 1
+    expected = {
+        "folder": f"{target} is a folder, not a file",
+        "named pipe": f"{target} is a named pipe, not a regular file",
+        "missing": f"file not found: {target}",
+    }[kind]
+    assert f"node 'load' (image.load), param 'path': {expected}" in capsys.readouterr().err
 
 
 def test_run_writes_the_output_and_its_recipe_reruns_identically(images, tmp_path, capsys):
