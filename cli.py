@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import threading
@@ -537,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, PresetError, ValidationError, GraphError, UnknownNodeType) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`stylegraph nodes | head`): stop quietly, as other tools
+        # do, and keep Python from complaining when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

@@ -235,3 +235,17 @@ def test_debug_works_before_or_after_the_command(argv, debug):
     from stylegraph.cli import _parser
 
     assert _parser().parse_args(argv).debug is debug
+
+
+def test_a_reader_that_goes_away_is_no_error():
+    """`stylegraph nodes | head -1`: when the reader closes the pipe, the command stops
+    without printing an error, as other command-line tools do."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "stylegraph", "nodes", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdout.close()  # gone before anything is written
+    _, err = child.communicate(timeout=120)
+    assert err.decode() == ""
+    assert child.returncode == 1
