@@ -54,7 +54,7 @@ def missing_files(
         path = resolve_ref(ref, base_dir)
         if path.is_file():
             continue
-        message = not_a_regular_file(str(path)) if path.exists() else None
+        message = not_a_regular_file(str(path))  # None when it is missing
         problems.append(
             Problem(
                 ref.node_id,

@@ -42,27 +42,31 @@ _STRIP_BYTES = 64 << 20
 def resized_rows(image: np.ndarray, height: int, width: int, top: int, bottom: int) -> np.ndarray:
     """Rows ``top:bottom`` of ``resize(image, height, width)`` (Lanczos, 3 channels),
     computed without the rest: for full-size work done a band of rows at a time."""
-    step = image.shape[0] / height
-    box = (0, top * step, image.shape[1], bottom * step)
     out = np.empty((bottom - top, width, 3), np.float32)
     for c in range(3):
         channel = Image.fromarray(np.ascontiguousarray(image[..., c], np.float32))
-        resized = channel.resize((width, bottom - top), Image.Resampling.LANCZOS, box=box)
-        out[..., c] = np.asarray(resized)
+        out[..., c] = _pil_rows(channel, height, width, top, bottom, Image.Resampling.LANCZOS)
     return np.clip(out, 0.0, 1.0, out=out)
 
 
+def _pil_rows(
+    channel: Image.Image, height: int, width: int, top: int, bottom: int, resample
+) -> np.ndarray:
+    """Rows ``top:bottom`` of ``channel`` resampled to ``height`` x ``width``: the same
+    filter over the same source rows as a whole-image resize (Pillow's ``box`` keeps the
+    sample positions), so the bands match it to float rounding."""
+    step = channel.height / height
+    box = (0, top * step, channel.width, bottom * step)
+    return np.asarray(channel.resize((width, bottom - top), resample, box=box))
+
+
 def _pil_resize_into(out: np.ndarray, channel: Image.Image, resample) -> None:
-    """``channel`` resampled into ``out`` (H x W) in horizontal strips. Each strip is the
-    same filter over the same source rows as a whole-image resize (Pillow's ``box`` keeps
-    the sample positions), so the result matches it to float rounding."""
+    """``channel`` resampled into ``out`` (H x W) in horizontal strips (``_pil_rows``)."""
     height, width = out.shape
     rows = max(64, _STRIP_BYTES // (4 * width))
-    step = channel.height / height
     for top in range(0, height, rows):
         bottom = min(height, top + rows)
-        box = (0, top * step, channel.width, bottom * step)
-        out[top:bottom] = np.asarray(channel.resize((width, bottom - top), resample, box=box))
+        out[top:bottom] = _pil_rows(channel, height, width, top, bottom, resample)
 
 
 def resize(image: np.ndarray, height: int, width: int, method: str = "lanczos") -> np.ndarray:
@@ -82,7 +86,7 @@ def resize(image: np.ndarray, height: int, width: int, method: str = "lanczos") 
     out = _resize_channels(data.astype(np.float32, copy=False), height, width, method)
     if out.ndim == 2:
         out = out[..., None]
-    out = np.clip(out, 0.0, 1.0, out=out if out.dtype == np.float32 else None)
+    out = np.clip(out, 0.0, 1.0, out=out)  # float32: a new array from the resampling
     if has_alpha:
         alpha = out[..., 3:4]
         safe = np.where(alpha > 1e-6, alpha, 1.0)

@@ -505,9 +505,9 @@ def stylize(
         def paint(image: np.ndarray) -> np.ndarray:
             vector = blended_vector(image, styles, device, weights, strength, style_size)
             # A picture made here and read no more after painting takes the result in its
-            # place: at 8192 px that is 600 MB less at the peak.
-            made_here = image is not content or bool(output_size)
-            in_place = made_here and (image is not content or not keep_colours)
+            # place (600 MB less at 8192 px): the stroke canvas, or the enlarged photo
+            # unless its colours are kept.
+            in_place = image is not content or (bool(output_size) and not keep_colours)
             return render(image, vector, device, tile, progress, budget, in_place)[0]
 
         out = at_stroke_scale(content, paint, stroke_scale, enlarge_with, detail, device)

@@ -177,21 +177,21 @@ class StylePredictor(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.head = _SameConv(320, 1280, 1)
         self.bottleneck = nn.Conv2d(1280, STYLE_DIM, 1)
-
         self._packed: dict[tuple, list[_PackedConv] | None] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if _can_pack(x) and self._packed_for(x.shape) is not None:
-            return self._forward_packed(x)
+        packed = self._packed_for(x.shape) if _can_pack(x) else None
+        if packed is not None:
+            return self._forward_packed(x, packed)
         x = self.head(self.blocks(self.stem(x)))
         return self.bottleneck(x.mean(dim=(2, 3), keepdim=True)).flatten(1)
 
-    def _forward_packed(self, x: torch.Tensor) -> torch.Tensor:
+    def _forward_packed(self, x: torch.Tensor, packed: list[_PackedConv]) -> torch.Tensor:
         """The same pass through oneDNN with weights packed once per input shape and thread
         count (a packing made for another thread count is repacked on every call), each
         ReLU6 and residual sums fused into the convolutions, channels-last throughout (see
         ``_PackedConv``). 2x the plain pass on the CPU at 256 px."""
-        steps = iter(self._packed_for(x.shape))
+        steps = iter(packed)
         # turned and made channels-last in one copy
         x = next(steps)(x.permute(0, 2, 3, 1).flip(1, 2).contiguous().permute(0, 3, 1, 2))
         for block in self.blocks:
