@@ -197,7 +197,7 @@ def _time_once(fn, runs: list[float]) -> None:
     runs.append((time.perf_counter() - start) * 1000)
 
 
-def versus_onnxruntime(runs: int = 15, threads: int = 2) -> dict:
+def versus_onnxruntime(runs: int = 61, threads: int = 2) -> dict:
     """The shipped ONNX graphs in onnxruntime against the torch port, same inputs, same
     process, interleaved run by run, both at ``threads`` threads; medians in ms."""
     import onnxruntime as ort

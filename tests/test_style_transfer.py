@@ -78,6 +78,7 @@ def test_packed_predictor_matches_the_plain_pass(starry, shape, threads):
         style.expand(batch, -1, -1, -1).contiguous()
         * torch.linspace(0.6, 1, batch)[:, None, None, None]
     )
+    original = style.clone()
     predictor = magenta.load_predictor("cpu")
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -88,6 +89,7 @@ def test_packed_predictor_matches_the_plain_pass(starry, shape, threads):
     finally:
         torch.set_num_threads(before)
     assert (tuple(style.shape), threads) in predictor._packed
+    assert torch.equal(style, original)  # residual sums are written in place, never here
     assert packed.shape == (batch, magenta.STYLE_DIM)
     assert (packed - plain).abs().max() < 1e-5
 

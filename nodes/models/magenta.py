@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import math
 from collections.abc import Generator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -105,6 +106,7 @@ def _can_pack(x: torch.Tensor) -> bool:
         and not x.requires_grad
         and torch.backends.mkldnn.is_available()
         and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+        and hasattr(torch.ops.mkldnn, "_convolution_pointwise_")
     )
 
 
@@ -136,19 +138,31 @@ class _PackedConv:
         self.weight = torch._C._nn.mkldnn_reorder_conv2d_weight(
             weight, padding, [stride] * 2, [1, 1], conv.groups, list(shape)
         )
-        self.bias = conv.bias
-        self.args = (padding, [stride] * 2, [1, 1], conv.groups)
-        self.post = ("hardtanh", [0.0, 6.0]) if conv.relu6 else ("none", [])
+        conv_args = (self.weight, conv.bias, padding, [stride] * 2, [1, 1], conv.groups)
+        post = ("hardtanh", [0.0, 6.0]) if conv.relu6 else ("none", [])
+        # the op's arguments after the input, bound once: the pass is 52 calls of a few
+        # microseconds of arithmetic each at the small layers, so Python's share shows
+        self._args = (*conv_args, *post, None)
+        self._add_args = (*conv_args, "add", 1.0, None, [], None)
         self.residual = residual
 
-    def __call__(self, x: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
-        if self.residual:
-            return torch.ops.mkldnn._convolution_pointwise.binary(
-                x, skip, self.weight, self.bias, *self.args, "add", 1.0, None, [], None
-            )
-        return torch.ops.mkldnn._convolution_pointwise.default(
-            x, self.weight, self.bias, *self.args, *self.post, None
-        )
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ops.mkldnn._convolution_pointwise.default(x, *self._args)
+
+    def add_into(self, skip: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``skip += conv(x)``: a residual block's sum written over its input, which
+        nothing reads again, so the block allocates no output."""
+        return torch.ops.mkldnn._convolution_pointwise_.binary(skip, x, *self._add_args)
+
+
+@dataclass(frozen=True)
+class _PackedPass:
+    """The predictor's convolutions packed for one input shape: (expand or None,
+    depthwise, project) per inverted-residual block."""
+
+    stem: _PackedConv
+    blocks: list[tuple[_PackedConv | None, _PackedConv, _PackedConv]]
+    head: _PackedConv
 
 
 # (expansion, output channels, repeats, first stride): MobileNetV2's table.
@@ -177,7 +191,7 @@ class StylePredictor(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.head = _SameConv(320, 1280, 1)
         self.bottleneck = nn.Conv2d(1280, STYLE_DIM, 1)
-        self._packed: dict[tuple, list[_PackedConv] | None] = {}
+        self._packed: dict[tuple, _PackedPass | None] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         packed = self._packed_for(x.shape) if _can_pack(x) else None
@@ -186,22 +200,20 @@ class StylePredictor(nn.Module):
         x = self.head(self.blocks(self.stem(x)))
         return self.bottleneck(x.mean(dim=(2, 3), keepdim=True)).flatten(1)
 
-    def _forward_packed(self, x: torch.Tensor, packed: list[_PackedConv]) -> torch.Tensor:
+    def _forward_packed(self, x: torch.Tensor, packed: _PackedPass) -> torch.Tensor:
         """The same pass through oneDNN with weights packed once per input shape and thread
         count (a packing made for another thread count is repacked on every call), each
         ReLU6 and residual sums fused into the convolutions, channels-last throughout (see
         ``_PackedConv``). 2x the plain pass on the CPU at 256 px."""
-        steps = iter(packed)
         # turned and made channels-last in one copy
-        x = next(steps)(x.permute(0, 2, 3, 1).flip(1, 2).contiguous().permute(0, 3, 1, 2))
-        for block in self.blocks:
-            y = next(steps)(x) if block.expand is not None else x
-            y = next(steps)(y)  # depthwise
-            x = next(steps)(y, x)  # project, plus x where the block is residual
-        x = next(steps)(x)
+        x = packed.stem(x.permute(0, 2, 3, 1).flip(1, 2).contiguous().permute(0, 3, 1, 2))
+        for expand, depthwise, project in packed.blocks:
+            y = depthwise(expand(x) if expand is not None else x)
+            x = project.add_into(x, y) if project.residual else project(y)
+        x = packed.head(x)
         return self.bottleneck(x.mean(dim=(2, 3), keepdim=True)).flatten(1)
 
-    def _packed_for(self, shape: torch.Size) -> list[_PackedConv] | None:
+    def _packed_for(self, shape: torch.Size) -> _PackedPass | None:
         """The packed convolutions for ``shape`` at this thread count, packed on first use;
         None where oneDNN refuses (the plain pass runs instead)."""
         key = (tuple(shape), torch.get_num_threads())
@@ -214,16 +226,17 @@ class StylePredictor(nn.Module):
                 self._packed[key] = None
         return self._packed[key]
 
-    def _pack(self, shape: torch.Size) -> list[_PackedConv]:
+    def _pack(self, shape: torch.Size) -> _PackedPass:
         """Every convolution packed for the shape it meets in a pass over ``shape``."""
-        packed = [_PackedConv(self.stem, shape)]
+        stem = _PackedConv(self.stem, shape)
+        blocks, out_shape = [], stem.out_shape
         for block in self.blocks:
-            convs = [c for c in (block.expand, block.depthwise) if c]
-            for conv in convs:
-                packed.append(_PackedConv(conv, packed[-1].out_shape))
-            packed.append(_PackedConv(block.project, packed[-1].out_shape, block.residual))
-        packed.append(_PackedConv(self.head, packed[-1].out_shape))
-        return packed
+            expand = _PackedConv(block.expand, out_shape) if block.expand is not None else None
+            depthwise = _PackedConv(block.depthwise, expand.out_shape if expand else out_shape)
+            project = _PackedConv(block.project, depthwise.out_shape, block.residual)
+            blocks.append((expand, depthwise, project))
+            out_shape = project.out_shape
+        return _PackedPass(stem, blocks, _PackedConv(self.head, out_shape))
 
     def load_onnx(self, path: Path) -> StylePredictor:
         convs, _ = conv_weights(path)
