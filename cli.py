@@ -34,8 +34,9 @@ from stylegraph.graph.preset import (
     preset_from_dict,
     preset_to_dict,
 )
+from stylegraph.graph.recipe import files_written, recipe_json
 from stylegraph.graph.registry import Registry, UnknownNodeType
-from stylegraph.graph.spec import ParamType, PortType
+from stylegraph.graph.spec import ParamType
 from stylegraph.graph.validate import ValidationError, validate
 from stylegraph.nodes import default_registry
 from stylegraph.presets import shipped_presets
@@ -92,28 +93,6 @@ def _apply_sets(preset: Preset, assignments: list[str]) -> None:
             preset.graph.set_param(node_id, param_name, value)
         except GraphError as exc:
             raise UsageError(f"--set {name}: {exc}") from None
-
-
-def recipe_json(preset: Preset) -> str:
-    """The preset as run, with input files made absolute so the recipe runs from anywhere."""
-    data = preset_to_dict(preset)
-    for node_id, spec in data["nodes"].items():
-        node_type = preset.graph.node_type(node_id)
-        for param in node_type.params:
-            value = spec["params"].get(param.name)
-            if param.type == ParamType.FILE and value:
-                spec["params"][param.name] = str((preset.base_dir / value).resolve())
-            elif param.type == ParamType.FILE_LIST:
-                spec["params"][param.name] = [str((preset.base_dir / v).resolve()) for v in value]
-    inputs = {name: data["nodes"][b.node]["params"][b.param] for name, b in preset.inputs.items()}
-    recipe = {
-        "format": "stylegraph.recipe",
-        "version": 1,
-        "stylegraph": __version__,
-        "preset": data,
-        "inputs": inputs,
-    }
-    return json.dumps(recipe, ensure_ascii=False, separators=(",", ":"))
 
 
 class _Progress:
@@ -223,13 +202,7 @@ def _join(thread: threading.Thread, cancel: CancelToken) -> None:
 
 
 def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -> None:
-    written = [  # a side-effect node's text outputs are the files it wrote
-        outputs[port.name]
-        for node_id, outputs in report.outputs.items()
-        if preset.graph.node_type(node_id).side_effect
-        for port in preset.graph.node_type(node_id).outputs
-        if port.type == PortType.TEXT and outputs.get(port.name)
-    ]
+    written = files_written(preset.graph, report)
     if args.json:
         print(json.dumps({**report.to_json(), "written": written}, indent=2))
     elif not args.quiet:

@@ -24,6 +24,7 @@ dpg = pytest.importorskip("dearpygui.dearpygui")
 
 from stylegraph.graph.model import Graph  # noqa: E402
 from stylegraph.graph.preset import load_preset  # noqa: E402
+from stylegraph.nodes.functional.recipe_metadata import read_recipe  # noqa: E402
 from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
@@ -108,6 +109,19 @@ def test_a_run_gives_status_and_a_thumbnail_to_every_picture_node(editor):
     assert dpg.get_value("status:fuse").startswith("cached")
     assert dpg.get_value("status:facet") == "up to date"
     assert editor.picture("facet") is not None
+
+
+def test_a_picture_saved_from_the_editor_carries_its_recipe_and_the_status_says_where(
+    editor, tmp_path, images
+):
+    editor.controller.set_param("facet", "spatial_radius", 9)
+    _finish_run(editor)
+    saved = tmp_path / "out" / "facet-base.png"
+    assert editor.messages[-1].startswith("done in ")
+    assert editor.messages[-1].endswith(f" s; wrote {saved}")
+    recipe = read_recipe(saved)
+    assert recipe["preset"]["nodes"]["facet"]["params"]["spatial_radius"] == 9
+    assert recipe["inputs"]["content"] == str(images / "content" / "chelsea.png")
 
 
 def test_an_invalid_graph_says_why_instead_of_running(editor):

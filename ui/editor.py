@@ -17,6 +17,7 @@ from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.engine import Engine, Event, RunReport, Status
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.preset import PresetError
+from stylegraph.graph.recipe import files_written
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType
 from stylegraph.ui.canvas import TAG as CANVAS
@@ -44,6 +45,15 @@ def viewer_size_for(width: int, height: int) -> tuple[int, int]:
         max(MIN_VIEWER[0], int(width * VIEWER_SHARE)),
         max(MIN_VIEWER[1], height - VIEWER_CHROME),
     )
+
+
+def _wrote(paths: list[str]) -> str:
+    """The status line's account of a run's files: the first in full, so the artist knows
+    where the picture went, then how many others."""
+    if not paths:
+        return ""
+    more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+    return f"; wrote {paths[0]}{more}"
 
 
 class Editor:
@@ -395,7 +405,8 @@ class Editor:
             self.say(f"{failed[0][0]} failed: {failed[0][1]}")
         else:
             warned = f"; warning: {report.warnings[0]}" if report.warnings else ""
-            self.say(f"done in {report.seconds:.2f} s{warned}")
+            written = files_written(self.controller.graph, report)
+            self.say(f"done in {report.seconds:.2f} s{_wrote(written)}{warned}")
         self.viewer.refresh()
 
     # pictures ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport
 from stylegraph.graph.preset import Preset, preset_from_dict, preset_to_dict
+from stylegraph.graph.recipe import recipe_json
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.validate import ValidationError
 
@@ -35,7 +36,8 @@ class RunWorker:
     def __init__(self, engine: Engine, registry: Registry, output_dir: Path) -> None:
         self.engine = engine
         self.registry = registry
-        self.output_dir = output_dir
+        # absolute, so the status line and each Save node say where a picture went
+        self.output_dir = output_dir.resolve()
         self.cancel_token = CancelToken()
         self.thread: threading.Thread | None = None
         self.events: queue.Queue[Event | Finished] = queue.Queue()
@@ -92,6 +94,7 @@ class RunWorker:
                 base_dir=snapshot.base_dir,
                 cancel=self.cancel_token,
                 on_event=self.events.put,
+                recipe=recipe_json(snapshot),
             )
         except ValidationError as exc:
             self.events.put(Finished(None, str(exc).splitlines()[0]))
