@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -125,6 +126,35 @@ def test_paste_keeps_internal_links_with_fresh_ids_in_free_space(fusion):
     assert layout.overlaps(fusion.graph) == []
     assert fusion.graph.node(new[1]).params == fusion.graph.node("facet").params
     assert fusion.undo_label == "Undo paste 3 nodes"
+
+
+def test_a_node_asked_for_near_a_spot_lands_on_it_or_beside_what_is_there(fusion):
+    empty = (5000.0, 5000.0)
+    assert fusion.graph.node(fusion.add_node("image.flip", near=empty)).position == empty
+    facet = fusion.graph.node("facet").position
+    crowded = fusion.graph.node(fusion.add_node("image.flip", near=facet)).position
+    assert layout.overlaps(fusion.graph) == []
+    assert math.dist(crowded, facet) < 700  # next to it, not at the far end of the graph
+
+
+def test_paste_near_a_spot_keeps_the_arrangement_there(fusion):
+    fusion.copy(["denoise", "facet"])
+    new = fusion.paste(near=(5000.0, 5000.0))
+    old = [fusion.graph.node(n).position for n in ("denoise", "facet")]
+    placed = [fusion.graph.node(n).position for n in new]
+    assert min(x for x, _ in placed) == 5000.0 and min(y for _, y in placed) == 5000.0
+    assert placed[1][0] - placed[0][0] == old[1][0] - old[0][0]
+    assert placed[1][1] - placed[0][1] == old[1][1] - old[0][1]
+
+
+def test_duplicates_sit_beside_their_originals(fusion):
+    width = max(n.position[0] for n in fusion.graph.nodes())
+    for node_id in ("shrink", "facet", "fuse"):
+        (copy,) = fusion.duplicate([node_id])
+        x, y = fusion.graph.node(copy).position
+        ox, oy = fusion.graph.node(node_id).position
+        assert abs(x - ox) < 700 and abs(y - oy) < 700, (node_id, (x, y), (ox, oy), width)
+    assert layout.overlaps(fusion.graph) == []
 
 
 def test_unsaved_state_follows_edits_undo_and_save(fusion, tmp_path):

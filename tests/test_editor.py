@@ -378,6 +378,63 @@ def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp
         server.wait(10)
 
 
+@needs_xvfb
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is missing")
+def test_paste_after_panning_lands_in_the_visible_canvas(images, registry, tmp_path):
+    """The fusion graph is wider than the window: a node pasted (or added from the menu)
+    must appear where the artist is looking, not right of the whole graph, off-screen."""
+    from stylegraph.graph.preset import save_preset
+
+    preset = load_preset(shipped_presets()["fusion"], registry)
+    path = tmp_path / "wide.json"
+    save_preset(preset, path)
+    geometry = tmp_path / "geometry.json"
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x900x24"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
+        command = [sys.executable, "-m", "stylegraph", "edit", str(path)]
+        window = subprocess.Popen(
+            [*command, "--geometry", str(geometry)], env=env, stdout=subprocess.DEVNULL
+        )
+        try:
+            _wait_for(lambda: geometry.exists())
+            start = json.loads(geometry.read_text())
+
+            def xdo(*args: str) -> None:
+                subprocess.run(["xdotool", *args], env=env, check=True)
+                time.sleep(0.3)
+
+            x, y = (int(v) for v in start["nodes"]["shrink"])
+            xdo("mousemove", str(x), str(y), "click", "1")
+            xdo("key", "ctrl+c")
+            (left, top), (right, bottom) = start["canvas"]
+            assert right - left > 300 and bottom - top > 300
+            # empty grid under the first nodes, left of the minimap
+            grab = (int(left + 0.55 * (right - left)), int(top + 0.8 * (bottom - top)))
+            xdo("mousemove", *map(str, grab))  # a frame here, or the jump counts as a drag
+            xdo("mousedown", "2")
+            for step in range(1, 9):
+                xdo("mousemove", str(grab[0] - 40 * step), str(grab[1] - 25 * step))
+            xdo("mouseup", "2")
+            _wait_for(lambda: json.loads(geometry.read_text())["nodes"] != start["nodes"])
+            panned = json.loads(geometry.read_text())["nodes"]["shrink"]
+            assert panned[0] < x - 150 and panned[1] < y - 100, "the canvas did not pan"
+            xdo("key", "ctrl+v")
+            _wait_for(lambda: "resize1" in json.loads(geometry.read_text())["nodes"])
+            px, py = json.loads(geometry.read_text())["nodes"]["resize1"]
+            assert left < px < right and top < py < bottom
+        finally:
+            window.kill()
+            window.wait(10)
+    finally:
+        server.kill()
+        server.wait(10)
+
+
 def _wait_for(condition, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

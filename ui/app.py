@@ -110,9 +110,10 @@ def _apply(editor: Editor, script: Script) -> None:
 
 
 def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
-    """Screen positions of each node's title bar, of the viewer's corners and of the open
-    prompt's buttons, for input-driving tests (xdotool) that click what a user would
-    click; rewritten (whole, never half) when the layout changes, e.g. on a resize."""
+    """Screen positions of each node's title bar, of the viewer's and the canvas's
+    corners and of the open prompt's buttons, for input-driving tests (xdotool) that click
+    what a user would click; rewritten (whole, never half) when the layout changes, e.g.
+    on a resize or a pan."""
     left, top = dpg.get_viewport_pos()
     nodes = {
         node_id: [left + x + 30, top + y + 10]
@@ -123,13 +124,15 @@ def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
         [left + x, top + y]
         for x, y in (dpg.get_item_rect_min("viewer_draw"), dpg.get_item_rect_max("viewer_draw"))
     ]
+    (cx, cy), (cw, ch) = editor.canvas.screen_rect()
+    canvas = [[left + cx, top + cy], [left + cx + cw, top + cy + ch]]
     prompt = {
         dpg.get_item_label(button): [left + x + w / 2, top + y + h / 2]
         for button in _prompt_buttons()
         for (x, y), (w, h) in [(dpg.get_item_rect_min(button), dpg.get_item_rect_size(button))]
         if w > 0 and h > 0
     }
-    layout = {"nodes": nodes, "viewer": viewer, "prompt": prompt}
+    layout = {"nodes": nodes, "viewer": viewer, "canvas": canvas, "prompt": prompt}
     if layout != written:
         atomic_write_text(path, json.dumps(layout))
     return layout

@@ -22,6 +22,7 @@ from stylegraph.ui.params import ParamWidgets
 TAG = "canvas"
 THUMB = 128  # px, longest side of a node thumbnail (ui.layout reserves room for it)
 FIRST_PARAMS = 6  # params shown on a node; the rest fold under "N more"
+NODE_PADDING = 8  # px from the canvas corner to a node at grid position 0, 0 unpanned
 RUNNING = "running"
 STATUS_COLOURS: dict[Status | str, tuple[int, int, int]] = {
     RUNNING: (230, 160, 60),
@@ -215,6 +216,32 @@ class Canvas:
                 moved[node_id] = position
         if moved:
             self.guard(self.controller.move_nodes, moved)
+
+    def screen_rect(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The canvas's top-left corner in the window and its size. The node editor
+        reports its size but not where it is; it is the first item of its row."""
+        x, y = dpg.get_item_rect_min(dpg.get_item_parent(TAG))
+        width, height = dpg.get_item_rect_size(TAG)
+        return (x, y), (width, height)
+
+    def view_centre(self) -> tuple[float, float] | None:
+        """The graph position at the middle of the visible canvas; None until a node has
+        been drawn. The node editor does not report how far it is panned, so that is read
+        off a drawn node: where it is on the screen against where it is on the grid."""
+        if not dpg.does_item_exist(TAG):
+            return None
+        origin, (width, height) = self.screen_rect()
+        for item in self.nodes.values():
+            screen = dpg.get_item_rect_min(item)
+            if tuple(screen) == (0, 0):  # not drawn yet
+                continue
+            grid = dpg.get_item_pos(item)
+            pan = [screen[i] - origin[i] - NODE_PADDING - grid[i] for i in (0, 1)]
+            return (
+                width / 2 - pan[0] - self.offset[0],
+                height / 2 - pan[1] - self.offset[1],
+            )
+        return None
 
     def frame_all(self) -> None:
         """Shift the view so every node starts at the top-left corner of the canvas."""

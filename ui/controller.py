@@ -33,6 +33,7 @@ from stylegraph.ui.recent import RecentFiles
 from stylegraph.ui.recovery import Recovery
 
 PAINT_TYPE = "mask.paint"
+DUPLICATE_SHIFT = 40.0  # px: a duplicate is sought this far right of and below its original
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,10 @@ class Controller:
         type_id: str,
         position: Position | None = None,
         params: dict[str, Any] | None = None,
+        near: Position | None = None,
     ) -> str:
+        """A new node at ``position``, or at the free spot nearest ``near`` (where the
+        artist is looking), or right of the graph."""
         node_type = self.registry.get(type_id)
         node_id = self._fresh_ids([type_id])[0]
         merged = node_type.default_params()
@@ -168,6 +172,9 @@ class Controller:
             if param is None:
                 raise GraphError(f"{type_id} has no param {name!r}")
             merged[name] = _checked(node_id, type_id, param, value)
+        if position is None and near is not None:
+            box = ((0.0, 0.0), layout.node_size(node_type))
+            position = layout.free_spot(self.graph, [box], near)
         if position is None:
             position = layout.place_new(self.graph, node_type)
         spec = NodeSpec(node_id, type_id, merged, (float(position[0]), float(position[1])))
@@ -236,19 +243,23 @@ class Controller:
     def can_paste(self) -> bool:
         return self._clipboard is not None
 
-    def paste(self, offset: Position | None = None) -> list[str]:
+    def paste(self, near: Position | None = None) -> list[str]:
         """The clipboard's nodes under fresh ids, with the links between them (links to
-        nodes outside the copy are not pasted). They keep their arrangement, moved by
-        ``offset`` or, by default, into the free space right of the graph."""
+        nodes outside the copy are not pasted). They keep their arrangement, placed at the
+        free spot nearest ``near`` or, by default, in the free space right of the graph."""
         if self._clipboard is None:
             return []
         clip = self._clipboard
-        if offset is None:
+        left = min(s.position[0] for s in clip.nodes)
+        top = min(s.position[1] for s in clip.nodes)
+        if near is None:
             free = layout.place_new(self.graph, self.registry.get(clip.nodes[0].type_id))
-            offset = (
-                free[0] - min(s.position[0] for s in clip.nodes),
-                free[1] - min(s.position[1] for s in clip.nodes),
-            )
+        else:
+            group = [
+                ((s.position[0] - left, s.position[1] - top), self._size_of(s)) for s in clip.nodes
+            ]
+            free = layout.free_spot(self.graph, group, near)
+        offset = (free[0] - left, free[1] - top)
         fresh = dict(
             zip(
                 (s.id for s in clip.nodes),
@@ -272,12 +283,25 @@ class Controller:
         return [s.id for s in nodes]
 
     def duplicate(self, node_ids: Iterable[str]) -> list[str]:
+        """Copies of the nodes (and the links between them) next to the originals."""
         kept = self._clipboard
         try:
             self.copy(node_ids)
-            return self.paste()
+            if self._clipboard is None:
+                return []
+            nodes = self._clipboard.nodes
+            left = min(s.position[0] for s in nodes)
+            top = min(s.position[1] for s in nodes)
+            return self.paste(near=(left + DUPLICATE_SHIFT, top + DUPLICATE_SHIFT))
         finally:
             self._clipboard = kept
+
+    def _size_of(self, spec: NodeSpec) -> tuple[float, float]:
+        """A copied node's size on the canvas (its variadic slots as linked in the copy)."""
+        node_type = self.registry.get(spec.type_id)
+        if spec.id not in self.graph:
+            return layout.node_size(node_type)
+        return layout.size_in(self.graph, spec.id)
 
     def _fresh_ids(self, type_ids: list[str]) -> list[str]:
         taken = set(self.graph.nx.nodes)

@@ -34,6 +34,7 @@ LOAD_TYPE = "image.load"  # its output is the default "before" of the comparison
 VIEWER_SHARE = 0.42  # of the window's width; the canvas has the rest
 VIEWER_CHROME = 224  # px of the window's height: menus, toolbar, the viewer's two control rows
 MIN_VIEWER = (160, 120)  # px: a small window still shows a usable picture
+VIEW_SPOT_SHIFT = (150.0, 120.0)  # px: about half an ordinary node
 PANEL_PAD, CANVAS_GAP = 16, 24  # px around the viewer's drawing, between canvas and panel
 
 
@@ -87,7 +88,7 @@ class Editor:
             "undo": self.undo,
             "redo": self.redo,
             "copy": lambda: self._guard(self.controller.copy, self.canvas.selected()),
-            "paste": lambda: self._guard(self.controller.paste),
+            "paste": lambda: self._guard(self.controller.paste, self._spot_in_view()),
             "duplicate": lambda: self._guard(self.controller.duplicate, self.canvas.selected()),
             "delete": self.canvas.delete_selected,
             "arrange": lambda: self._guard(self.controller.arrange),
@@ -172,7 +173,7 @@ class Editor:
                             dpg.add_menu_item(
                                 label=node_type.display_name,
                                 user_data=node_type.type_id,
-                                callback=lambda s, a, u: self._guard(self.controller.add_node, u),
+                                callback=lambda s, a, u: self.add_node(u),
                             )
             with dpg.menu(label="Run"):
                 dpg.add_menu_item(label="Run", shortcut="F5", callback=c["run"])
@@ -190,6 +191,18 @@ class Editor:
         except (GraphError, ValueError) as exc:
             self.say(str(exc))
             return None
+
+    def add_node(self, type_id: str) -> str | None:
+        """A node from the Add node menu, placed where the artist is looking."""
+        return self._guard(self.controller.add_node, type_id, None, None, self._spot_in_view())
+
+    def _spot_in_view(self) -> tuple[float, float] | None:
+        """Where new or pasted nodes go: a little up and left of the visible canvas's
+        middle, so a node of ordinary size sits in the middle."""
+        centre = self.canvas.view_centre()
+        if centre is None:
+            return None
+        return (centre[0] - VIEW_SPOT_SHIFT[0], centre[1] - VIEW_SPOT_SHIFT[1])
 
     def _set_param(self, node_id: str, name: str, value: Any) -> None:
         if self.canvas.guard(self.controller.set_param, node_id, name, value):

@@ -18,6 +18,7 @@ FIRST_PARAMS = 6  # the canvas shows this many params and folds the rest into on
 NARROW, WIDE = 300.0, 470.0  # wide: nodes with a path, text or list field
 GAP_X, GAP_Y = 70.0, 30.0
 ORIGIN = (40.0, 40.0)
+_SEARCH_RINGS = 40  # free_spot looks this many GAP_Y steps around the wanted spot
 
 _WIDE_PARAMS = {
     ParamType.TEXT,
@@ -99,6 +100,36 @@ def place_new(graph: Graph, node_type: NodeType) -> Position:
     right = max(node.position[0] + size_in(graph, node.id)[0] for node in graph.nodes())
     top = min(node.position[1] for node in graph.nodes())
     return (right + GAP_X, top)
+
+
+def free_spot(
+    graph: Graph, group: list[tuple[Position, tuple[float, float]]], near: Position
+) -> Position:
+    """Where to put the top-left corner of ``group`` (each member's offset from that corner
+    and its size) so that no member overlaps a node of ``graph``: the free spot nearest
+    ``near``, searched ring by ring on a grid of GAP_Y px. Falls back to the free space
+    right of the graph when nothing near is free."""
+    taken = []
+    for node in graph.nodes():
+        (x, y), (w, h) = node.position, size_in(graph, node.id)
+        taken.append((x - GAP_Y, y - GAP_Y, x + w + GAP_Y, y + h + GAP_Y))
+
+    def free(cx: float, cy: float) -> bool:
+        for (dx, dy), (w, h) in group:
+            x0, y0 = cx + dx, cy + dy
+            if any(x0 < t[2] and t[0] < x0 + w and y0 < t[3] and t[1] < y0 + h for t in taken):
+                return False
+        return True
+
+    for ring in range(_SEARCH_RINGS):
+        cells = [(i, j) for i in range(-ring, ring + 1) for j in range(-ring, ring + 1)]
+        cells = [c for c in cells if max(abs(c[0]), abs(c[1])) == ring]
+        for i, j in sorted(cells, key=lambda c: (c[0] ** 2 + c[1] ** 2, c[1], c[0])):
+            spot = (near[0] + i * GAP_Y, near[1] + j * GAP_Y)
+            if free(*spot):
+                return spot
+    right = max((t[2] for t in taken), default=ORIGIN[0])
+    return (right + GAP_X, min((t[1] + GAP_Y for t in taken), default=ORIGIN[1]))
 
 
 def overlaps(graph: Graph, positions: dict[str, Position] | None = None) -> list[tuple[str, str]]:
