@@ -380,9 +380,12 @@ def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp
 
 @needs_xvfb
 @pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is missing")
-def test_paste_after_panning_lands_in_the_visible_canvas(images, registry, tmp_path):
+def test_paste_after_panning_lands_in_the_visible_canvas_and_home_frames_the_graph(
+    images, registry, tmp_path
+):
     """The fusion graph is wider than the window: a node pasted (or added from the menu)
-    must appear where the artist is looking, not right of the whole graph, off-screen."""
+    must appear where the artist is looking, not right of the whole graph, off-screen; and
+    Frame all must bring the graph's corner back however far the view was panned."""
     from stylegraph.graph.preset import save_preset
 
     preset = load_preset(shipped_presets()["fusion"], registry)
@@ -427,6 +430,10 @@ def test_paste_after_panning_lands_in_the_visible_canvas(images, registry, tmp_p
             _wait_for(lambda: "resize1" in json.loads(geometry.read_text())["nodes"])
             px, py = json.loads(geometry.read_text())["nodes"]["resize1"]
             assert left < px < right and top < py < bottom
+            xdo("key", "Home")  # Frame all, however far the view was panned
+            _wait_for(lambda: json.loads(geometry.read_text())["nodes"]["resize1"] != [px, py])
+            fx, fy = json.loads(geometry.read_text())["nodes"]["photo"]  # the top-left node
+            assert 0 < fx - left < 80 and 0 < fy - top < 80
         finally:
             window.kill()
             window.wait(10)

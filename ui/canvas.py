@@ -23,6 +23,7 @@ TAG = "canvas"
 THUMB = 128  # px, longest side of a node thumbnail (ui.layout reserves room for it)
 FIRST_PARAMS = 6  # params shown on a node; the rest fold under "N more"
 NODE_PADDING = 8  # px from the canvas corner to a node at grid position 0, 0 unpanned
+FRAME_MARGIN = 20  # px left and above the graph after Frame all
 RUNNING = "running"
 STATUS_COLOURS: dict[Status | str, tuple[int, int, int]] = {
     RUNNING: (230, 160, 60),
@@ -226,28 +227,44 @@ class Canvas:
 
     def view_centre(self) -> tuple[float, float] | None:
         """The graph position at the middle of the visible canvas; None until a node has
-        been drawn. The node editor does not report how far it is panned, so that is read
-        off a drawn node: where it is on the screen against where it is on the grid."""
+        been drawn."""
+        pan = self._pan()
+        if pan is None:
+            return None
+        _, (width, height) = self.screen_rect()
+        return (
+            width / 2 - pan[0] - self.offset[0],
+            height / 2 - pan[1] - self.offset[1],
+        )
+
+    def _pan(self) -> tuple[float, float] | None:
+        """How far the artist has panned the node editor (with the middle button or the
+        minimap). Dear PyGui does not report it, so it is read off a drawn node: where it
+        is on the screen against where it is on the grid. None until a node is drawn."""
         if not dpg.does_item_exist(TAG):
             return None
-        origin, (width, height) = self.screen_rect()
+        origin, _ = self.screen_rect()
         for item in self.nodes.values():
             screen = dpg.get_item_rect_min(item)
             if tuple(screen) == (0, 0):  # not drawn yet
                 continue
             grid = dpg.get_item_pos(item)
-            pan = [screen[i] - origin[i] - NODE_PADDING - grid[i] for i in (0, 1)]
             return (
-                width / 2 - pan[0] - self.offset[0],
-                height / 2 - pan[1] - self.offset[1],
+                screen[0] - origin[0] - NODE_PADDING - grid[0],
+                screen[1] - origin[1] - NODE_PADDING - grid[1],
             )
         return None
 
     def frame_all(self) -> None:
-        """Shift the view so every node starts at the top-left corner of the canvas."""
+        """Shift the view so the graph's top-left node sits at the top-left corner of the
+        visible canvas, however far the artist has panned."""
         positions = [n.position for n in self.controller.graph.nodes()]
         if positions:
-            self.offset = (20 - min(p[0] for p in positions), 20 - min(p[1] for p in positions))
+            pan = self._pan() or (0.0, 0.0)
+            self.offset = (
+                FRAME_MARGIN - pan[0] - min(p[0] for p in positions),
+                FRAME_MARGIN - pan[1] - min(p[1] for p in positions),
+            )
             self.stale = True
 
     def delete_selected(self) -> None:
