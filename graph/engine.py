@@ -61,6 +61,7 @@ class RunReport:
     cancelled: bool = False
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # about the run, not one node (cache)
+    keys: dict[str, str] = field(default_factory=dict)  # each needed node's cache key
 
     def with_status(self, status: Status) -> list[str]:
         return [n for n, r in self.nodes.items() if r.status == status]
@@ -124,7 +125,7 @@ class Engine:
         irregular = _irregular_files(graph, params)
         if irregular:
             raise ValidationError(irregular)
-        report = RunReport()
+        report = RunReport(keys={n: keys[n] for n in order})
         results: dict[str, Mapping[str, Any]] = {}
         to_run = self._plan(graph, order, targets, keys, results, report)
         if on_event is not None:

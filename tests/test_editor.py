@@ -124,6 +124,27 @@ def test_a_picture_saved_from_the_editor_carries_its_recipe_and_the_status_says_
     assert recipe["inputs"]["content"] == str(images / "content" / "chelsea.png")
 
 
+def test_an_edit_marks_the_node_and_what_follows_it_changed_until_undone_or_run(editor):
+    _finish_run(editor)
+    editor.controller.set_param("facet", "spatial_radius", 9)
+    editor.pump()
+    downstream = {"facet", "dry_brush", "fuse", "save"}
+    assert downstream <= editor.canvas.changed
+    assert not {"photo", "shrink", "denoise", "edges"} & editor.canvas.changed
+    assert dpg.get_value("status:facet") == "changed: Run (F5) to update"
+    assert dpg.get_value("status:denoise").startswith("ran ")
+    editor.undo()
+    editor.pump()
+    assert editor.canvas.changed == set()
+    assert dpg.get_value("status:facet").startswith("ran ")
+    editor.redo()
+    editor.pump()
+    _finish_run(editor)
+    assert editor.canvas.changed == set()
+    assert dpg.get_value("status:facet").startswith("ran ")
+    assert dpg.get_value("status:denoise") == "cached (memory)"
+
+
 def test_an_invalid_graph_says_why_instead_of_running(editor):
     editor.controller.disconnect("facet", "image")
     _finish_run(editor)

@@ -25,6 +25,7 @@ FIRST_PARAMS = 6  # params shown on a node; the rest fold under "N more"
 NODE_PADDING = 8  # px from the canvas corner to a node at grid position 0, 0 unpanned
 FRAME_MARGIN = 20  # px left and above the graph after Frame all
 RUNNING = "running"
+CHANGED = "changed: Run (F5) to update"
 STATUS_COLOURS: dict[Status | str, tuple[int, int, int]] = {
     RUNNING: (230, 160, 60),
     Status.RAN: (90, 170, 90),
@@ -48,6 +49,7 @@ class Canvas:
         self.status: dict[str, tuple[Status | str, str, str | None]] = {}  # text, error
         self.thumbs: dict[str, tuple[int | str, int, int]] = {}
         self._themes: dict[Status | str, int | str] = {}
+        self.changed: set[str] = set()  # edited since their shown result was made
 
     def build(self, **size: Any) -> None:
         dpg.add_node_editor(
@@ -121,6 +123,8 @@ class Canvas:
                 self._add_port(item, node_id, port.name, port.type, output=True)
             with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
                 state, text, error = self.status.get(node_id, (None, "", None))
+                if node_id in self.changed:
+                    state, text, error = None, CHANGED, None
                 dpg.add_text(text, tag=f"status:{node_id}")
                 if error:
                     with dpg.tooltip(f"status:{node_id}"):

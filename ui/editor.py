@@ -68,6 +68,7 @@ class Editor:
         # every node's latest outputs: a run reports only the nodes it needed, and a node
         # it skipped (its downstream came from the cache) still shows its last result
         self.outputs: dict[str, Any] = {}
+        self.result_keys: dict[str, str] = {}  # the cache key each shown result was made with
         self.messages: list[str] = []
         self.canvas = Canvas(controller, ParamWidgets(self._set_param, self._base_dir), self.say)
         self.painter = Painter(controller, self.port_output, self.say)
@@ -215,8 +216,19 @@ class Editor:
 
     def _on_change(self, change: Any) -> None:
         self.canvas.stale = True
+        self._mark_changed()
         self.worker.edited()
         self.safety.edited()
+
+    def _mark_changed(self) -> None:
+        """Nodes whose shown status and picture no longer match the graph: their cache
+        key (params, inputs, files by content) differs from the one their result was made
+        with. Undoing back to the run's settings clears the mark."""
+        current = self.worker.engine.keys(self.controller.graph, self._base_dir())[1]
+        changed = {n for n, key in self.result_keys.items() if current.get(n, key) != key}
+        if changed != self.canvas.changed:
+            self.canvas.changed = changed
+            self.canvas.stale = True
 
     def undo(self) -> None:
         label = self.controller.undo_label
@@ -271,6 +283,8 @@ class Editor:
     def _reset_view(self) -> None:
         self.report = None
         self.outputs.clear()
+        self.result_keys.clear()
+        self.canvas.changed.clear()
         self.canvas.clear_status()
         self.viewer.show(None)
         self._update_recent()
@@ -403,6 +417,8 @@ class Editor:
             self.say(finished.problem or "the graph cannot run")
             return
         report = self.report = finished.report
+        self.result_keys.update(report.keys)
+        self._mark_changed()
         for node_id, outputs in report.outputs.items():
             self.outputs[node_id] = outputs
             image = self.picture(node_id)
