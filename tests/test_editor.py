@@ -399,70 +399,6 @@ def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp
         server.wait(10)
 
 
-@needs_xvfb
-@pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is missing")
-def test_paste_after_panning_lands_in_the_visible_canvas_and_home_frames_the_graph(
-    images, registry, tmp_path
-):
-    """The fusion graph is wider than the window: a node pasted (or added from the menu)
-    must appear where the artist is looking, not right of the whole graph, off-screen; and
-    Frame all must bring the graph's corner back however far the view was panned."""
-    from stylegraph.graph.preset import save_preset
-
-    preset = load_preset(shipped_presets()["fusion"], registry)
-    path = tmp_path / "wide.json"
-    save_preset(preset, path)
-    geometry = tmp_path / "geometry.json"
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x900x24"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
-        command = [sys.executable, "-m", "stylegraph", "edit", str(path)]
-        window = subprocess.Popen(
-            [*command, "--geometry", str(geometry)], env=env, stdout=subprocess.DEVNULL
-        )
-        try:
-            _wait_for(lambda: geometry.exists())
-            start = json.loads(geometry.read_text())
-
-            def xdo(*args: str) -> None:
-                subprocess.run(["xdotool", *args], env=env, check=True)
-                time.sleep(0.3)
-
-            x, y = (int(v) for v in start["nodes"]["shrink"])
-            xdo("mousemove", str(x), str(y), "click", "1")
-            xdo("key", "ctrl+c")
-            (left, top), (right, bottom) = start["canvas"]
-            assert right - left > 300 and bottom - top > 300
-            # empty grid under the first nodes, left of the minimap
-            grab = (int(left + 0.55 * (right - left)), int(top + 0.8 * (bottom - top)))
-            xdo("mousemove", *map(str, grab))  # a frame here, or the jump counts as a drag
-            xdo("mousedown", "2")
-            for step in range(1, 9):
-                xdo("mousemove", str(grab[0] - 40 * step), str(grab[1] - 25 * step))
-            xdo("mouseup", "2")
-            _wait_for(lambda: json.loads(geometry.read_text())["nodes"] != start["nodes"])
-            panned = json.loads(geometry.read_text())["nodes"]["shrink"]
-            assert panned[0] < x - 150 and panned[1] < y - 100, "the canvas did not pan"
-            xdo("key", "ctrl+v")
-            _wait_for(lambda: "resize1" in json.loads(geometry.read_text())["nodes"])
-            px, py = json.loads(geometry.read_text())["nodes"]["resize1"]
-            assert left < px < right and top < py < bottom
-            xdo("key", "Home")  # Frame all, however far the view was panned
-            _wait_for(lambda: json.loads(geometry.read_text())["nodes"]["resize1"] != [px, py])
-            fx, fy = json.loads(geometry.read_text())["nodes"]["photo"]  # the top-left node
-            assert 0 < fx - left < 80 and 0 < fy - top < 80
-        finally:
-            window.kill()
-            window.wait(10)
-    finally:
-        server.kill()
-        server.wait(10)
-
-
 def _wait_for(condition, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -749,3 +685,40 @@ def test_the_viewer_follows_the_window_size_and_fit_refits(images, registry, tmp
 def _size(corners: list[list[float]]) -> tuple[int, int]:
     (left, top), (right, bottom) = corners
     return round(right - left), round(bottom - top)
+
+
+@needs_xvfb
+@needs_xdotool
+def test_paste_after_panning_lands_in_the_visible_canvas_and_home_frames_the_graph(
+    registry, tmp_path
+):
+    """The fusion graph is wider than the window: a node pasted (or added from the menu)
+    must appear where the artist is looking, not right of the whole graph, off-screen; and
+    Frame all must bring the graph's corner back however far the view was panned."""
+    from stylegraph.graph.preset import save_preset
+
+    path = tmp_path / "wide.json"
+    save_preset(load_preset(shipped_presets()["fusion"], registry), path)
+    with _window(tmp_path, str(path)) as window:
+        start = window.layout()
+        window.click(*start["nodes"]["shrink"])
+        window.xdo("key", "ctrl+c")
+        (left, top), (right, bottom) = start["canvas"]
+        assert right - left > 300 and bottom - top > 300
+        # empty grid under the first nodes, left of the minimap
+        grab = (int(left + 0.55 * (right - left)), int(top + 0.8 * (bottom - top)))
+        window.xdo("mousemove", *map(str, grab))  # a frame here, or the jump counts as a drag
+        window.xdo("mousedown", "2")
+        for step in range(1, 9):
+            window.xdo("mousemove", str(grab[0] - 40 * step), str(grab[1] - 25 * step))
+        window.xdo("mouseup", "2")
+        panned = window.layout(lambda layout: layout["nodes"] != start["nodes"])["nodes"]
+        x, y = start["nodes"]["shrink"]
+        assert panned["shrink"][0] < x - 150 and panned["shrink"][1] < y - 100, "no pan"
+        window.xdo("key", "ctrl+v")
+        px, py = window.layout(lambda layout: "resize1" in layout["nodes"])["nodes"]["resize1"]
+        assert left < px < right and top < py < bottom
+        window.xdo("key", "Home")  # Frame all, however far the view was panned
+        framed = window.layout(lambda layout: layout["nodes"]["resize1"] != [px, py])
+        fx, fy = framed["nodes"]["photo"]  # the graph's top-left node
+        assert 0 < fx - left < 80 and 0 < fy - top < 80
