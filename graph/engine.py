@@ -173,6 +173,10 @@ class Engine:
         caller (batch sweeps) put results it computed another way where ``run`` finds them."""
         return self._resolve(graph, graph.topological_order() or [], Path(base_dir))
 
+    def peek(self, key: str) -> Mapping[str, Any] | None:
+        """The outputs the memory cache holds under ``key``, if any; never reads the disk."""
+        return self.memory.get(key)
+
     def seed(self, key: str, outputs: Mapping[str, Any]) -> None:
         """Store ``outputs`` under ``key`` in the memory cache, as if the node had run."""
         self.memory.put(key, _freeze(outputs))

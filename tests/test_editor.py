@@ -145,6 +145,24 @@ def test_an_edit_marks_the_node_and_what_follows_it_changed_until_undone_or_run(
     assert dpg.get_value("status:denoise") == "cached (memory)"
 
 
+def test_a_failed_node_and_those_it_skips_lose_the_picture_of_other_settings(editor, tmp_path):
+    _finish_run(editor)
+    editor.controller.set_param("photo", "path", str(tmp_path / "gone.png"))
+    _finish_run(editor)
+    assert editor.report.nodes["photo"].status.value == "failed"
+    assert editor.report.nodes["shrink"].status.value == "skipped"
+    assert editor.picture("photo") is None and editor.picture("shrink") is None
+    assert not {"photo", "shrink", "fuse"} & set(editor.canvas.thumbs)
+    assert dpg.get_value("status:photo").startswith("failed after")
+    editor.undo()
+    editor.pump()
+    assert dpg.get_value("status:photo") == "changed: Run (F5) to update"
+    _finish_run(editor)  # fuse comes from the cache; the nodes above it from memory
+    assert {"photo", "shrink", "fuse"} <= set(editor.canvas.thumbs)
+    assert dpg.get_value("status:photo") == "up to date"
+    assert editor.canvas.changed == set()
+
+
 def test_an_invalid_graph_says_why_instead_of_running(editor):
     editor.controller.disconnect("facet", "image")
     _finish_run(editor)

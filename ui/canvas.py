@@ -188,6 +188,11 @@ class Canvas:
         self.thumbs[node_id] = textures.thumbnail(image, THUMB)
         self.stale = True
 
+    def drop_thumbnail(self, node_id: str) -> None:
+        if node_id in self.thumbs:
+            textures.release(self.thumbs.pop(node_id)[0])
+            self.stale = True
+
     def _theme(self, state: Status | str) -> int | str:
         if state not in self._themes:
             with dpg.theme() as theme, dpg.theme_component(dpg.mvNode):

@@ -224,6 +224,8 @@ class Editor:
         """Nodes whose shown status and picture no longer match the graph: their cache
         key (params, inputs, files by content) differs from the one their result was made
         with. Undoing back to the run's settings clears the mark."""
+        if not self.result_keys:
+            return
         current = self.worker.engine.keys(self.controller.graph, self._base_dir())[1]
         changed = {n for n, key in self.result_keys.items() if current.get(n, key) != key}
         if changed != self.canvas.changed:
@@ -417,13 +419,16 @@ class Editor:
             self.say(finished.problem or "the graph cannot run")
             return
         report = self.report = finished.report
+        for node_id, node_report in report.nodes.items():
+            stale = self.result_keys.get(node_id) != report.keys.get(node_id)
+            if node_report.status not in (Status.RAN, Status.CACHED) and stale:
+                self.outputs.pop(node_id, None)  # made from other settings: not shown
+                self.canvas.drop_thumbnail(node_id)
         self.result_keys.update(report.keys)
-        self._mark_changed()
         for node_id, outputs in report.outputs.items():
-            self.outputs[node_id] = outputs
-            image = self.picture(node_id)
-            if image is not None:
-                self.canvas.show_thumbnail(node_id, image)
+            self._show_result(node_id, outputs)
+        self._recall_from_memory(report)
+        self._mark_changed()
         for node_id in self.outputs.keys() - report.nodes.keys():
             if node_id in self.controller.graph:
                 self.canvas.show_up_to_date(node_id)
@@ -437,6 +442,27 @@ class Editor:
             written = files_written(self.controller.graph, report)
             self.say(f"done in {report.seconds:.2f} s{_wrote(written)}{warned}")
         self.viewer.refresh()
+
+    def _show_result(self, node_id: str, outputs: Any) -> None:
+        self.outputs[node_id] = outputs
+        image = self.picture(node_id)
+        if image is not None:
+            self.canvas.show_thumbnail(node_id, image)
+
+    def _recall_from_memory(self, report: RunReport) -> None:
+        """A run stops walking back at a cached result, so the nodes above it are not in
+        its report. Where the memory cache still holds their result for the graph's
+        current settings, show it again (after a failure or an undo had hidden it)."""
+        keys = self.worker.engine.keys(self.controller.graph, self._base_dir())[1]
+        for node_id, key in keys.items():
+            if node_id in report.nodes or (
+                node_id in self.outputs and self.result_keys.get(node_id) == key
+            ):
+                continue
+            outputs = self.worker.engine.peek(key)
+            if outputs is not None:
+                self.result_keys[node_id] = key
+                self._show_result(node_id, outputs)
 
     # pictures ---------------------------------------------------------------------------------
     def picture(self, node_id: str) -> np.ndarray | None:
