@@ -157,10 +157,27 @@ def test_duplicates_sit_beside_their_originals(fusion):
     assert layout.overlaps(fusion.graph) == []
 
 
+def test_a_shipped_preset_opens_as_a_template_and_is_never_saved_over(registry, tmp_path):
+    shipped = shipped_presets()["fusion"]
+    before = shipped.read_bytes()
+    controller = Controller(registry, load_preset(shipped, registry), shipped)
+    assert controller.path is None and controller.template == shipped
+    assert controller.title == "fusion (shipped preset) - stylegraph"
+    controller.set_param("shrink", "longest_side", 640)
+    with pytest.raises(ValueError, match="fusion.json is a shipped preset and stays as it is"):
+        controller.save(shipped)
+    mine = controller.save(tmp_path / "mine.json")
+    assert controller.path == mine and controller.template is None
+    assert controller.title == "mine.json - stylegraph"
+    controller.open(shipped)
+    assert controller.path is None and controller.template == shipped
+    assert shipped.read_bytes() == before
+
+
 def test_unsaved_state_follows_edits_undo_and_save(fusion, tmp_path):
-    assert fusion.title == "fusion.json - stylegraph"
+    assert fusion.title == "fusion (shipped preset) - stylegraph"
     fusion.set_param("facet", "spatial_radius", 9)
-    assert fusion.dirty and fusion.title == "fusion.json* - stylegraph"
+    assert fusion.dirty and fusion.title == "fusion (shipped preset)* - stylegraph"
     fusion.undo()
     assert not fusion.dirty
     fusion.redo()
@@ -269,7 +286,8 @@ def test_a_crashed_session_is_offered_for_recovery_and_restored(registry, tmp_pa
     controller.restore_recovery()
     assert controller.graph.node("facet").params["spatial_radius"] == 13
     assert "render" not in controller.graph
-    assert controller.path == shipped_presets()["fusion"].resolve()
+    assert controller.path is None  # still a template: Save asks where
+    assert controller.template == shipped_presets()["fusion"].resolve()
     assert controller.dirty
     assert controller.pending_recovery() is None
     assert not written.exists()

@@ -163,6 +163,32 @@ def test_a_failed_node_and_those_it_skips_lose_the_picture_of_other_settings(edi
     assert editor.canvas.changed == set()
 
 
+def test_ctrl_s_on_a_shipped_preset_asks_where_instead_of_writing_into_the_install(
+    registry, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    shipped = shipped_presets()["facet-base"]
+    before = shipped.read_bytes()
+    dpg.create_context()
+    try:
+        controller = Controller(
+            registry, load_preset(shipped, registry), shipped, recovery_dir=tmp_path / "r"
+        )
+        editor = Editor(registry, controller, output_dir=tmp_path / "out")
+        editor.build()
+        controller.set_param("facet", "spatial_radius", 9)
+        editor.commands["save"]()
+        dialogs = [
+            dpg.get_item_label(item)
+            for item in dpg.get_all_items()
+            if dpg.get_item_type(item) == "mvAppItemType::mvFileDialog"
+        ]
+        assert dialogs == ["Save graph as"]
+    finally:
+        dpg.destroy_context()
+    assert shipped.read_bytes() == before
+
+
 def test_an_invalid_graph_says_why_instead_of_running(editor):
     editor.controller.disconnect("facet", "image")
     _finish_run(editor)

@@ -17,6 +17,7 @@ from stylegraph.graph.model import Graph, GraphError, Link
 from stylegraph.graph.preset import Preset, PresetError, save_preset
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import FILE_PARAM_TYPES
+from stylegraph.presets import is_shipped
 from stylegraph.ui import layout
 from stylegraph.ui.commands import (
     AddNodes,
@@ -63,7 +64,7 @@ class Controller:
     ) -> None:
         self.registry = registry
         self.preset = preset or Preset(Graph(registry))
-        self.path = path
+        self.path, self.template = _file_or_template(path)
         self.history_limit = history_limit
         self.recent = RecentFiles()
         self.recovery = Recovery(recovery_dir)
@@ -151,7 +152,12 @@ class Controller:
 
     @property
     def title(self) -> str:
-        name = self.path.name if self.path else "untitled"
+        if self.path is not None:
+            name = self.path.name
+        elif self.template is not None:
+            name = f"{self.template.stem} (shipped preset)"
+        else:
+            name = "untitled"
         return f"{name}{'*' if self.dirty else ''} - stylegraph"
 
     # edits -------------------------------------------------------------------------------
@@ -317,7 +323,8 @@ class Controller:
 
     # files -------------------------------------------------------------------------------
     def _replace(self, preset: Preset, path: Path | None, *, saved: bool) -> None:
-        self.preset, self.path = preset, path
+        self.preset = preset
+        self.path, self.template = _file_or_template(path)
         self._done.clear()
         self._undone.clear()
         self._serial += 1
@@ -362,9 +369,13 @@ class Controller:
 
     def save(self, path: Path | None = None) -> Path:
         path = Path(path or self.path or "untitled.stylegraph.json")
+        if is_shipped(path):
+            raise ValueError(
+                f"{path.name} is a shipped preset and stays as it is: save your copy elsewhere"
+            )
         _rebase_file_params(self.preset, path.resolve().parent)
         save_preset(self.preset, path)
-        self.path = path
+        self.path, self.template = path, None
         self._saved_state = self._state
         self.recent.add(path)
         self.recovery.discard()
@@ -386,7 +397,7 @@ class Controller:
         """Write the open graph to this session's recovery file if it has unsaved work."""
         if not self.dirty:
             return None
-        return self.recovery.write(self.preset, self.path)
+        return self.recovery.write(self.preset, self.path or self.template)
 
     def pending_recovery(self) -> Path | None:
         """A recovery file that an earlier session left behind when it did not close."""
@@ -440,3 +451,12 @@ def _checked(node_id: str, type_id: str, param: Any, value: Any) -> Any:
         return param.check(value)
     except ParamError as exc:
         raise GraphError(f"node {node_id!r} ({type_id}), param {param.name!r}: {exc}") from None
+
+
+def _file_or_template(path: Path | None) -> tuple[Path | None, Path | None]:
+    """The file a graph saves to; for a shipped preset none (Save asks where) and the
+    preset as its template: saving over it would change the recipe for every user of the
+    install."""
+    if path is not None and is_shipped(path):
+        return None, Path(path)
+    return path, None
