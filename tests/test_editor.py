@@ -179,11 +179,11 @@ def test_ctrl_s_on_a_shipped_preset_asks_where_instead_of_writing_into_the_insta
         controller.set_param("facet", "spatial_radius", 9)
         editor.commands["save"]()
         dialogs = [
-            dpg.get_item_label(item)
+            (dpg.get_item_label(item), dpg.get_item_configuration(item)["default_filename"])
             for item in dpg.get_all_items()
             if dpg.get_item_type(item) == "mvAppItemType::mvFileDialog"
         ]
-        assert dialogs == ["Save graph as"]
+        assert dialogs == [("Save graph as", "facet-base")]
     finally:
         dpg.destroy_context()
     assert shipped.read_bytes() == before

@@ -246,6 +246,12 @@ class Editor:
     def _folder(self) -> Path | None:
         return self.controller.path.parent if self.controller.path else None
 
+    def _file_stem(self) -> str:
+        """The name a save dialog offers: the open file's, or the shipped preset's the
+        graph started from."""
+        source = self.controller.path or self.controller.template
+        return source.name.split(".")[0] if source is not None else "untitled"
+
     def _ask_open(self) -> None:
         ask_path(
             "Open graph",
@@ -298,14 +304,28 @@ class Editor:
                 if self._save(path):
                     then()
 
-        ask_path("Save graph as", PRESET_EXTENSIONS, chosen, save=True, start=self._folder())
+        ask_path(
+            "Save graph as",
+            PRESET_EXTENSIONS,
+            chosen,
+            save=True,
+            start=self._folder(),
+            name=self._file_stem(),
+        )
 
     def _ask_save_pack(self) -> None:
         def chosen(paths: list[Path]) -> None:
             if paths:
                 self._save_pack(paths[0].with_suffix(".sgpack"))
 
-        ask_path("Save pack to share", PACK_EXTENSIONS, chosen, save=True, start=self._folder())
+        ask_path(
+            "Save pack to share",
+            PACK_EXTENSIONS,
+            chosen,
+            save=True,
+            start=self._folder(),
+            name=self._file_stem(),
+        )
 
     def _save_pack(self, path: Path) -> bool:
         try:

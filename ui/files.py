@@ -29,8 +29,10 @@ def ask_path(
     save: bool = False,
     multiple: bool = False,
     start: Path | None = None,
+    name: str = "untitled",
 ) -> int | str:
-    """Show a file dialog; ``on_choose`` gets the chosen paths (none when cancelled)."""
+    """Show a file dialog; ``on_choose`` gets the chosen paths (none when cancelled).
+    A save dialog offers ``name``."""
 
     def chosen(sender: Any, data: dict) -> None:
         selections = data.get("selections") or {}
@@ -53,7 +55,7 @@ def ask_path(
         cancel_callback=cancelled,
         file_count=20 if multiple else 1,
         default_path=folder,
-        default_filename="untitled" if save else "",
+        default_filename=name if save else "",
     ) as dialog:
         if len(extensions) > 1:
             patterns = " ".join(f"*{e}" for e in extensions)
