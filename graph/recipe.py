@@ -38,11 +38,20 @@ def recipe_json(preset: Preset) -> str:
 
 
 def files_written(graph: Graph, report: RunReport) -> list[str]:
-    """The files a run wrote, in node order: a side-effect node's text outputs."""
+    """The files a run wrote, in node order."""
+    return [
+        path
+        for node_id, outputs in report.outputs.items()
+        for path in files_of(graph, node_id, outputs)
+    ]
+
+
+def files_of(graph: Graph, node_id: str, outputs: Mapping[str, Any]) -> list[str]:
+    """The files one node wrote: a side-effect node's text outputs."""
+    if node_id not in graph or not graph.node_type(node_id).side_effect:
+        return []
     return [
         outputs[port.name]
-        for node_id, outputs in report.outputs.items()
-        if node_id in graph and graph.node_type(node_id).side_effect
         for port in graph.node_type(node_id).outputs
         if port.type == PortType.TEXT and outputs.get(port.name)
     ]

@@ -44,6 +44,19 @@ def check(graph: Graph, nodes: Iterable[str] | None = None) -> None:
         raise ValidationError(problems)
 
 
+def preview_targets(graph: Graph) -> list[str]:
+    """What the editor's Run computes: the graph's sinks (its saves: one that cannot run
+    is reported) and every other end node whose whole upstream is ready, so a branch the
+    artist is building shows its picture and a half-wired one does not block the rest."""
+    targets = graph.sinks()
+    for node_id in sorted(graph.nx.nodes):
+        if node_id in targets or graph.nx.out_degree(node_id) > 0:
+            continue
+        if not validate(graph, graph.upstream([node_id])):
+            targets.append(node_id)
+    return targets
+
+
 def _cycle_problems(graph: Graph) -> list[Problem]:
     if graph.is_acyclic():
         return []

@@ -105,7 +105,13 @@ def test_a_run_gives_status_and_a_thumbnail_to_every_picture_node(editor):
     assert {max(w, h) for _, w, h in editor.canvas.thumbs.values()} == {128}
     assert dpg.get_value("status:facet").startswith("ran ")
     assert {n for n in graph.nx.nodes} == set(editor.canvas.status)
-    _finish_run(editor)  # nothing changed: the result comes from the cache
+    saved = Path(editor.report.outputs["save"]["path"])
+    _finish_run(editor)  # nothing changed: the saved picture is on disk already
+    assert editor.messages[-1] == "nothing changed since the last run: its files are up to date"
+    assert sorted(saved.parent.iterdir()) == [saved]
+    saved.unlink()  # gone: the next run writes it again, from the cached result
+    _finish_run(editor)
+    assert saved.is_file()
     assert dpg.get_value("status:fuse").startswith("cached")
     assert dpg.get_value("status:facet") == "up to date"
     assert editor.picture("facet") is not None
@@ -187,6 +193,17 @@ def test_ctrl_s_on_a_shipped_preset_asks_where_instead_of_writing_into_the_insta
     finally:
         dpg.destroy_context()
     assert shipped.read_bytes() == before
+
+
+def test_run_computes_a_preview_branch_and_a_half_wired_node_does_not_block_it(editor):
+    preview = editor.controller.add_node("sharpen.unsharp_mask")
+    editor.controller.connect("shrink", "image", preview, "image")
+    unwired = editor.controller.add_node("image.flip")
+    _finish_run(editor)
+    assert editor.report.nodes[preview].status.value == "ran"
+    assert preview in editor.canvas.thumbs
+    assert unwired not in editor.report.nodes
+    assert editor.report.nodes["save"].status.value == "ran"
 
 
 def test_an_invalid_graph_says_why_instead_of_running(editor):

@@ -6,7 +6,7 @@ import pytest
 
 from stylegraph.graph.model import Graph, GraphError
 from stylegraph.graph.registry import UnknownNodeType
-from stylegraph.graph.validate import validate
+from stylegraph.graph.validate import preview_targets, validate
 
 
 @pytest.fixture
@@ -86,3 +86,15 @@ def test_output_folders_may_not_leave_the_output_root(graph):
         with pytest.raises(GraphError, match="output folder"):
             graph.set_param("save", "directory", bad)
     graph.set_param("save", "directory", "renders/night")
+
+
+def test_preview_targets_add_every_ready_end_node_to_the_saves(graph):
+    graph.connect("load", "image", "resize", "image")
+    graph.connect("resize", "image", "save", "image")
+    graph.add_node("sharpen.unsharp_mask", "preview")
+    graph.connect("resize", "image", "preview", "image")  # a branch the artist is building
+    graph.add_node("image.flip", "unwired")  # not linked yet: it must not block the rest
+    graph.add_node("image.flip", "after_unwired")
+    graph.connect("unwired", "image", "after_unwired", "image")
+    assert graph.sinks() == ["save"]
+    assert preview_targets(graph) == ["save", "preview"]

@@ -17,9 +17,10 @@ from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.engine import Engine, Event, RunReport, Status
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.preset import PresetError
-from stylegraph.graph.recipe import files_written
+from stylegraph.graph.recipe import files_of, files_written
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType
+from stylegraph.graph.validate import preview_targets
 from stylegraph.ui.canvas import TAG as CANVAS
 from stylegraph.ui.canvas import Canvas
 from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENSIONS, ask_path
@@ -69,6 +70,8 @@ class Editor:
         # it skipped (its downstream came from the cache) still shows its last result
         self.outputs: dict[str, Any] = {}
         self.result_keys: dict[str, str] = {}  # the cache key each shown result was made with
+        self.written: dict[str, tuple[str, Any]] = {}  # save node -> (key, outputs: its files)
+        self.saves_up_to_date = False  # the last run left out saves already on disk
         self.messages: list[str] = []
         self.canvas = Canvas(controller, ParamWidgets(self._set_param, self._base_dir), self.say)
         self.painter = Painter(controller, self.port_output, self.say)
@@ -292,6 +295,7 @@ class Editor:
         self.report = None
         self.outputs.clear()
         self.result_keys.clear()
+        self.written.clear()
         self.canvas.changed.clear()
         self.canvas.clear_status()
         self.viewer.show(None)
@@ -385,11 +389,29 @@ class Editor:
 
     # running --------------------------------------------------------------------------------
     def run(self) -> None:
-        if not self.worker.start(self.controller.preset):
+        """Compute every node that can run (see ``preview_targets``), except saves whose
+        picture is already on disk: pressing Run again does not write the same files
+        twice, and an edit undone does not either."""
+        if self.worker.busy:
             self.say("a run is in progress (Esc cancels it)")
             return
+        graph = self.controller.graph
+        keys = self.worker.engine.keys(graph, self._base_dir())[1]
+        wanted = preview_targets(graph)
+        targets = [n for n in wanted if not self._already_written(n, keys)]
+        self.saves_up_to_date = len(targets) < len(wanted)
+        if not targets:
+            self._recall_from_memory(set())
+            self.say("nothing changed since the last run: its files are up to date")
+            return
+        self.worker.start(self.controller.preset, targets)
         dpg.set_value("progress", 0.0)
         self.say("running...")
+
+    def _already_written(self, node_id: str, keys: dict[str, str]) -> bool:
+        key, outputs = self.written.get(node_id, (None, {}))
+        files = files_of(self.controller.graph, node_id, outputs)
+        return key == keys.get(node_id) and bool(files) and all(Path(f).is_file() for f in files)
 
     def cancel(self) -> None:
         if self.worker.cancel():
@@ -447,11 +469,10 @@ class Editor:
         self.result_keys.update(report.keys)
         for node_id, outputs in report.outputs.items():
             self._show_result(node_id, outputs)
-        self._recall_from_memory(report)
-        self._mark_changed()
-        for node_id in self.outputs.keys() - report.nodes.keys():
-            if node_id in self.controller.graph:
-                self.canvas.show_up_to_date(node_id)
+            ran = report.nodes[node_id].status == Status.RAN
+            if ran and files_of(self.controller.graph, node_id, outputs):
+                self.written[node_id] = (report.keys[node_id], outputs)
+        self._recall_from_memory(set(report.nodes))
         failed = [(n, r.error) for n, r in report.nodes.items() if r.status == Status.FAILED]
         if report.cancelled:
             self.say("cancelled")
@@ -460,7 +481,8 @@ class Editor:
         else:
             warned = f"; warning: {report.warnings[0]}" if report.warnings else ""
             written = files_written(self.controller.graph, report)
-            self.say(f"done in {report.seconds:.2f} s{_wrote(written)}{warned}")
+            kept = "; the saved files are up to date" if self.saves_up_to_date else ""
+            self.say(f"done in {report.seconds:.2f} s{_wrote(written)}{kept}{warned}")
         self.viewer.refresh()
 
     def _show_result(self, node_id: str, outputs: Any) -> None:
@@ -469,20 +491,29 @@ class Editor:
         if image is not None:
             self.canvas.show_thumbnail(node_id, image)
 
-    def _recall_from_memory(self, report: RunReport) -> None:
+    def _recall_from_memory(self, reported: set[str]) -> None:
         """A run stops walking back at a cached result, so the nodes above it are not in
-        its report. Where the memory cache still holds their result for the graph's
-        current settings, show it again (after a failure or an undo had hidden it)."""
+        its report (and a Run with nothing to do has none). Where the memory cache still
+        holds their result for the graph's current settings, show it again (after a
+        failure or an undo had hidden it); they, and the rest of the unreported nodes
+        with a result, are up to date."""
         keys = self.worker.engine.keys(self.controller.graph, self._base_dir())[1]
         for node_id, key in keys.items():
-            if node_id in report.nodes or (
+            if node_id in reported or (
                 node_id in self.outputs and self.result_keys.get(node_id) == key
             ):
                 continue
-            outputs = self.worker.engine.peek(key)
+            if self._already_written(node_id, keys):
+                outputs = self.written[node_id][1]
+            else:
+                outputs = self.worker.engine.peek(key)
             if outputs is not None:
                 self.result_keys[node_id] = key
                 self._show_result(node_id, outputs)
+        self._mark_changed()
+        for node_id in self.outputs.keys() - reported:
+            if node_id in self.controller.graph and node_id not in self.canvas.changed:
+                self.canvas.show_up_to_date(node_id)
 
     # pictures ---------------------------------------------------------------------------------
     def picture(self, node_id: str) -> np.ndarray | None:

@@ -48,13 +48,14 @@ class RunWorker:
     def busy(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
-    def start(self, preset: Preset) -> bool:
-        """Start a run of a snapshot of ``preset``; False when one is already running."""
+    def start(self, preset: Preset, targets: list[str] | None = None) -> bool:
+        """Start a run of a snapshot of ``preset`` for ``targets`` (default: its sinks);
+        False when one is already running."""
         if self.busy:
             return False
         snapshot = preset_from_dict(preset_to_dict(preset), self.registry, preset.base_dir)
         self.cancel_token = CancelToken()
-        self.thread = threading.Thread(target=self._work, args=(snapshot,), daemon=True)
+        self.thread = threading.Thread(target=self._work, args=(snapshot, targets), daemon=True)
         self.thread.start()
         return True
 
@@ -85,11 +86,12 @@ class RunWorker:
             except queue.Empty:
                 return out
 
-    def _work(self, snapshot: Preset) -> None:
+    def _work(self, snapshot: Preset, targets: list[str] | None) -> None:
         _lower_priority()
         try:
             report = self.engine.run(
                 snapshot.graph,
+                targets,
                 output_dir=self.output_dir,
                 base_dir=snapshot.base_dir,
                 cancel=self.cancel_token,
