@@ -62,6 +62,17 @@ def test_widgets_mirror_the_graph(editor):
     assert len(editor.canvas.links) == len(editor.controller.graph.links())
 
 
+def test_a_file_field_tells_its_whole_path_on_hover(editor, images):
+    path = str(images / "content" / "chelsea.png")
+    tips = [
+        dpg.get_value(text)
+        for item in dpg.get_all_items()
+        if dpg.get_item_type(item) == "mvAppItemType::mvTooltip"
+        for text in dpg.get_item_children(item, 1)
+    ]
+    assert path in tips
+
+
 def test_a_wrong_link_is_refused_in_the_status_line(editor):
     out_attr = editor.canvas._attr("photo", "width", True)
     in_attr = editor.canvas._attr("facet", "image", False)

@@ -99,7 +99,7 @@ class ParamWidgets:
 
     def _file(self, node_id: str, param: Param, value: Any) -> None:
         with dpg.group(horizontal=True):
-            dpg.add_input_text(
+            field = dpg.add_input_text(
                 label=param.name,
                 default_value=str(value),
                 width=WIDTH + 40,
@@ -107,6 +107,9 @@ class ParamWidgets:
                 callback=self._set,
                 user_data=(node_id, param),
             )
+            if value:  # the field shows a long path's start; the file's name is at its end
+                with dpg.tooltip(field):
+                    dpg.add_text(str(value))
             dpg.add_button(
                 label="Browse...",
                 callback=lambda: ask_path(
