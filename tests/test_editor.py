@@ -217,6 +217,17 @@ def test_run_computes_a_preview_branch_and_a_half_wired_node_does_not_block_it(e
     assert editor.report.nodes["save"].status.value == "ran"
 
 
+def test_opening_another_graph_forgets_the_pictures_of_this_one(editor, tmp_path):
+    _finish_run(editor)
+    assert editor.canvas.thumbs
+    other = tmp_path / "other.json"
+    editor.controller.save(other)
+    assert editor.open(other)
+    editor.pump()
+    assert editor.canvas.thumbs == {} and editor.canvas.status == {}
+    assert editor.picture("photo") is None
+
+
 def test_an_invalid_graph_says_why_instead_of_running(editor):
     editor.controller.disconnect("facet", "image")
     _finish_run(editor)

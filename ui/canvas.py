@@ -177,8 +177,14 @@ class Canvas:
         if error and (before is None or before[2] != error):
             self.stale = True  # the tooltip is made with the node
 
-    def clear_status(self) -> None:
+    def clear_results(self) -> None:
+        """Forget every status, thumbnail and changed mark: another graph is open, whose
+        nodes may reuse these ids."""
         self.status.clear()
+        self.changed.clear()
+        for texture, _, _ in self.thumbs.values():
+            textures.release(texture)
+        self.thumbs.clear()
         self.stale = True
 
     def show_thumbnail(self, node_id: str, image: np.ndarray) -> None:

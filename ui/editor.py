@@ -268,6 +268,7 @@ class Editor:
             "Open the recipe embedded in an image",
             IMAGE_EXTENSIONS,
             lambda paths: paths and self._opened(self.controller.open_recipe_from_image, paths[0]),
+            start=self.worker.output_dir,  # where this editor's runs put their pictures
         )
 
     def open(self, path: Path) -> bool:
@@ -296,8 +297,7 @@ class Editor:
         self.outputs.clear()
         self.result_keys.clear()
         self.written.clear()
-        self.canvas.changed.clear()
-        self.canvas.clear_status()
+        self.canvas.clear_results()
         self.viewer.show(None)
         self._update_recent()
 
