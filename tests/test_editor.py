@@ -73,6 +73,38 @@ def test_a_file_field_tells_its_whole_path_on_hover(editor, images):
     assert path in tips
 
 
+def test_a_nodes_folded_params_open_in_a_window_that_edits_and_follows_undo(editor):
+    render = editor.controller.add_node("style.transfer")
+    editor.pump()
+    (button,) = [
+        item
+        for item in dpg.get_all_items()
+        if dpg.get_item_type(item) == "mvAppItemType::mvButton"
+        and dpg.get_item_user_data(item) == render
+        and dpg.get_item_label(item).endswith(" more...")
+    ]
+    editor.canvas.open_more(dpg.get_item_user_data(button))
+    assert dpg.get_item_label("more_params") == f"Style Transfer  [{render}]"
+
+    def stroke_scale_field() -> int:
+        rows = dpg.get_item_children("more_params", 1)
+        (field,) = [
+            item
+            for row in rows
+            for item in dpg.get_item_children(row, 1)
+            if dpg.get_item_label(item) == "stroke_scale"
+        ]
+        return field
+
+    field = stroke_scale_field()
+    editor.canvas.params._set(field, 2.5, dpg.get_item_user_data(field))
+    editor.pump()
+    assert editor.controller.graph.node(render).params["stroke_scale"] == 2.5
+    editor.undo()
+    editor.pump()  # the window is rebuilt from the graph: the value follows the undo
+    assert dpg.get_value(stroke_scale_field()) == 1.0
+
+
 def test_a_wrong_link_is_refused_in_the_status_line(editor):
     out_attr = editor.canvas._attr("photo", "width", True)
     in_attr = editor.canvas._attr("facet", "image", False)

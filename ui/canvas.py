@@ -15,11 +15,13 @@ import numpy as np
 
 from stylegraph.graph.engine import NodeReport, Status
 from stylegraph.graph.model import GraphError
-from stylegraph.graph.spec import PortType
+from stylegraph.graph.spec import Param, PortType
 from stylegraph.ui import textures
 from stylegraph.ui.params import ParamWidgets
 
 TAG = "canvas"
+MORE = "more_params"  # the window with a node's folded params
+MORE_ROW, MORE_CHROME = 23, 50  # px per param row, and for its title bar and padding
 THUMB = 128  # px, longest side of a node thumbnail (ui.layout reserves room for it)
 FIRST_PARAMS = 6  # params shown on a node; the rest fold under "N more"
 NODE_PADDING = 8  # px from the canvas corner to a node at grid position 0, 0 unpanned
@@ -50,6 +52,7 @@ class Canvas:
         self.thumbs: dict[str, tuple[int | str, int, int]] = {}
         self._themes: dict[Status | str, int | str] = {}
         self.changed: set[str] = set()  # edited since their shown result was made
+        self.more_node: str | None = None  # whose folded params the "more" window shows
 
     def build(self, **size: Any) -> None:
         dpg.add_node_editor(
@@ -90,6 +93,54 @@ class Canvas:
                     link.dst_port,
                 )
         self.stale = False
+        if self.more_node is not None:
+            self._build_more()
+
+    # the params a node folds away ---------------------------------------------------------
+    def open_more(self, node_id: str) -> None:
+        """A window with the params past the first few of a node. Unfolded on the node
+        itself they ran over the nodes below it (the canvas lays nodes out folded)."""
+        self.more_node = node_id
+        self._build_more()
+
+    def _build_more(self) -> None:
+        """(Re)build the window from the graph, where the artist left it."""
+        pos = dpg.get_item_pos(MORE) if dpg.does_item_exist(MORE) else None
+        if dpg.does_item_exist(MORE):
+            dpg.delete_item(MORE)
+        graph, node_id = self.controller.graph, self.more_node
+        if node_id is None or node_id not in graph:
+            self.more_node = None
+            return
+        node, node_type = graph.node(node_id), graph.node_type(node_id)
+        folded = node_type.params[FIRST_PARAMS:]
+        if pos is None:  # beside the pointer, kept inside the window
+            x, y = dpg.get_mouse_pos(local=False)
+            if dpg.is_viewport_ok():
+                tall = MORE_ROW * len(folded) + MORE_CHROME
+                y = max(MORE_CHROME, min(y, dpg.get_viewport_client_height() - tall))
+            pos = [int(x) + 20, int(y)]
+        with dpg.window(
+            tag=MORE,
+            label=f"{node_type.display_name}  [{node_id}]",
+            pos=pos,
+            autosize=True,
+            no_collapse=True,
+            on_close=self._closed_more,
+        ):
+            for param in folded:
+                self._param_row(node_id, param, node.params.get(param.name))
+
+    def _param_row(self, node_id: str, param: Param, value: Any) -> None:
+        """A param's widget, with the param's help on hover."""
+        with dpg.group() as row:
+            self.params.add(node_id, param, value)
+        if param.help:
+            with dpg.tooltip(row):
+                dpg.add_text(param.help, wrap=360)
+
+    def _closed_more(self) -> None:
+        self.more_node = None  # the window hides itself; the next open rebuilds it
 
     def _add_node(self, node_id: str) -> None:
         graph = self.controller.graph
@@ -111,14 +162,14 @@ class Canvas:
             shown, folded = node_type.params[:FIRST_PARAMS], node_type.params[FIRST_PARAMS:]
             for param in shown:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
-                    self.params.add(node_id, param, node.params.get(param.name))
+                    self._param_row(node_id, param, node.params.get(param.name))
             if folded:
-                with (
-                    dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static),
-                    dpg.tree_node(label=f"{len(folded)} more", default_open=False),
-                ):
-                    for param in folded:
-                        self.params.add(node_id, param, node.params.get(param.name))
+                with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
+                    dpg.add_button(
+                        label=f"{len(folded)} more...",
+                        user_data=node_id,
+                        callback=lambda s, a, u: self.open_more(u),
+                    )
             for port in node_type.outputs:
                 self._add_port(item, node_id, port.name, port.type, output=True)
             with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
@@ -182,6 +233,7 @@ class Canvas:
         nodes may reuse these ids."""
         self.status.clear()
         self.changed.clear()
+        self.more_node = None
         for texture, _, _ in self.thumbs.values():
             textures.release(texture)
         self.thumbs.clear()
