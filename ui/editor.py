@@ -308,28 +308,21 @@ class Editor:
                 if self._save(path):
                     then()
 
-        ask_path(
-            "Save graph as",
-            PRESET_EXTENSIONS,
-            chosen,
-            save=True,
-            start=self._folder(),
-            name=self._file_stem(),
-        )
+        self._ask_save_path("Save graph as", PRESET_EXTENSIONS, chosen)
 
     def _ask_save_pack(self) -> None:
         def chosen(paths: list[Path]) -> None:
             if paths:
                 self._save_pack(paths[0].with_suffix(".sgpack"))
 
-        ask_path(
-            "Save pack to share",
-            PACK_EXTENSIONS,
-            chosen,
-            save=True,
-            start=self._folder(),
-            name=self._file_stem(),
-        )
+        self._ask_save_path("Save pack to share", PACK_EXTENSIONS, chosen)
+
+    def _ask_save_path(
+        self, title: str, extensions: tuple[str, ...], chosen: Callable[[list[Path]], None]
+    ) -> None:
+        """A save dialog in the open file's folder, offering its name (or the shipped
+        preset's the graph started from)."""
+        ask_path(title, extensions, chosen, save=True, start=self._folder(), name=self._file_stem())
 
     def _save_pack(self, path: Path) -> bool:
         try:
