@@ -182,7 +182,7 @@ class Controller:
             box = ((0.0, 0.0), layout.node_size(node_type))
             position = layout.free_spot(self.graph, [box], near)
         if position is None:
-            position = layout.place_new(self.graph, node_type)
+            position = layout.place_new(self.graph)
         spec = NodeSpec(node_id, type_id, merged, (float(position[0]), float(position[1])))
         self._apply(AddNodes(f"add {node_id}", [spec]))
         return node_id
@@ -259,7 +259,7 @@ class Controller:
         left = min(s.position[0] for s in clip.nodes)
         top = min(s.position[1] for s in clip.nodes)
         if near is None:
-            free = layout.place_new(self.graph, self.registry.get(clip.nodes[0].type_id))
+            free = layout.place_new(self.graph)
         else:
             group = [
                 ((s.position[0] - left, s.position[1] - top), self._size_of(s)) for s in clip.nodes

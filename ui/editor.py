@@ -223,13 +223,14 @@ class Editor:
         self.worker.edited()
         self.safety.edited()
 
-    def _mark_changed(self) -> None:
+    def _mark_changed(self, current: dict[str, str] | None = None) -> None:
         """Nodes whose shown status and picture no longer match the graph: their cache
         key (params, inputs, files by content) differs from the one their result was made
-        with. Undoing back to the run's settings clears the mark."""
+        with. Undoing back to the run's settings clears the mark. ``current``: the graph's
+        keys, when the caller has them already."""
         if not self.result_keys:
             return
-        current = self.worker.engine.keys(self.controller.graph, self._base_dir())[1]
+        current = current or self._keys()
         changed = {n for n, key in self.result_keys.items() if current.get(n, key) != key}
         if changed != self.canvas.changed:
             self.canvas.changed = changed
@@ -246,6 +247,10 @@ class Editor:
             self.say(f"{label}: done")
 
     # files ----------------------------------------------------------------------------------
+    def _keys(self) -> dict[str, str]:
+        """Every node's cache key for the graph as it is now."""
+        return self.worker.engine.keys(self.controller.graph, self._base_dir())[1]
+
     def _folder(self) -> Path | None:
         return self.controller.path.parent if self.controller.path else None
 
@@ -388,13 +393,12 @@ class Editor:
         if self.worker.busy:
             self.say("a run is in progress (Esc cancels it)")
             return
-        graph = self.controller.graph
-        keys = self.worker.engine.keys(graph, self._base_dir())[1]
-        wanted = preview_targets(graph)
+        keys = self._keys()
+        wanted = preview_targets(self.controller.graph)
         targets = [n for n in wanted if not self._already_written(n, keys)]
         self.saves_up_to_date = len(targets) < len(wanted)
         if not targets:
-            self._recall_from_memory(set())
+            self._recall_from_memory(set(), keys)
             self.say("nothing changed since the last run: its files are up to date")
             return
         self.worker.start(self.controller.preset, targets)
@@ -484,13 +488,13 @@ class Editor:
         if image is not None:
             self.canvas.show_thumbnail(node_id, image)
 
-    def _recall_from_memory(self, reported: set[str]) -> None:
+    def _recall_from_memory(self, reported: set[str], keys: dict[str, str] | None = None) -> None:
         """A run stops walking back at a cached result, so the nodes above it are not in
         its report (and a Run with nothing to do has none). Where the memory cache still
         holds their result for the graph's current settings, show it again (after a
         failure or an undo had hidden it); they, and the rest of the unreported nodes
-        with a result, are up to date."""
-        keys = self.worker.engine.keys(self.controller.graph, self._base_dir())[1]
+        with a result, are up to date. ``keys``: the graph's, when the caller has them."""
+        keys = keys or self._keys()
         for node_id, key in keys.items():
             if node_id in reported or (
                 node_id in self.outputs and self.result_keys.get(node_id) == key
@@ -503,7 +507,7 @@ class Editor:
             if outputs is not None:
                 self.result_keys[node_id] = key
                 self._show_result(node_id, outputs)
-        self._mark_changed()
+        self._mark_changed(keys)
         for node_id in self.outputs.keys() - reported:
             if node_id in self.controller.graph and node_id not in self.canvas.changed:
                 self.canvas.show_up_to_date(node_id)

@@ -93,7 +93,7 @@ def arrange(graph: Graph) -> dict[str, Position]:
     return positions
 
 
-def place_new(graph: Graph, node_type: NodeType) -> Position:
+def place_new(graph: Graph) -> Position:
     """A free spot for a new node: right of everything on the canvas, at the top."""
     if len(graph) == 0:
         return ORIGIN
@@ -128,8 +128,7 @@ def free_spot(
             spot = (near[0] + i * GAP_Y, near[1] + j * GAP_Y)
             if free(*spot):
                 return spot
-    right = max((t[2] for t in taken), default=ORIGIN[0])
-    return (right + GAP_X, min((t[1] + GAP_Y for t in taken), default=ORIGIN[1]))
+    return place_new(graph)
 
 
 def overlaps(graph: Graph, positions: dict[str, Position] | None = None) -> list[tuple[str, str]]:
