@@ -6,7 +6,8 @@ them reproducibly (flips, rotations, centre crops) in a temp folder. Prints JSON
   ``--runs`` separate `stylegraph run` processes (each with its own start-up, as a loop does);
 - fusion, 1 photo x 20: which nodes ran how often (the shared base once);
 - the same 20 quick-stylize items through ``--cluster local``: Ray's start-up, and the time
-  per item over the same batch run in-process without Ray.
+  per item over the same batch run in-process without Ray;
+- the load average before and after, so a reader can tell an idle machine from a busy one.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ def make_paintings(folder: Path, count: int = 20) -> list[Path]:
     return paths
 
 
+def load_average() -> dict[str, float]:
+    """The system's 1, 5 and 15 minute load averages: processes running or waiting for a
+    core, so a value above ``cpu_count`` means the timings shared the machine."""
+    one, five, fifteen = os.getloadavg()
+    return {"1min": round(one, 2), "5min": round(five, 2), "15min": round(fifteen, 2)}
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "stylegraph", *args], capture_output=True, text=True, check=True
@@ -78,7 +86,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="separate `run` processes timed")
     options = parser.parse_args()
     photo = IMAGES / "content" / "chelsea.png"
-    result: dict = {"machine": machine(), "shared_machine": "2 cores shared with 7 other jobs"}
+    # what else the machine was doing, measured: the load average as the run starts and ends
+    result: dict = {"machine": machine(), "load_average": {"before": load_average()}}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "paintings").mkdir()
@@ -117,7 +126,7 @@ def main() -> None:
         }
 
         local_s, _ = _in_process_batch(["quick-stylize", *over, *size, "--out", str(root / "l")])
-        from stylegraph.graph.cluster import connect
+        from stylegraph.jobs.cluster import connect
 
         started = time.perf_counter()
         ray = connect("local")
@@ -133,6 +142,7 @@ def main() -> None:
             "overhead_s_per_item": round((cluster_s - local_s) / len(paintings), 3),
             "done": cluster["done"],
         }
+    result["load_average"]["after"] = load_average()
     print(json.dumps(result, indent=2))
 
 

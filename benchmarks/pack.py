@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from stylegraph.graph.pack import open_pack, unpack, write_pack
 from stylegraph.graph.preset import preset_from_dict
+from stylegraph.jobs.pack import open_pack, unpack, write_pack
 from stylegraph.nodes import default_registry
 
 WEIGHTS_MB = 256

@@ -10,7 +10,10 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import threading
+import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -91,10 +94,15 @@ class DiskCache:
 
     def get(self, key: str) -> Outputs | None:
         """The entry for ``key``, or None. A damaged entry (cut short, empty, a flipped
-        byte, a manifest that does not match its arrays) is a miss: it is removed and the
-        problem noted in ``warnings``, so the node simply runs again."""
+        byte, a manifest that does not match its arrays, an array of the wrong shape or
+        holding NaN or infinity, a folder in its place) is a miss: it is removed and the
+        problem noted in ``warnings`` in a sentence naming it, so the node simply runs
+        again."""
         path = self._path(key)
         try:
+            if path.is_dir() and not path.is_symlink():
+                self.discard(key, "a folder stands where the entry belongs")
+                return None
             if not path.is_file():
                 return None
         except OSError:
@@ -109,10 +117,10 @@ class DiskCache:
         return outputs
 
     def discard(self, key: str, why: str) -> None:
-        """Remove a damaged entry and say so once."""
+        """Remove a damaged entry (or whatever stands in its place) and say so once."""
         path = self._path(key)
         with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)
+            _remove(path)
         self._warn(f"removed a damaged cache entry ({why}): {path}; its node runs again")
 
     def put(self, key: str, outputs: Outputs) -> None:
@@ -122,7 +130,11 @@ class DiskCache:
         arrays: dict[str, np.ndarray] = {}
         for port, value in outputs.items():
             if isinstance(value, np.ndarray):
-                ports[port] = {"kind": "array"}
+                ports[port] = {
+                    "kind": "array",
+                    "shape": list(value.shape),
+                    "dtype": str(value.dtype),
+                }
                 arrays[f"a_{port}"] = value
             else:
                 ports[port] = {"kind": "value", "value": value}
@@ -166,7 +178,7 @@ class DiskCache:
         for path, stat in entries:
             if total <= self.max_bytes:
                 break
-            path.unlink(missing_ok=True)
+            _remove(path)
             total -= stat.st_size
 
     def info(self) -> DiskCacheInfo:
@@ -176,11 +188,16 @@ class DiskCache:
         )
 
     def clear(self) -> int:
-        """Remove every entry; returns how many were removed."""
+        """Remove every entry, and anything else that stands where an entry belongs (a
+        folder); returns how many were removed."""
         entries = self._entries()
         for path, _ in entries:
-            path.unlink(missing_ok=True)
+            _remove(path)
         return len(entries)
+
+
+class _Damaged(ValueError):
+    """Damage found by the checks below; its message is ours, a phrase for a user."""
 
 
 def _read_entry(path: Path) -> dict[str, Any]:
@@ -188,26 +205,57 @@ def _read_entry(path: Path) -> dict[str, Any]:
         meta = json.loads(bytes(data[_META]).decode("utf-8"))
         ports = meta["ports"]
         if not isinstance(ports, dict):
-            raise ValueError("its manifest has no ports")
+            raise _Damaged("its manifest has no ports")
         outputs = {}
         for port, spec in ports.items():
             if spec["kind"] == "array":
-                outputs[port] = data[f"a_{port}"]
+                outputs[port] = _checked_array(data[f"a_{port}"], spec, port)
             elif spec["kind"] == "value":
                 outputs[port] = spec["value"]
             else:
-                raise ValueError(f"its manifest has an unknown kind {spec['kind']!r}")
+                raise _Damaged(f"its manifest has an unknown kind {spec['kind']!r}")
     return outputs
 
 
+def _checked_array(array: np.ndarray, spec: dict[str, Any], port: str) -> np.ndarray:
+    """The array as its manifest describes it (entries written before the manifest kept
+    shapes are checked for finiteness only), with no NaN or infinity."""
+    shape, dtype = spec.get("shape"), spec.get("dtype")
+    if shape is not None and list(array.shape) != list(shape):
+        raise _Damaged(f"output {port!r} is {tuple(array.shape)}, its manifest says {tuple(shape)}")
+    if dtype is not None and str(array.dtype) != dtype:
+        raise _Damaged(f"output {port!r} is {array.dtype}, its manifest says {dtype}")
+    if array.size == 0:
+        raise _Damaged(f"output {port!r} is empty")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise _Damaged(f"output {port!r} holds NaN or infinity")
+    return array
+
+
+def _remove(path: Path) -> None:
+    """A file, or a folder with all it holds."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _reason(exc: BaseException) -> str:
-    """A short phrase for a user, never an exception class name."""
+    """A short phrase for a user in our own words: never an exception class name, and
+    never a library's advice (NumPy's suggests loading pickled data unsafely)."""
+    if isinstance(exc, _Damaged):
+        return str(exc)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
+    if isinstance(exc, (zipfile.BadZipFile, EOFError, zlib.error)):
+        return "it is cut short or damaged"
     if isinstance(exc, KeyError):
-        return f"{exc.args[0]} is missing" if exc.args else "a part is missing"
-    text = str(exc).strip()
-    return text[:1].lower() + text[1:] if text else "it cannot be read"
+        return "a part of it is missing"
+    if isinstance(exc, (UnicodeDecodeError, json.JSONDecodeError)):
+        return "its manifest cannot be read"
+    if "pickle" in str(exc).lower():
+        return "it holds pickled data, which the cache never writes and never loads"
+    return "it is not a cache entry stylegraph can read"
 
 
 def default_cache_dir() -> Path:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from stylegraph.cli import main
-from stylegraph.graph.batch import BatchError, expand_items, merge_axes
+from stylegraph.jobs.items import BatchError, expand_items, merge_axes
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.recipe_metadata import read_recipe
 from stylegraph.presets import shipped_presets
@@ -262,11 +262,16 @@ def test_out_of_memory_retries_on_smaller_tiles(images, styles, tmp_path, capsys
 
 
 def test_resume_after_kill_9(images, styles, tmp_path, capsys):
+    """Killed mid-batch: only whole files under final names; the killed batch's temp files
+    lie beside the outputs (same file system), none in the system's temp folder, and the
+    next batch clears them as it resumes."""
     out = tmp_path / "out"
     photos = [images / "content" / n for n in ("chelsea.png", "coffee.png", "astronaut.png")]
     args = ["fusion", *(f"--over=content={p}" for p in photos), f"--over=style={styles}"]
     args += ["--set", "shrink.longest_side=160", "--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(system_temp)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "stylegraph", "batch", *args, "--json", "--no-disk-cache"],
         stdout=subprocess.PIPE,
@@ -282,6 +287,9 @@ def test_resume_after_kill_9(images, styles, tmp_path, capsys):
     assert 1 <= len(finished) < 9, "the kill should land mid-batch"
     for path in finished:  # whole files only under final names
         assert read_recipe(path)["inputs"]["style"]
+    assert not [p.name for p in system_temp.iterdir() if "stylegraph" in p.name]
+    [staging] = [p for p in out.iterdir() if p.name.startswith(".stylegraph-batch-")]
+    assert staging.is_dir()
     code, lines, _ = _batch(args, capsys)
     summary = _summary(lines)
     assert code == 0
@@ -331,7 +339,7 @@ def test_sheet_labels_every_render(images, styles, tmp_path, capsys):
     )
     assert main(["sheet", str(out)]) == 0
     sheet = read_image(Path(capsys.readouterr().out.strip()))
-    from stylegraph.graph.batch_sheet import label_for
+    from stylegraph.jobs.sheet import label_for
 
     assert label_for(out / "chelsea_the_scream.png") == "chelsea / the_scream"
     assert sheet.shape[1] > 2 * 96  # two columns of three renders

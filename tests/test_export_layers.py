@@ -334,11 +334,14 @@ def test_files_are_0644_under_umask_022_and_never_overwritten(engine, images, re
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
-    (tmp_path / "fusion-0002.psd").write_bytes(b"someone else's")  # the pair moves on together
+    # The layers take the picture's name (fusion-0002.png); that PSD name is someone else's,
+    # so the pair moves on together, keeping the picture's number in front.
+    (tmp_path / "fusion-0002.psd").write_bytes(b"someone else's")
     report = run_fusion(engine, images, tmp_path, registry)
+    assert report.outputs["save"]["path"] == str(tmp_path / "fusion-0002.png")
     assert report.outputs["layers"] == {
-        "psd": str(tmp_path / "fusion-0003.psd"),
-        "ora": str(tmp_path / "fusion-0003.ora"),
+        "psd": str(tmp_path / "fusion-0002-0001.psd"),
+        "ora": str(tmp_path / "fusion-0002-0001.ora"),
     }
     assert (tmp_path / "fusion-0002.psd").read_bytes() == b"someone else's"
 

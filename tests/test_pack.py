@@ -16,9 +16,9 @@ import pytest
 
 from stylegraph.cli import main
 from stylegraph.graph.atomic import public_mode
-from stylegraph.graph.pack import Limits, PackError, open_pack, unpack, write_pack
 from stylegraph.graph.preset import PresetError, load_preset, preset_from_dict, preset_to_dict
 from stylegraph.graph.validate import ValidationError
+from stylegraph.jobs.pack import Limits, PackError, open_pack, unpack, write_pack
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.presets import shipped_presets
 
@@ -388,7 +388,10 @@ def test_with_input_packs_the_painting_and_leaves_the_photo_home(
         f"{entry}  {painting}  (render.style_files)\nleft for the receiver: content\nwrote {pack}\n"
     )
     assert main(["validate", str(pack)]) == 0
-    assert capsys.readouterr().out == f"{pack}: valid (13 nodes; inputs: content, style)\n"
+    assert capsys.readouterr().out == (
+        f"{pack}: valid (13 nodes; inputs: content, style)\n"
+        f"{pack}: a run needs content: --set content=PHOTO\n"
+    )
 
     assert main(["pack", str(preset_file), "-o", str(pack), "--with-input", "sky"]) == 2
     assert capsys.readouterr().err == (
@@ -397,7 +400,7 @@ def test_with_input_packs_the_painting_and_leaves_the_photo_home(
 
 
 def test_cache_clear_also_removes_the_files_of_opened_packs(tmp_path, capsys, monkeypatch):
-    from stylegraph.graph.pack import default_pack_dir
+    from stylegraph.jobs.pack import default_pack_dir
 
     monkeypatch.setenv("STYLEGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     kept = default_pack_dir() / "files" / ("0" * 64 + ".png")

@@ -216,13 +216,15 @@ def test_an_unexpected_node_exception_is_a_sentence_with_the_traceback_kept():
 
 
 def test_a_damaged_converted_model_is_converted_again(tmp_path, monkeypatch):
-    from stylegraph.nodes.models.upscale import converted_cache_dir, embedded_state_dict
+    from stylegraph.nodes.models.converted import ConvertedModelWarning, converted_cache_dir
+    from stylegraph.nodes.models.upscale import embedded_state_dict
 
     monkeypatch.setenv("STYLEGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     first = embedded_state_dict("realesr-animevideov3")
     [converted] = converted_cache_dir().glob("*.safetensors")
     converted.write_bytes(converted.read_bytes()[:100])
-    again = embedded_state_dict("realesr-animevideov3")
+    with pytest.warns(ConvertedModelWarning, match="converted again"):
+        again = embedded_state_dict("realesr-animevideov3")
     assert again.keys() == first.keys()
     assert all((again[k] == first[k]).all() for k in first)
     assert converted.stat().st_size > 100_000  # written anew, whole

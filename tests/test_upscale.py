@@ -16,6 +16,7 @@ from stylegraph.graph.model import Graph
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import upscale
+from stylegraph.nodes.models.converted import converted_cache_dir
 from stylegraph.nodes.models.ncnn import NcnnFormatError, read_weights
 
 CPU = torch.device("cpu")
@@ -133,7 +134,7 @@ def test_alpha_is_upscaled_separately(registry, crop):
 def test_converted_weights_are_cached_as_safetensors():
     upscale.load_model.cache_clear()
     upscale.load_model("realesr-animevideov3", "cpu", False)
-    cached = list(upscale.converted_cache_dir().glob("realesr-animevideov3-x4-*.safetensors"))
+    cached = list(converted_cache_dir().glob("realesr-animevideov3-x4-*.safetensors"))
     assert len(cached) == 1
     from safetensors.torch import load_file
 

@@ -46,6 +46,16 @@ def _shared_stem(directory: Path, filename: str, formats: list[str], overwrite: 
     return filename
 
 
+def _companion_stem(directory: Path, stem: str, formats: list[str], overwrite: bool) -> str:
+    """The stem of the file these layers accompany (``fusion-0003`` for Save Image's
+    ``fusion-0003.png``), so the pair keeps one number even when runs write into one folder
+    at once; only if that stem is taken in a layered format (a stray file) does it get a
+    number of its own."""
+    if overwrite or not any((directory / f"{stem}.{fmt}").exists() for fmt in formats):
+        return stem
+    return _shared_stem(directory, stem, formats, overwrite)
+
+
 def _ora_layers(stack: LayerStack, ora_modes: str) -> tuple[list[Layer], list[str]]:
     """The layers as OpenRaster gets them, and a warning per layer whose mode it lacks."""
     if ora_modes == "baked":
@@ -69,7 +79,11 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     except OSError as exc:
         raise NodeError(f"cannot create the output folder {directory}: {exc.strerror}") from None
     wanted = params["format"].split("+")
-    stem = _shared_stem(directory, params["filename"], wanted, params["overwrite"])
+    companion = inputs.get("name_from")
+    if companion:
+        stem = _companion_stem(directory, Path(companion).stem, wanted, params["overwrite"])
+    else:
+        stem = _shared_stem(directory, params["filename"], wanted, params["overwrite"])
     written = {"psd": "", "ora": ""}
     for done, fmt in enumerate(wanted):
         ctx.progress(done / len(wanted))
@@ -105,7 +119,17 @@ NODE = NodeType(
     "the merged image. Never overwrites silently, like Save Image.",
     run=run,
     side_effect=True,
-    inputs=(Port("layers", PortType.LAYERS, "A Layer Stack's 'layers' output."),),
+    inputs=(
+        Port("layers", PortType.LAYERS, "A Layer Stack's 'layers' output."),
+        Port(
+            "name_from",
+            PortType.TEXT,
+            "The file a Save Image node wrote (its 'path'): the layered files take its name "
+            "and number, so fusion-0003.png comes with fusion-0003.psd and .ora; 'filename' "
+            "is then unused.",
+            optional=True,
+        ),
+    ),
     outputs=(
         Port("psd", PortType.TEXT, "The PSD written, or empty."),
         Port("ora", PortType.TEXT, "The OpenRaster file written, or empty."),

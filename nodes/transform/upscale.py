@@ -75,6 +75,7 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
 
     import torch
 
+    from stylegraph.nodes.models.converted import warnings_to
     from stylegraph.nodes.models.upscale import (
         ModelError,
         load_model,
@@ -95,7 +96,8 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
             models = [load_waifu2x(choice, str(device), dtype) for choice in choices]
         else:
             source = params["model_file"] if method == MODEL_FILE else method
-            models = [load_model(source, str(device), half)]
+            with warnings_to(ctx.warn):  # a damaged converted model: said in the report
+                models = [load_model(source, str(device), half)]
     except ModelError as exc:
         raise NodeError(str(exc)) from None
     # Progress weights: each pass costs its input area, alpha (when enlarged by the model)

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stylegraph.jobs.render import BatchStats
 
 
 @dataclass
@@ -107,3 +111,16 @@ class BatchReporter:
 
     def print_summary(self) -> None:
         print(self.summary(), file=sys.stderr)
+
+
+def summary_json(reporter: BatchReporter, stats: BatchStats) -> dict:
+    """The last JSON line of ``--json``: counts, failures and what ran."""
+    counts = Counter(r.status for r in reporter.results)
+    return {
+        "done": counts["done"],
+        "skipped": counts["skipped"],
+        "failed": {r.name: r.error for r in reporter.failed},
+        "node_runs": dict(stats.node_runs),
+        "batched_calls": stats.batched_calls,
+        "batched_items": stats.batched_items,
+    }

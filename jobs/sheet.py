@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from stylegraph.graph.atomic import atomic_write_bytes
-from stylegraph.graph.batch import IMAGE_SUFFIXES, BatchError
+from stylegraph.jobs.items import IMAGE_SUFFIXES, BatchError
 from stylegraph.nodes.functional.contact_sheet import contact_sheet, grid_columns, thumbnail
 from stylegraph.nodes.functional.image_io import ImageReadError, read_image, to_uint8
 from stylegraph.nodes.functional.recipe_metadata import RecipeError, read_recipe

@@ -44,7 +44,7 @@ from stylegraph.graph.preset import (
 )
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import ParamType
-from stylegraph.graph.validate import ValidationError
+from stylegraph.graph.validate import ValidationError, check
 
 PACK_SUFFIX = ".sgpack"
 PRESET_ENTRY = "preset.json"
@@ -214,33 +214,79 @@ def open_pack(
     path, workdir = Path(path), Path(workdir).absolute()
     with _open_zip(path) as zf:
         _raw, data, entries = _check(zf, path, limits)
-        preset = preset_from_dict(data, registry, workdir, str(path))
-        outside = [
-            (
-                f"$.nodes.{ref.node_id}.params.{ref.param}",
-                f"refused: {ref.value!r} is not in the pack",
-            )
-            for ref in file_refs(preset.graph)
-            if ref.value not in entries
-        ]
-        if outside:
-            raise PackError(str(path), outside)
+        preset = _checked_preset(data, entries, registry, workdir, path)
         _extract(zf, path, list(entries.values()), workdir, limits)
     return preset
 
 
-def unpack(path: Path | str, dest_dir: Path | str, *, limits: Limits = Limits()) -> Path:
+def unpack(
+    path: Path | str,
+    dest_dir: Path | str,
+    registry: Registry | None = None,
+    *,
+    limits: Limits = Limits(),
+) -> Path:
     """Extract a pack for editing into a new or empty folder; returns its preset.json, which
-    loads like any preset (its files are relative to it)."""
+    loads like any preset (its files are relative to it). A pack that running it would
+    refuse (a preset naming a file the pack does not hold, such as ``/etc/passwd``, or a
+    save path leaving the output folder) is refused here too, by the same checks against
+    ``registry`` (default: the shipped node types) and the engine's graph check, and a
+    refused pack leaves nothing behind: no file, and no folder this call created."""
     path, dest = Path(path), Path(dest_dir)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise PackError(str(dest), [("$", "not an empty folder; unpack into a new one")])
-    with _open_zip(path) as zf:
-        raw, _data, entries = _check(zf, path, limits)
-        dest.mkdir(parents=True, exist_ok=True)
-        _extract(zf, path, list(entries.values()), dest, limits)
-    atomic_write_bytes(dest / PRESET_ENTRY, raw)
+    if registry is None:
+        from stylegraph.nodes import default_registry
+
+        registry = default_registry()
+    created = _first_missing(dest.absolute())
+    try:
+        with _open_zip(path) as zf:
+            raw, data, entries = _check(zf, path, limits)
+            check(_checked_preset(data, entries, registry, dest.absolute(), path).graph)
+            dest.mkdir(parents=True, exist_ok=True)
+            _extract(zf, path, list(entries.values()), dest, limits)
+        atomic_write_bytes(dest / PRESET_ENTRY, raw)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     return dest / PRESET_ENTRY
+
+
+def _checked_preset(
+    data: dict[str, Any],
+    entries: dict[str, zipfile.ZipInfo],
+    registry: Registry,
+    base_dir: Path,
+    path: Path,
+) -> Preset:
+    """What running the pack checks before anything is extracted: the preset loader's
+    checks (node types, params, output folders), and that it names only files it holds."""
+    preset = preset_from_dict(data, registry, base_dir, str(path))
+    outside = [
+        (
+            f"$.nodes.{ref.node_id}.params.{ref.param}",
+            f"refused: {ref.value!r} is not in the pack",
+        )
+        for ref in file_refs(preset.graph)
+        if ref.value not in entries
+    ]
+    if outside:
+        raise PackError(str(path), outside)
+    return preset
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost of ``folder`` and its parents that does not exist yet (what making
+    ``folder`` would create), or None when it exists."""
+    missing = None
+    while not folder.exists():
+        missing = folder
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return missing
 
 
 def _sha256_file(path: Path) -> str:

@@ -1,23 +1,23 @@
-"""Runs a prepared batch as Ray tasks. Ray is imported only here and only when ``--cluster``
-is given. A task renders one chunk of one photo's items through its own engine and sends
-back the encoded files; the driver writes them under ``--out``, so that folder need not be
-shared. Input files must be readable at the same paths on every worker."""
+"""Batch sweeps, rendering on Ray: the planned chunks as Ray tasks. Ray is imported only
+here and only when ``--cluster`` is given. A task renders one chunk of one photo's items
+through its own engine and sends back the encoded files; the driver writes them under
+``--out``, so that folder need not be shared. Input files must be readable at the same
+paths on every worker."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from stylegraph.graph.batch import BatchError, BatchItem, PreparedItem
-from stylegraph.graph.batch_driver import chunks, finish
-from stylegraph.graph.batch_report import BatchReporter
-from stylegraph.graph.batch_run import GPU_TYPES, BatchStats, Rendered, sharing_groups
 from stylegraph.graph.preset import Preset, preset_to_dict
+from stylegraph.jobs.items import BatchError, BatchItem, PreparedItem
+from stylegraph.jobs.render import BatchStats, NodeCallback, Rendered
 
 MAX_RETRIES = 3  # a lost worker's task runs again elsewhere
 LOCAL_CPUS = 2
 CPUS_PER_TASK = 2  # torch on a CPU worker uses this many threads (Ray sets OMP_NUM_THREADS)
+GPU_TYPES = frozenset({"style.transfer", "style.sweep", "image.upscale"})
 
 
 def import_ray() -> Any:
@@ -61,9 +61,9 @@ def render_task(
     payloads: list[dict[str, Any]], make_recipe: Callable[[Preset], str]
 ) -> tuple[list[Rendered], BatchStats]:
     """Runs on a worker: the chunk through a fresh engine (memory cache only)."""
-    from stylegraph.graph.batch_run import Renderer
     from stylegraph.graph.engine import Engine
     from stylegraph.graph.preset import preset_from_dict
+    from stylegraph.jobs.render import Renderer
     from stylegraph.nodes import default_registry
 
     registry = default_registry()
@@ -90,26 +90,29 @@ def wants_gpu(prepared: list[PreparedItem]) -> bool:
     )
 
 
-def run_cluster(
-    pending: list[PreparedItem],
-    out_dir: Path,
-    reporter: BatchReporter,
+def render_on_ray(
+    groups: list[list[list[PreparedItem]]],
     make_recipe: Callable[[Preset], str],
     address: str,
-) -> BatchStats:
+    stats: BatchStats,
+    on_node: NodeCallback | None = None,
+) -> Iterator[Rendered]:
+    """The planned groups' chunks as Ray tasks, each item yielded as its task returns (a
+    task that failed after its retries fails its items). ``stats`` gathers what ran."""
+    pending = [entry for group in groups for chunk in group for entry in chunk]
     ray = connect(address)
     gpus = 1 if wants_gpu(pending) and ray.cluster_resources().get("GPU", 0) > 0 else 0
     cpus = 1 if gpus else CPUS_PER_TASK
     task = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=MAX_RETRIES)(render_task)
     recipe_ref = ray.put(make_recipe)
     waiting = {}
-    for group in sharing_groups(pending):
-        for chunk in chunks(group):
+    for group in groups:
+        for chunk in group:
             ref = task.remote([_payload(e) for e in chunk], recipe_ref)
             waiting[ref] = chunk
             for entry in chunk:
-                reporter.node(entry.item.name, "queued on the cluster")
-    stats = BatchStats()
+                if on_node is not None:
+                    on_node(entry.item.name, "queued on the cluster")
     while waiting:
         ready, _ = ray.wait(list(waiting), num_returns=1)
         chunk = waiting.pop(ready[0])
@@ -120,6 +123,4 @@ def run_cluster(
             rendered = [Rendered(e.item.name, error=reason) for e in chunk]
             chunk_stats = BatchStats()
         stats.merge(chunk_stats)
-        for item in rendered:
-            finish(item, out_dir, reporter)
-    return stats
+        yield from rendered

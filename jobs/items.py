@@ -1,6 +1,6 @@
-"""Batch sweeps, the planning half: ``--over`` specs expanded into items (the cross product
-of the named inputs), each with a unique output name, and the check that lets a killed batch
-resume without redoing finished items. No rendering happens here."""
+"""Batch sweeps, expanding the items: ``--over`` specs expanded into items (the cross product
+of the named inputs), each with a unique output name and its own preset, and the check that
+lets a killed batch resume without redoing finished items. No rendering happens here."""
 
 from __future__ import annotations
 
@@ -202,13 +202,3 @@ def is_done(prepared: PreparedItem, out_dir: Path) -> bool:
         except (RecipeError, ValueError):
             return False
     return True
-
-
-def stale_temp_files(out_dir: Path, prepared: list[PreparedItem]) -> list[Path]:
-    """Hidden temp files a killed batch left beside its outputs (never under final names)."""
-    found = []
-    for entry in prepared:
-        for relative in entry.outputs:
-            target = out_dir / relative
-            found += target.parent.glob(f".{glob.escape(target.name)}.*.tmp")
-    return found

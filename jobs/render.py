@@ -1,28 +1,29 @@
-"""Batch sweeps, the rendering half: items rendered through one engine so shared upstream
-work runs once, batchable nodes (fast style transfer) computed for many items in one call,
+"""Batch sweeps, rendering here: items rendered through one engine so shared upstream work
+runs once, batchable nodes (fast style transfer) computed for many items in one call,
 out-of-memory failures retried on smaller tiles, and outputs handed back as encoded bytes so
-that the caller (this machine, or a Ray driver) writes them atomically under ``--out``."""
+that the driver writes them atomically under ``--out``. ``render_here`` runs the planned
+groups on this machine's threads; ``cluster.render_on_ray`` sends the same chunks to Ray."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stylegraph.graph.atomic import atomic_write_bytes
-from stylegraph.graph.batch import PreparedItem
 from stylegraph.graph.context import CancelToken, NodeContext, NodeError
 from stylegraph.graph.engine import Engine, Event, Status, check_outputs
 from stylegraph.graph.preset import Preset
+from stylegraph.jobs.items import PreparedItem
+from stylegraph.jobs.plan import BATCH_SIZE
+from stylegraph.jobs.write import Staging
 
-BATCH_SIZE = 8  # renders per batched forward pass
 SMALLER_TILES = (512, 256, 128)  # tile sizes an out-of-memory item is retried with
-GPU_TYPES = frozenset({"style.transfer", "style.sweep", "image.upscale"})
 
 NodeCallback = Callable[[str, str], None]  # item name, "node (type)"
 
@@ -77,16 +78,20 @@ class Renderer:
         make_recipe: Callable[[Preset], str],
         on_node: NodeCallback | None = None,
         cancel: CancelToken | None = None,
+        staging: Path | None = None,
     ) -> None:
+        """``staging``: the folder to stage files in (the output folder; None: the system
+        temp folder, as on a Ray worker)."""
         self.engine = engine
         self.make_recipe = make_recipe
         self.on_node = on_node
         self.cancel = cancel or CancelToken()
         self.stats = BatchStats()
-        self._tmp = Path(tempfile.mkdtemp(prefix="stylegraph-batch-"))
+        self._staging = Staging(staging)
+        self._tmp = self._staging.path
 
     def close(self) -> None:
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._staging.close()
 
     def render_chunk(self, chunk: list[PreparedItem]) -> Iterator[Rendered]:
         """Items that share a batchable node's inputs: that node for all of them in one
@@ -209,22 +214,70 @@ class Renderer:
                     self.stats.batched_items += 1
 
 
-def sharing_groups(prepared: list[PreparedItem]) -> list[list[PreparedItem]]:
-    """Items grouped by their first ``--over`` value (the photo, usually), in order: one
-    group's items share upstream work, so a group stays on one engine."""
-    groups: dict[Path, list[PreparedItem]] = {}
-    for entry in prepared:
-        first = next(iter(entry.item.values.values()))
-        groups.setdefault(first, []).append(entry)
-    return list(groups.values())
+_DONE = object()  # a worker's last message
 
 
-def write_rendered(rendered: Rendered, out_dir: Path) -> list[Path]:
-    """Each file written whole under its final name (temp file, fsync, rename)."""
-    written = []
-    for relative, data in rendered.files.items():
-        target = out_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, data)
-        written.append(target)
-    return written
+def render_here(
+    groups: list[list[list[PreparedItem]]],
+    make_engine: Callable[[], Engine],
+    make_recipe: Callable[[Preset], str],
+    stats: BatchStats,
+    *,
+    staging: Path,
+    on_node: NodeCallback | None = None,
+    jobs: int = 1,
+    cancel: CancelToken | None = None,
+) -> Iterator[Rendered]:
+    """The planned groups (of chunks) rendered on this machine, each item yielded as it
+    finishes. One engine per job; a group's items all go to one job, so its upstream work
+    is computed once. ``stats`` gathers what ran."""
+    cancel = cancel or CancelToken()
+    todo = list(reversed(groups))
+    lock = threading.Lock()
+
+    def one_job() -> Iterator[Rendered]:
+        renderer = Renderer(make_engine(), make_recipe, on_node, cancel, staging)
+        try:
+            while not cancel.cancelled:
+                with lock:
+                    if not todo:
+                        break
+                    group = todo.pop()
+                for chunk in group:
+                    yield from renderer.render_chunk(chunk)
+        finally:
+            renderer.close()
+            with lock:
+                stats.merge(renderer.stats)
+
+    if jobs <= 1:
+        yield from one_job()
+        return
+    results: queue.Queue = queue.Queue()
+
+    def worker() -> None:
+        try:
+            for rendered in one_job():
+                results.put(rendered)
+        finally:
+            results.put(_DONE)
+
+    workers = min(jobs, len(groups))
+    with ThreadPoolExecutor(max_workers=workers or 1) as pool:
+        futures = [pool.submit(worker) for _ in range(workers)]
+        try:
+            finished = 0
+            while finished < workers:
+                try:
+                    message = results.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if message is _DONE:
+                    finished += 1
+                else:
+                    yield message
+            for future in futures:
+                future.result()  # a worker's exception, raised here
+        except (KeyboardInterrupt, GeneratorExit):
+            cancel.cancel()  # the jobs stop within one node step; written files are whole
+            raise
