@@ -1,14 +1,21 @@
-"""The `stylegraph` command: run, validate, nodes, recipe, cache, pack, unpack."""
+"""The `stylegraph` command: run presets (one photo, or a sweep over many), check and
+describe them, open the node editor, and share recipes as packs."""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import errno
 import json
 import os
+import re
 import shutil
+import socket
 import sys
+import textwrap
 import threading
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +25,19 @@ from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status, error_sentence
 from stylegraph.graph.files import missing_files
 from stylegraph.graph.model import GraphError
-from stylegraph.graph.pack import (
+from stylegraph.graph.preset import (
+    Preset,
+    PresetError,
+    did_you_mean,
+    parse_value,
+    preset_from_dict,
+    preset_to_dict,
+)
+from stylegraph.graph.recipe import files_written, recipe_json
+from stylegraph.graph.registry import Registry, UnknownNodeType
+from stylegraph.graph.spec import ParamError, ParamType, path_length_problem, short_path
+from stylegraph.graph.validate import ValidationError, is_empty, unset_params, validate
+from stylegraph.jobs.pack import (
     PACK_SUFFIX,
     is_pack,
     left_for_receiver,
@@ -27,17 +46,6 @@ from stylegraph.graph.pack import (
     unpack,
     write_pack,
 )
-from stylegraph.graph.preset import (
-    Preset,
-    PresetError,
-    parse_value,
-    preset_from_dict,
-    preset_to_dict,
-)
-from stylegraph.graph.recipe import files_written, recipe_json
-from stylegraph.graph.registry import Registry, UnknownNodeType
-from stylegraph.graph.spec import ParamType
-from stylegraph.graph.validate import ValidationError, validate
 from stylegraph.nodes import default_registry
 from stylegraph.presets import shipped_presets
 
@@ -47,6 +55,9 @@ class UsageError(Exception):
 
 
 def _find_preset(name: str) -> Path:
+    too_long = path_length_problem(name)
+    if too_long:
+        raise UsageError(f"the preset: {too_long}")
     path = Path(name)
     if path.exists() or path.suffix in (".json", PACK_SUFFIX):
         return path
@@ -55,7 +66,7 @@ def _find_preset(name: str) -> Path:
         return shipped[name]
     raise UsageError(
         f"no preset file {name!r}, and no shipped preset of that name "
-        f"(shipped: {', '.join(shipped) or 'none'})"
+        f"(shipped: {', '.join(shipped) or 'none'}){did_you_mean(name, shipped)}"
     )
 
 
@@ -67,32 +78,105 @@ def _load_preset(name: str, registry: Registry) -> tuple[Preset, Path]:
 
 
 def _apply_sets(preset: Preset, assignments: list[str]) -> None:
-    """``--set content=photo.jpg`` sets a named input; ``--set blur.radius=3`` any param."""
+    """``--set content=photo.jpg`` sets a named input; ``--set blur.radius=3`` any param.
+    A mistyped name is refused with the closest real one; a value is checked against its
+    param (type, range, syntax, path length) before it is set."""
+    graph = preset.graph
     for assignment in assignments:
         name, sep, text = assignment.partition("=")
         if not sep:
-            raise UsageError(f"--set {assignment!r}: expected NAME=VALUE")
+            raise UsageError(f"--set {short_path(assignment)!r}: expected NAME=VALUE")
         if name in preset.inputs:
             node_id, param_name = preset.inputs[name].node, preset.inputs[name].param
         elif "." in name:
             node_id, param_name = name.split(".", 1)
         else:
             known = ", ".join(sorted(preset.inputs)) or "none"
-            raise UsageError(f"--set {name}: the preset has no input {name!r} (inputs: {known})")
-        if node_id not in preset.graph:
-            raise UsageError(f"--set {name}: the preset has no node {node_id!r}")
-        param = preset.graph.node_type(node_id).param(param_name)
+            # `--set strength=0.5` means the param of that name, on whichever node has it
+            params = [f"{n.id}.{name}" for n in graph.nodes() if graph.node_type(n.id).param(name)]
+            hint = did_you_mean(name, preset.inputs) or did_you_mean(name, params[:1], 0.0)
+            raise UsageError(
+                f"--set {name}: the preset has no input {name!r} (inputs: {known}){hint}"
+            )
+        if node_id not in graph:
+            raise UsageError(
+                f"--set {name}: the preset has no node {node_id!r}"
+                + did_you_mean(node_id, [n.id for n in graph.nodes()])
+            )
+        node_type = graph.node_type(node_id)
+        param = node_type.param(param_name)
         if param is None:
-            raise UsageError(f"--set {name}: node {node_id!r} has no param {param_name!r}")
+            raise UsageError(
+                f"--set {name}: node {node_id!r} ({node_type.type_id}) has no param "
+                f"{param_name!r}" + did_you_mean(param_name, [p.name for p in node_type.params])
+            )
         value: Any = parse_value(param.type, text)
-        if param.type == ParamType.FILE:
+        where = f"--set {name}: node {node_id!r} ({node_type.type_id}), param {param_name!r}"
+        try:
+            param.check(value)  # before the paths are resolved, which a NUL would break
+        except ParamError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+        if param.type == ParamType.FILE and value:
             value = str(Path(value).expanduser().resolve())
         elif param.type == ParamType.FILE_LIST:
             value = [str(Path(v).expanduser().resolve()) for v in value]
         try:
-            preset.graph.set_param(node_id, param_name, value)
+            graph.set_param(node_id, param_name, value)
         except GraphError as exc:
             raise UsageError(f"--set {name}: {exc}") from None
+
+
+# What to write after ``--set NAME=`` in a hint, for the usual named inputs.
+_PLACEHOLDERS = {"content": "PHOTO", "style": "PAINTING"}
+
+
+def _placeholder(preset: Preset, name: str) -> str:
+    binding = preset.inputs[name]
+    param = preset.graph.node_type(binding.node).param(binding.param)
+    by_type = "FILE" if param is not None and param.type == ParamType.FILE else "VALUE"
+    if param is not None and param.type == ParamType.FILE_LIST:
+        by_type = "FILE[,FILE...]"
+    return _PLACEHOLDERS.get(name, by_type)
+
+
+def _unset(preset: Preset, nodes: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """The named inputs a run of ``nodes`` (default: all) needs and lacks, and the other
+    required params left empty there, each as a sentence."""
+    bound = {(b.node, b.param): name for name, b in preset.inputs.items()}
+    inputs, others = [], []
+    for node_id, param in unset_params(preset.graph, nodes):
+        name = bound.get((node_id, param))
+        if name is not None:
+            inputs.append(name)
+        else:
+            type_id = preset.graph.node(node_id).type_id
+            others.append(f"node {node_id!r} ({type_id}), param {param!r}: is empty")
+    return [name for name in preset.inputs if name in inputs], others
+
+
+def _check_before_running(preset: Preset) -> None:
+    """What a run would stop at, refused before any node runs: named inputs not set, other
+    required params left empty, and input files that are missing or no regular files."""
+    needed = preset.graph.upstream(preset.graph.sinks())
+    inputs, lines = _unset(preset, needed)
+    lines = [
+        f"the preset's input {name!r} is not set: --set {name}={_placeholder(preset, name)}"
+        for name in inputs
+    ] + lines
+    lines += [
+        _one_line(str(problem))
+        for problem in missing_files(preset.graph, preset.base_dir)
+        if problem.node_id in needed
+    ]
+    if lines:
+        raise UsageError("\nerror: ".join(lines))
+
+
+def _check_out(out: str) -> Path:
+    too_long = path_length_problem(out)
+    if too_long:
+        raise UsageError(f"--out: {too_long}")
+    return Path(out).resolve()
 
 
 class _Progress:
@@ -150,7 +234,8 @@ def _engine(args: argparse.Namespace) -> Engine:
 def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     preset, _ = _load_preset(args.preset, registry)
     _apply_sets(preset, args.set or [])
-    out_dir = Path(args.out).resolve()
+    out_dir = _check_out(args.out)
+    _check_before_running(preset)
     cancel = CancelToken()
     engine = _engine(args)
     holder: dict[str, Any] = {}
@@ -212,7 +297,7 @@ def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -
         print(f"warning: {warning}", file=sys.stderr)
     for node_report in report.nodes.values():
         if node_report.status == Status.FAILED:
-            print(f"error: {node_report.error}", file=sys.stderr)
+            print(f"error: {_one_line(node_report.error or '')}", file=sys.stderr)
             if args.debug and node_report.traceback:
                 print(node_report.traceback, file=sys.stderr)
     if report.cancelled:
@@ -220,8 +305,8 @@ def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -
 
 
 def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
-    from stylegraph.graph.batch import BatchError
-    from stylegraph.graph.batch_driver import run_batch
+    from stylegraph.jobs.batch import run_batch
+    from stylegraph.jobs.items import BatchError
 
     loaded, path = _load_preset(args.preset, registry)  # a pack is verified once, not per item
     recipe = preset_to_dict(loaded)
@@ -234,7 +319,7 @@ def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
     try:
         return run_batch(
             args.over,
-            Path(args.out).resolve(),
+            _check_out(args.out),
             make_preset,
             recipe_json,
             lambda: _engine(args),
@@ -250,8 +335,8 @@ def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def cmd_sheet(args: argparse.Namespace, registry: Registry) -> int:
-    from stylegraph.graph.batch import BatchError
-    from stylegraph.graph.batch_sheet import write_sheet
+    from stylegraph.jobs.items import BatchError
+    from stylegraph.jobs.sheet import write_sheet
 
     try:
         print(write_sheet(Path(args.folder)))
@@ -262,31 +347,96 @@ def cmd_sheet(args: argparse.Namespace, registry: Registry) -> int:
 
 def cmd_validate(args: argparse.Namespace, registry: Registry) -> int:
     preset, _ = _load_preset(args.preset, registry)
-    problems = validate(preset.graph) + missing_files(preset.graph, preset.base_dir)
+    needed, empty = _unset(preset)
+    problems = [str(p) for p in validate(preset.graph)] + empty
+    problems += [str(p) for p in missing_files(preset.graph, preset.base_dir)]
     for problem in problems:
         print(f"{args.preset}: {problem}", file=sys.stderr)
     if problems:
         return 1
     inputs = ", ".join(preset.inputs) or "none"
     print(f"{args.preset}: valid ({len(preset.graph)} nodes; inputs: {inputs})")
+    if needed:
+        sets = " ".join(f"--set {name}={_placeholder(preset, name)}" for name in needed)
+        print(f"{args.preset}: a run needs {', '.join(needed)}: {sets}")
+    optional = [n for n, v in preset.input_values().items() if is_empty(v) and n not in needed]
+    if optional:
+        print(f"{args.preset}: optional, not set: {', '.join(optional)}")
     return 0
+
+
+def _param_line(spec: dict[str, Any]) -> str:
+    """``float 0..1, default 1.0`` / ``choice of normal, multiply, ...; default normal``."""
+    kind = spec["type"]
+    if "choices" in spec:
+        kind += f" of {', '.join(spec['choices'])};"
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if low is not None or high is not None:
+        kind += f" {'' if low is None else f'{low:g}'}..{'' if high is None else f'{high:g}'},"
+    default = spec["default"]
+    shown = json.dumps(default, ensure_ascii=False) if not isinstance(default, str) else default
+    return f"{kind} default {shown if shown != '' else 'empty'}"
+
+
+def _describe(described: dict[str, Any]) -> str:
+    """A node type as a person reads it: what it does, then its ports and params, one a
+    line, with their help beneath."""
+    lines = [
+        f"{described['type']}: {described['name']} (version {described['version']}, "
+        f"{described['category']})",
+        *textwrap.wrap(described["description"], 88, initial_indent="  ", subsequent_indent="  "),
+    ]
+    for section in ("inputs", "outputs", "params"):
+        entries = described[section]
+        lines.append(f"{section}:" if entries else f"{section}: none")
+        for name, spec in entries.items():
+            if section == "params":
+                what = _param_line(spec)
+            else:
+                what = spec["type"]
+                if spec.get("variadic"):
+                    what += f", any number ({name}1, {name}2, ...)"
+                elif spec.get("optional"):
+                    what += ", optional"
+            lines += textwrap.wrap(
+                f"{name}: {what}", 88, initial_indent="  ", subsequent_indent="      "
+            )
+            if spec.get("help"):
+                lines += textwrap.wrap(
+                    spec["help"], 88, initial_indent="      ", subsequent_indent="      "
+                )
+    return "\n".join(lines)
+
+
+def _closest_type(word: str, registry: Registry) -> str:
+    """The did-you-mean for a node type, matching the part after the category too, so
+    that `nodes blend` finds image.blend."""
+    types = [t.type_id for t in registry]
+    family = [t for t in types if t.startswith(f"{word}.")]
+    if family:
+        return f"; the {word} nodes are {', '.join(family)}"
+    hint = did_you_mean(word, types, cutoff=0.75)  # ids share their categories' letters
+    if hint:
+        return hint
+    short: dict[str, str] = {}
+    for type_id in types:
+        short.setdefault(type_id.split(".", 1)[-1], type_id)
+    close = difflib.get_close_matches(word, list(short), n=1, cutoff=0.75)
+    return f"; did you mean {short[close[0]]!r}?" if close else ""
 
 
 def cmd_nodes(args: argparse.Namespace, registry: Registry) -> int:
     if args.type:
+        if args.type not in registry:
+            raise UsageError(
+                f"unknown node type {args.type!r}{_closest_type(args.type, registry)} "
+                "(`stylegraph nodes` lists them all)"
+            )
         described = registry.get(args.type).describe()
         if args.json:
             print(json.dumps(described, indent=2))
             return 0
-        print(
-            f"{described['type']}  {described['name']}  (v{described['version']}, "
-            f"{described['category']})\n  {described['description']}"
-        )
-        for section in ("inputs", "outputs", "params"):
-            for name, spec in described[section].items():
-                extra = {k: v for k, v in spec.items() if k not in ("type", "help")}
-                help_text = f"  {spec['help']}" if spec.get("help") else ""
-                print(f"  {section[:-1]:6} {name}: {spec['type']} {extra or ''}{help_text}")
+        print(_describe(described))
         return 0
     if args.json:
         print(json.dumps([t.describe() for t in registry], indent=2))
@@ -347,7 +497,7 @@ def cmd_unpack(args: argparse.Namespace, registry: Registry) -> int:
 def cmd_cache(args: argparse.Namespace, registry: Registry) -> int:
     disk = DiskCache(default_cache_dir())
     if args.action == "clear":
-        from stylegraph.graph.pack import default_pack_dir
+        from stylegraph.jobs.pack import default_pack_dir
 
         packs = default_pack_dir()
         unpacked = sum(1 for p in packs.rglob("*") if p.is_file()) if packs.is_dir() else 0
@@ -378,23 +528,38 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
     )
-    parser = argparse.ArgumentParser(prog="stylegraph", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="stylegraph",
+        description=__doc__,
+        epilog="`stylegraph COMMAND --help` says more about each. A first run: "
+        "stylegraph run fusion --set content=photo.jpg --set style=painting.jpg --out out",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--version", action="version", version=f"stylegraph {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
 
     def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kwargs)
 
-    run = add("run", help="run a preset")
-    run.add_argument("preset", help="a preset file, or the name of a shipped preset")
+    run = add(
+        "run",
+        help="run a preset on a photo",
+        description="Run a preset: a preset file (.json), the name of a shipped preset "
+        f"({', '.join(shipped_presets())}), or a pack (.sgpack) someone shared, whose "
+        "paintings and models come inside it. Named inputs and params are set with --set.",
+        epilog="e.g. stylegraph run fusion --set content=photo.jpg --set style=painting.jpg "
+        "--set render.strength=0.8 --out out",
+    )
+    run.add_argument("preset", help="a preset file, a shipped preset's name, or a pack (.sgpack)")
     run.add_argument(
         "--set",
         action="append",
         metavar="NAME=VALUE",
         help="set a named input (content=photo.jpg) or a param (node.param=3)",
     )
-    run.add_argument("--out", default="stylegraph-out", help="output folder")
+    run.add_argument(
+        "--out", default="stylegraph-out", help="output folder (default: ./stylegraph-out)"
+    )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--json", action="store_true", help="print the run report as JSON")
     run.add_argument(
@@ -405,7 +570,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     batch = add("batch", help="run a preset over many inputs (a sweep), resumably")
-    batch.add_argument("preset", help="a preset file, or the name of a shipped preset")
+    batch.add_argument("preset", help="a preset file, a shipped preset's name, or a pack")
     batch.add_argument(
         "--over",
         action="append",
@@ -429,12 +594,12 @@ def _parser() -> argparse.ArgumentParser:
     sheet.set_defaults(func=cmd_sheet)
 
     val = add("validate", help="check a preset without running it")
-    val.add_argument("preset")
+    val.add_argument("preset", help="a preset file, a shipped preset's name, or a pack")
     val.set_defaults(func=cmd_validate)
 
     nodes = add("nodes", help="list node types, or describe one")
-    nodes.add_argument("type", nargs="?")
-    nodes.add_argument("--json", action="store_true")
+    nodes.add_argument("type", nargs="?", help="a node type id, e.g. image.blend")
+    nodes.add_argument("--json", action="store_true", help="print JSON")
     nodes.set_defaults(func=cmd_nodes)
 
     recipe = add("recipe", help="print the preset embedded in an output image")
@@ -466,25 +631,61 @@ def _parser() -> argparse.ArgumentParser:
     unpack_cmd.add_argument("dest")
     unpack_cmd.set_defaults(func=cmd_unpack)
 
-    edit = add("edit", help="open the node editor")
-    edit.add_argument("preset", nargs="?")
+    edit = add(
+        "edit",
+        help="open the node editor (needs a display)",
+        description="Open the node editor on a preset, or on an empty graph. It needs a "
+        "display; on a machine without one, xvfb-run serves scripts.",
+    )
+    edit.add_argument("preset", nargs="?", help="a preset file, a shipped preset's name, or a pack")
     edit.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="set a named input before opening"
     )
     edit.add_argument("--run", action="store_true", help="run the graph on opening")
-    edit.add_argument("--select", help="node to preview after the run (with --screenshot)")
-    edit.add_argument("--screenshot", help="run, save a PNG of the window there, and close")
-    edit.add_argument("--viewer-zoom", type=float, help="viewer zoom in %% (with --screenshot)")
-    edit.add_argument("--compare", help="node shown left of the viewer's split (with --screenshot)")
-    edit.add_argument(
-        "--paint-stroke", help="x,y;x,y... normalised stroke on the viewed mask.paint"
-    )
-    edit.add_argument("--geometry", help="write node and viewer screen positions there (tests)")
+    # Scripting hooks for the editor's tests and the README's screenshot, kept out of --help:
+    # --select (node to preview), --screenshot (run, save a PNG of the window, close),
+    # --viewer-zoom (%), --compare (node left of the split), --paint-stroke (x,y;x,y...
+    # normalised, on the viewed mask.paint), --geometry (write screen positions there).
+    hidden = argparse.SUPPRESS
+    edit.add_argument("--select", help=hidden)
+    edit.add_argument("--screenshot", help=hidden)
+    edit.add_argument("--viewer-zoom", type=float, help=hidden)
+    edit.add_argument("--compare", help=hidden)
+    edit.add_argument("--paint-stroke", help=hidden)
+    edit.add_argument("--geometry", help=hidden)
     edit.set_defaults(func=cmd_edit)
     return parser
 
 
+def display_problem(environ: dict[str, str] | None = None) -> str | None:
+    """Why the editor cannot open a window here, or None. On X11 systems (not macOS or
+    Windows) GLFW aborts the process when it finds no display, which no handler can catch,
+    so the display is checked first: DISPLAY set and, for a local one, its socket there."""
+    if sys.platform in ("darwin", "win32"):
+        return None
+    environ = os.environ if environ is None else environ
+    display = environ.get("DISPLAY", "")
+    how = "run it on a desktop, or under xvfb-run for scripts (xvfb-run stylegraph edit ...)"
+    if not display:
+        return f"the editor needs a display and DISPLAY is not set: {how}"
+    local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if local is None:  # host:N, a forwarded or remote display: GLFW has to try it
+        return None
+    path = f"/tmp/.X11-unix/X{local.group(1)}"
+    for address in (path, "\0" + path):  # the socket file, or Linux's abstract socket
+        with socket.socket(socket.AF_UNIX) as sock:
+            try:
+                sock.connect(address)
+                return None
+            except OSError:
+                continue
+    return f"the editor needs a display and none answers at DISPLAY={display}: {how}"
+
+
 def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
+    problem = display_problem()
+    if problem:
+        raise UsageError(problem)
     from stylegraph.ui.app import Script, run_editor
 
     preset, path = _load_preset(args.preset, registry) if args.preset else (None, None)
@@ -519,9 +720,25 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
+        elif isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            name = short_path(os.fsdecode(exc.filename or ""))
+            print(f"error: a path is too long for this system: {name}", file=sys.stderr)
+            return 2
         else:
             print(
-                f"error: {error_sentence(exc)} (run with --debug for the details)",
+                f"error: {_one_line(error_sentence(exc))} (run with --debug for the details)",
                 file=sys.stderr,
             )
         return 1
+
+
+def _shorten_long_words(text: str, longest: int = 200) -> str:
+    """A message stays readable when it quotes a path of thousands of characters."""
+    return re.sub(rf"\S{{{longest},}}", lambda m: short_path(m.group(0)), text)
+
+
+def _one_line(text: str) -> str:
+    """A message quoting a user's path or text, as one readable line: control characters
+    (a newline, a form feed in a file name) written as escapes, long words shortened."""
+    escaped = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", lambda m: repr(m.group())[1:-1], text)
+    return _shorten_long_words(escaped)

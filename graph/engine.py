@@ -3,6 +3,7 @@ reusing cached results, and keeps going past a failed branch."""
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -178,7 +179,13 @@ class Engine:
         return self.memory.get(key)
 
     def seed(self, key: str, outputs: Mapping[str, Any]) -> None:
-        """Store ``outputs`` under ``key`` in the memory cache, as if the node had run."""
+        """Store ``outputs`` under ``key`` in the memory cache, as if the node had run.
+        Outputs holding NaN or infinity are not stored: the node then runs when asked, and
+        fails with the sentence that says so."""
+        try:
+            check_finite(outputs)
+        except NodeError:
+            return
         self.memory.put(key, _freeze(outputs))
 
     def _resolve(
@@ -283,6 +290,7 @@ class Engine:
         try:
             outputs = node_type.run(ctx, inputs, params)
             check_outputs(node_type, outputs)
+            check_finite(outputs)
         except Cancelled:
             return NodeReport(node_id, type_id, Status.CANCELLED, time.perf_counter() - started)
         except NodeError as exc:
@@ -369,6 +377,34 @@ def _irregular_files(graph: Graph, params: Mapping[str, Mapping[str, Any]]) -> l
                     where = f"param {param.name!r}"
                     problems.append(Problem(node_id, node_type.type_id, where, why))
     return problems
+
+
+def _not_finite(value: np.ndarray) -> int:
+    """How many NaN or infinite values a float array holds. The array's sum is finite when
+    every value is (one fast pass, no temporary array); only when it is not, which huge but
+    finite values can also cause, are the values counted one by one."""
+    if value.dtype.kind != "f" or math.isfinite(float(np.sum(value))):
+        return 0
+    return int(value.size - np.count_nonzero(np.isfinite(value)))
+
+
+def check_finite(outputs: Mapping[str, Any]) -> None:
+    """No NaN or infinity leaves a node: such a pixel saves as black (or garbage) with no
+    error, so the node that made it fails instead, saying which output and how much."""
+    for name, value in outputs.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise NodeError(f"output {name!r} is {value}, not a finite number")
+        arrays = value.arrays() if isinstance(value, LayerStack) else [value]
+        for array in arrays:
+            if not isinstance(array, np.ndarray):
+                continue
+            bad = _not_finite(array)
+            if bad:
+                raise NodeError(
+                    f"output {name!r} has {bad:,} of {array.size:,} values that are NaN or "
+                    "infinite (its params or inputs took the computation out of range), "
+                    "so nothing downstream uses it"
+                )
 
 
 def check_outputs(node_type: NodeType, outputs: Mapping[str, Any]) -> None:

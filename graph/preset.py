@@ -6,8 +6,9 @@ and its relative file paths may not leave the preset's folder. Saving is atomic.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -259,6 +260,13 @@ def preset_from_dict(
         raise PresetError(source, problems)
     ui = {k: v for k, v in data.get("ui", {}).items() if k != "positions"}
     return Preset(graph, dict(data.get("meta", {})), inputs, ui, base_dir)
+
+
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
+    """The hint after a mistyped name ("; did you mean 'content'?"), or "" when no
+    candidate is close (``cutoff``: difflib's similarity, 0..1)."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _path_problems(node_id: str, node_type: Any, params: Mapping[str, Any]) -> list:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import PurePath
@@ -83,11 +83,28 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    # A text param with a small syntax of its own (``3:0.5,12:0.5``) names its parser here,
+    # so a malformed value is refused when it is set, not when the node runs; the parser
+    # raises ValueError with the reason.
+    parse: Callable[[str], object] | None = None
+    # Whether a run needs a value here, so that an empty one is refused before anything
+    # runs: True (the photo a Load Image reads), or a function of the node's params and
+    # linked input ports (paintings are needed unless the engine has its own, or linked).
+    required: bool | Callable[[Mapping[str, Any], Collection[str]], bool] = False
+
+    def is_required(self, params: Mapping[str, Any], linked: Collection[str]) -> bool:
+        return self.required(params, linked) if callable(self.required) else self.required
 
     def check(self, value: Any) -> Any:
         """Return ``value`` normalised to this param's type, or raise ParamError."""
         checker = _CHECKERS[self.type]
-        return checker(self, value)
+        value = checker(self, value)
+        if self.parse is not None:
+            try:
+                self.parse(value)
+            except ValueError as exc:
+                raise ParamError(str(exc)) from None
+        return value
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for `stylegraph nodes` and the editor."""
@@ -151,6 +168,41 @@ def _check_text(param: Param, value: Any) -> str:
     return value
 
 
+def _path_limit(name: str, fallback: int) -> int:
+    try:
+        return os.pathconf("/", name)
+    except (AttributeError, OSError, ValueError):  # Windows, or a system that will not say
+        return fallback
+
+
+PATH_MAX = _path_limit("PC_PATH_MAX", 4096)
+NAME_MAX = _path_limit("PC_NAME_MAX", 255)
+
+
+def short_path(path: str, head: int = 60, tail: int = 40) -> str:
+    """A path fit for a one-line message: its start and end, the middle elided."""
+    return path if len(path) <= head + tail + 3 else f"{path[:head]}...{path[-tail:]}"
+
+
+def path_length_problem(path: str) -> str | None:
+    """Why no file system here can hold ``path`` (too long in all, or a name in it too
+    long), said before anything tries to open it; None when its length is fine."""
+    encoded = os.fsencode(path)
+    if len(encoded) >= PATH_MAX:
+        return (
+            f"the path {short_path(path)!r} is {len(encoded):,} bytes long; "
+            f"paths here are limited to {PATH_MAX - 1:,}"
+        )
+    longest = max(encoded.split(os.fsencode(os.sep)), key=len)
+    if len(longest) > NAME_MAX:
+        name = os.fsdecode(longest)
+        return (
+            f"the name {short_path(name)!r} in the path is {len(longest):,} bytes long; "
+            f"a file or folder name here is limited to {NAME_MAX:,}"
+        )
+    return None
+
+
 def _check_file(param: Param, value: Any) -> str:
     value = _check_text(param, value)
     if "\x00" in value:
@@ -158,7 +210,12 @@ def _check_file(param: Param, value: Any) -> str:
     try:
         os.fsencode(value)
     except UnicodeError:  # a lone surrogate, or a character the file system cannot store
-        raise ParamError(f"{value!a} holds characters no file name can have here") from None
+        raise ParamError(
+            f"{short_path(value)!a} holds characters no file name can have here"
+        ) from None
+    problem = path_length_problem(value)
+    if problem:
+        raise ParamError(problem)
     return value
 
 
@@ -216,6 +273,8 @@ def _check_file_list(param: Param, value: Any) -> list[str]:
 
 
 STROKE_KEYS = {"points", "size", "hardness", "opacity", "mode"}
+# paint and erase paint coverage; keep and remove are hints for a quick selection
+STROKE_MODES = ("paint", "erase", "keep", "remove")
 MAX_STROKES = 10_000
 MAX_STROKE_POINTS = 20_000
 
@@ -245,8 +304,10 @@ def _check_stroke(index: int, stroke: Any) -> dict[str, Any]:
         if not isinstance(point, list) or len(point) != 2:
             raise ParamError(f"{where}: expected an [x, y] point, got {point!r}")
         checked.append([_stroke_number(where, "a point", v, -1.0, 2.0) for v in point])
-    if stroke["mode"] not in ("paint", "erase"):
-        raise ParamError(f"{where}: mode must be paint or erase, got {stroke['mode']!r}")
+    if stroke["mode"] not in STROKE_MODES:
+        raise ParamError(
+            f"{where}: mode must be paint, erase, keep or remove, got {stroke['mode']!r}"
+        )
     size = _stroke_number(where, "size", stroke["size"], 0.0, 1.0)
     if size <= 0:
         raise ParamError(f"{where}: size must be above 0")

@@ -183,11 +183,17 @@ def test_every_package_is_listed_for_installation():
     listed = set(
         tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     )
+
+    def is_subpackage(init: Path) -> bool:
+        # a package only when every folder above it is one too: the copies `pip install .`
+        # leaves in build/lib/, a venv's site-packages and the like are not part of this one
+        folders = init.parent.relative_to(root).parents
+        return all((root / folder / "__init__.py").is_file() for folder in folders)
+
     found = {"stylegraph"} | {
         "stylegraph." + ".".join(p.parent.relative_to(root).parts)
         for p in root.glob("*/**/__init__.py")
-        if not any(part.startswith(".") for part in p.relative_to(root).parts)
-        and p.parent.relative_to(root).parts[0] not in ("tests", "benchmarks")
+        if is_subpackage(p) and p.parent.relative_to(root).parts[0] not in ("tests", "benchmarks")
     }
     assert found == listed
 

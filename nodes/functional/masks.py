@@ -11,8 +11,10 @@ from stylegraph.nodes.functional.filters import gaussian_blur
 
 
 def ramp(values: np.ndarray, low: float, high: float, softness: float) -> np.ndarray:
-    """1 inside [low, high], falling linearly to 0 over ``softness`` outside it."""
-    if softness <= 0:
+    """1 inside [low, high], falling linearly to 0 over ``softness`` outside it. A softness
+    under 1e-6 is a hard edge: float32 values divided by it would overflow to infinity, and
+    0 / 0 at the edge would be NaN."""
+    if softness < 1e-6:
         return ((values >= low) & (values <= high)).astype(np.float32)
     below = np.clip((values - (low - softness)) / softness, 0.0, 1.0)
     above = np.clip(((high + softness) - values) / softness, 0.0, 1.0)

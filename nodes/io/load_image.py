@@ -25,7 +25,7 @@ NODE = NodeType(
         Port("path", PortType.TEXT),
     ),
     params=(
-        Param("path", ParamType.FILE, "", help="The image file to read."),
+        Param("path", ParamType.FILE, "", help="The image file to read.", required=True),
         Param(
             "max_megapixels",
             ParamType.FLOAT,

@@ -17,7 +17,7 @@ NODE = NodeType(
     run,
     outputs=(Port("mask", PortType.MASK),),
     params=(
-        Param("path", ParamType.FILE, ""),
+        Param("path", ParamType.FILE, "", required=True),
         Param("max_megapixels", ParamType.FLOAT, 100.0, minimum=0.01, maximum=2000.0),
     ),
 )

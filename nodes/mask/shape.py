@@ -11,8 +11,8 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     box = (params["x"], params["y"], params["w"], params["h"])
     try:
         mask = shape(height, width, params["shape"], box, params["points"], params["feather"])
-    except ValueError as exc:
-        raise NodeError(str(exc)) from None
+    except ValueError as exc:  # a polygon without its points
+        raise NodeError(f"params 'shape', 'points': {exc}") from None
     return {"mask": mask}
 
 

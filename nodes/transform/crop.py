@@ -11,7 +11,7 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
             )
         }
     except ValueError as exc:
-        raise NodeError(str(exc)) from None
+        raise NodeError(f"params 'x', 'y', 'width', 'height': {exc}") from None
 
 
 NODE = NodeType(
