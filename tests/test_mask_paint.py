@@ -1,15 +1,27 @@
-"""Painted masks: the brush against its formulas, size independence, the param checks."""
+"""Painted masks: the brush against its formulas, size independence, the param checks,
+quick selection from keep and remove hints, subject anchoring and the foreign-photo warning."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.model import Graph
 from stylegraph.graph.spec import ParamError, ParamType
-from stylegraph.nodes.functional.paint import brush_profile, render_strokes
+from stylegraph.nodes.functional.paint import (
+    brush_profile,
+    hint_masks,
+    photo_hash,
+    render_strokes,
+    to_image_point,
+    to_subject_point,
+)
 from stylegraph.nodes.functional.resize import resize_mask
+from stylegraph.nodes.functional.subject import photo_subject_box
 from stylegraph.nodes.mask.paint import NODE as PAINT_NODE
 
 
@@ -81,7 +93,10 @@ STROKES_PARAM = next(p for p in PAINT_NODE.params if p.type == ParamType.STROKES
         ([stroke([[0, float("nan")]])], "stroke 1: a point must be between -1 and 2, got nan"),
         ([stroke([[0, 0]], size=0)], "stroke 1: size must be above 0"),
         ([stroke([[0, 0]], opacity=2)], "stroke 1: opacity must be between 0 and 1, got 2"),
-        ([stroke([[0, 0]], mode="smudge")], "stroke 1: mode must be paint or erase, got 'smudge'"),
+        (
+            [stroke([[0, 0]], mode="smudge")],
+            "stroke 1: mode must be paint, erase, keep or remove, got 'smudge'",
+        ),
         ([stroke([[0, 0]], hardness=True)], "stroke 1: hardness must be a number, got True"),
     ],
 )
@@ -102,3 +117,99 @@ def test_the_node_paints_at_the_size_of_its_image(registry):
     mask = report.outputs["painted"]["mask"]
     assert mask.shape == (40, 80)
     assert np.array_equal(mask, render_strokes([stroke([[0.5, 0.5]])], 40, 80))
+
+
+def test_keep_and_remove_strokes_are_accepted_and_paint_nothing_themselves():
+    hints = [stroke([[0.5, 0.5]], mode="keep"), stroke([[0.2, 0.2]], mode="remove")]
+    assert [s["mode"] for s in STROKES_PARAM.check(hints)] == ["keep", "remove"]
+    assert (render_strokes(hints, 40, 40, base=0.3) == np.float32(0.3)).all()
+    keep, remove = hint_masks(hints, 100, 100)
+    assert keep[50, 50] == 1.0 and keep[20, 20] == 0.0
+    assert remove[20, 20] == 1.0 and remove[50, 50] == 0.0
+    assert hint_masks([stroke([[0.5, 0.5]])], 10, 10) is None
+
+
+def two_squares(size: int = 120) -> np.ndarray:
+    """A blue square and an orange one, apart, on a noisy light ground."""
+    rng = np.random.default_rng(3)
+    photo = np.full((size, size, 3), 0.85, np.float32)
+    photo += rng.normal(0.0, 0.03, photo.shape).astype(np.float32)
+    photo[20:60, 15:55] = (0.1, 0.2, 0.7)
+    photo[60:100, 70:110] = (0.9, 0.5, 0.1)
+    return np.clip(photo, 0.0, 1.0)
+
+
+def run_paint(image: np.ndarray, **params) -> tuple[np.ndarray, list[str]]:
+    ctx = NodeContext("painted", Path("."))
+    values = dict(PAINT_NODE.default_params(), **params)
+    return PAINT_NODE.run(ctx, {"image": image}, values)["mask"], ctx.warnings
+
+
+def test_two_rough_hint_strokes_select_one_object_up_to_its_edges():
+    """A keep stroke across the orange square and a remove stroke across the ground and
+    the blue square: the mask is the orange square, edge to edge, though neither stroke
+    comes near its edges; a paint stroke still adds on top of the cut."""
+    photo = two_squares()
+    hints = [
+        stroke([[0.65, 0.65], [0.8, 0.75]], size=0.05, mode="keep"),
+        stroke([[0.1, 0.9], [0.3, 0.3], [0.9, 0.1]], size=0.05, mode="remove"),
+    ]
+    mask, _ = run_paint(photo, strokes=hints)
+    orange = np.zeros((120, 120), bool)
+    orange[60:100, 70:110] = True
+    assert ((mask >= 0.5) == orange).mean() > 0.99
+    assert mask[20:60, 15:55].max() < 0.5, "the blue square, salient too, is left out"
+    touched, _ = run_paint(photo, strokes=[*hints, stroke([[0.1, 0.1]], size=0.1)])
+    assert touched[12, 12] == pytest.approx(1.0) and touched[80, 90] == mask[80, 90]
+
+
+def test_strokes_on_another_photo_are_said_in_one_line_naming_the_node():
+    photo = two_squares()
+    painted = [stroke([[0.5, 0.5]])]
+    _, warnings = run_paint(photo, strokes=painted, painted_on=photo_hash(photo))
+    assert warnings == []
+    other = photo_hash(photo[::-1].copy())
+    _, warnings = run_paint(photo, strokes=painted, painted_on=other)
+    assert warnings == [
+        "node 'painted' (mask.paint): its strokes were painted on another photo and keep "
+        "their place in the frame, not on this photo's subject; anchor them to the subject "
+        "to have them follow it"
+    ]
+    assert run_paint(photo, strokes=painted, painted_on="")[1] == [], "no hash kept: no word"
+    assert run_paint(photo, strokes=[], painted_on=other)[1] == [], "nothing painted"
+    anchored = run_paint(photo, strokes=painted, painted_on=other, anchor="subject")
+    assert anchored[1] == [], "subject-anchored strokes are meant for other photos"
+
+
+def test_the_photo_hash_names_the_pixels_not_the_float_noise():
+    photo = np.round(two_squares() * 255) / 255  # a photo read from an 8-bit file
+    assert photo_hash(photo) == photo_hash(photo + np.float32(1e-3))
+    assert photo_hash(photo) != photo_hash(np.ascontiguousarray(photo[:, ::-1]))
+    assert photo_hash(photo) != photo_hash(photo[:60])
+    assert photo_hash(photo).startswith("sha256:") and len(photo_hash(photo)) == 39
+    with_alpha = np.dstack([photo, np.zeros((120, 120), np.float32)])
+    assert photo_hash(with_alpha) == photo_hash(photo)
+
+
+def test_points_convert_between_the_image_and_the_subjects_box():
+    box = (0.2, 0.1, 0.5, 0.4)
+    assert to_image_point([0.0, 0.0], box) == [0.2, 0.1]
+    assert to_image_point([1.0, 0.5], box) == pytest.approx([0.7, 0.3])
+    assert to_subject_point([0.7, 0.3], box) == pytest.approx([1.0, 0.5])
+    for point in ([0.3, 0.8], [-0.2, 1.4]):
+        assert to_subject_point(to_image_point(point, box), box) == pytest.approx(point)
+
+
+def test_subject_anchored_strokes_paint_where_the_subjects_box_puts_them():
+    photo = two_squares()
+    photo[20:60, 15:55] = photo[60:100, 15:55]  # the blue square painted over with ground
+    photo[60:100, 70:110] = photo[60:100, 15:55]
+    photo[30:90, 40:100] = (0.9, 0.5, 0.1)  # one orange square: the subject
+    box = photo_subject_box(photo)
+    assert box == pytest.approx((40 / 120, 30 / 120, 60 / 120, 60 / 120), abs=0.02)
+    painted = [stroke([[0.25, 0.25]], size=0.1)]
+    mask, _ = run_paint(photo, strokes=painted, anchor="subject")
+    point = to_image_point([0.25, 0.25], box)
+    expected = render_strokes([stroke([point], size=0.1)], 120, 120)
+    np.testing.assert_array_equal(mask, expected)
+    assert mask[45, 55] == 1.0 and mask[30, 30] == 0.0, "a quarter into the square"

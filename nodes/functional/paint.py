@@ -11,17 +11,34 @@ infinitely close would give. Strokes then composite one over the other with thei
 - erase: ``m = m * (1 - a * opacity)``
 
 where ``a`` is the stroke's coverage. All values 0..1, float32.
+
+Two more modes are hints for a quick selection rather than paint: *keep* strokes mark
+what belongs to the selection and *remove* strokes what does not; they seed GrabCut on
+the photo (``subject.subject_mask``), whose cut then replaces ``base`` under the paint
+and erase strokes, so two rough strokes give a mask that follows the photo's edges.
+
+Strokes are anchored to the image (points are fractions of its width and height) or to
+the subject (fractions of the subject's bounding box, so that a face patch painted on
+one portrait lands on the face of the next); ``to_image_point`` and ``to_subject_point``
+convert between the two. ``photo_hash`` names the photo strokes were painted on, so a
+run can tell when image-anchored strokes meet another photo.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-MODES = ("paint", "erase")
+PAINT_MODES = ("paint", "erase")
+HINT_MODES = ("keep", "remove")
+MODES = PAINT_MODES + HINT_MODES
+ANCHORS = ("image", "subject")
+
+Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the image
 
 
 def brush_profile(distance: np.ndarray, radius: float, hardness: float) -> np.ndarray:
@@ -89,12 +106,22 @@ def stroke_coverage(
 
 
 def render_strokes(
-    strokes: Sequence[dict[str, Any]], height: int, width: int, base: float = 0.0
+    strokes: Sequence[dict[str, Any]],
+    height: int,
+    width: int,
+    base: float = 0.0,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The mask (float32 H x W, 0..1) that ``strokes`` paint over a mask filled with
-    ``base``."""
-    mask = np.full((height, width), float(base), np.float32)
+    """The mask (float32 H x W, 0..1) that the paint and erase ``strokes`` paint over a
+    mask filled with ``base``, or over ``start`` (H x W) when given. Keep and remove
+    strokes are hints (``hint_masks``) and paint nothing here."""
+    if start is None:
+        mask = np.full((height, width), float(base), np.float32)
+    else:
+        mask = np.array(start, np.float32)
     for stroke in strokes:
+        if stroke["mode"] in HINT_MODES:
+            continue
         found = stroke_coverage(stroke, height, width)
         if found is None:
             continue
@@ -106,3 +133,47 @@ def render_strokes(
         else:
             mask[box] = region + (1.0 - region) * amount
     return np.clip(mask, 0.0, 1.0)
+
+
+def hint_masks(
+    strokes: Sequence[dict[str, Any]], height: int, width: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The keep and remove hints (float32 H x W, 0..1: the strokes' coverage times their
+    opacity, each mode painted as paint strokes are), or None when there are none."""
+    keep = [dict(s, mode="paint") for s in strokes if s["mode"] == "keep"]
+    remove = [dict(s, mode="paint") for s in strokes if s["mode"] == "remove"]
+    if not keep and not remove:
+        return None
+    return render_strokes(keep, height, width), render_strokes(remove, height, width)
+
+
+def to_image_point(point: Sequence[float], box: Box) -> list[float]:
+    """A point in fractions of the subject's box ``(x, y, w, h)`` as fractions of the
+    image."""
+    return [box[0] + point[0] * box[2], box[1] + point[1] * box[3]]
+
+
+def to_subject_point(point: Sequence[float], box: Box) -> list[float]:
+    """A point in fractions of the image as fractions of the subject's box ``(x, y, w,
+    h)``; the inverse of ``to_image_point``."""
+    return [
+        (point[0] - box[0]) / max(box[2], 1e-9),
+        (point[1] - box[1]) / max(box[3], 1e-9),
+    ]
+
+
+def strokes_to_image(strokes: Sequence[dict[str, Any]], box: Box) -> list[dict[str, Any]]:
+    """Subject-anchored strokes with their points in image fractions. Sizes stay
+    fractions of the image's longest side in both anchors."""
+    return [dict(s, points=[to_image_point(p, box) for p in s["points"]]) for s in strokes]
+
+
+def photo_hash(image: np.ndarray) -> str:
+    """A short content hash of a photo (float32 H x W x C, 0..1): its size and its
+    colours rounded to 8 bits, so a photo read from an 8-bit file keeps its hash through
+    float rounding on the way. Alpha is left out. The editor keeps it with strokes
+    (``painted_on``) to tell, later, whether a run paints on the same photo."""
+    rgb = np.clip(np.asarray(image, np.float32)[..., :3] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    digest = hashlib.sha256(f"{rgb.shape[0]}x{rgb.shape[1]}:".encode())
+    digest.update(np.ascontiguousarray(rgb).tobytes())
+    return f"sha256:{digest.hexdigest()[:32]}"

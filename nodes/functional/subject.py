@@ -1,0 +1,261 @@
+"""The photo's main subject as a soft mask, with no network and no download.
+
+Content photos for painting have "a strong single subject" (a portrait, a still life), near
+the middle, against a background that reaches the frame. So:
+
+1. **Saliency** at a working size of about 200 px: a colour's likelihood of being the
+   subject's is how much of its weight lies near the middle of the picture (weighted by
+   a centre prior) rather than along the frame (its top, left and right strips; the
+   bottom one counts less, since a portrait's subject often stands on it), in a coarse
+   CIELAB histogram (few lightness bins, so a backdrop lit unevenly is one colour). The
+   frame's model is made a second time from the frame pixels the first found unlike the
+   middle, so a subject that fills the frame's edges does not count as background.
+   Times a wide centre prior, this is the saliency map, 0..1.
+2. **GrabCut** (OpenCV; Rother et al. 2004) seeded from that map (``seed_labels``):
+   salient pixels are "probably subject", the rest "probably background", the heart of
+   the salient region "surely subject", and the frame's strips "surely background" where
+   their colour is far more the frame's than the middle's. Painted hints override: *keep*
+   pixels are surely subject, *remove* pixels surely background. GrabCut then fits
+   colour models to both and cuts along the photo's edges.
+3. **Clean-up** (``clean_cut``): the biggest piece and any at least a third of its size,
+   or, given a keep hint, the pieces it touches; holes filled unless a remove hint is in
+   them.
+4. **Refinement**: the cut, made at the working size, is brought to the photo's size by
+   the fast guided filter with the photo as guide, so its edge follows the full-size
+   photo's edges; ``feather`` softens it.
+
+Limits: one subject near the middle is the case served. A landscape without one gives
+whatever its middle holds; a background object of the subject's colours that touches it
+(a black table beside a black helmet) may be taken in; keep and remove hints correct it.
+
+Ranges: image float32 H x W x 3/4 in 0..1; ``tightness`` 0..1 (0.5 neutral: lower takes
+more of what is only a little salient, higher less); ``feather`` 0..1 (0: an edge about
+one px wide, 1: a soft edge a few percent of the picture wide); hint masks H x W in 0..1
+(above 0.5 counts). The result is float32 H x W in 0..1.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from stylegraph.nodes.functional.channels import to_u8
+from stylegraph.nodes.functional.guided import guided_upsample
+
+WORK_SIZE = 200  # px along the longest side where saliency and GrabCut run
+_L_BINS = 4  # histogram bins for lightness
+_AB_BINS = 24  # histogram bins for each of Lab's colour axes, over -64..64
+_ITERATIONS = 3
+PRIOR_SPREAD = 0.5
+
+
+def _working_size(height: int, width: int) -> tuple[int, int]:
+    scale = min(1.0, WORK_SIZE / max(height, width))
+    return max(8, round(height * scale)), max(8, round(width * scale))
+
+
+def _centre_prior(height: int, width: int, spread: float) -> np.ndarray:
+    """A Gaussian over the frame, centred a little above the middle (where subjects
+    sit), ``spread`` the standard deviation as a fraction of each side."""
+    y = (np.arange(height, dtype=np.float32) + 0.5) / height - 0.48
+    x = (np.arange(width, dtype=np.float32) + 0.5) / width - 0.5
+    return np.exp(-(y[:, None] ** 2 + x[None, :] ** 2) / (2 * spread**2)).astype(np.float32)
+
+
+def _frame_weights(height: int, width: int) -> np.ndarray:
+    """Weights of the frame's strips (6 % of the shorter side): top, left and right 1,
+    bottom 0.3 (a standing subject is often cut by it)."""
+    band = max(2, round(0.06 * min(height, width)))
+    weights = np.zeros((height, width), np.float32)
+    weights[-band:, :] = 0.3
+    weights[:band, :] = 1.0
+    weights[:, :band] = 1.0
+    weights[:, -band:] = 1.0
+    return weights
+
+
+def _colour_index(image: np.ndarray) -> np.ndarray:
+    """Each pixel's bin in a coarse CIELAB histogram: few lightness bins and more for
+    the two colour axes, so a backdrop lit brighter behind the subject still counts as
+    one colour while an orange suit and a grey wall do not."""
+    lab = cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.float32), cv2.COLOR_RGB2Lab)
+    light = np.clip(lab[..., 0] * (_L_BINS / 100.0), 0, _L_BINS - 1).astype(np.int32)
+    a = np.clip((lab[..., 1] + 64.0) * (_AB_BINS / 128.0), 0, _AB_BINS - 1).astype(np.int32)
+    b = np.clip((lab[..., 2] + 64.0) * (_AB_BINS / 128.0), 0, _AB_BINS - 1).astype(np.int32)
+    return (light * _AB_BINS + a) * _AB_BINS + b
+
+
+def _likelihood(index: np.ndarray, centre: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Per pixel, the share of its colour's weight that lies in the middle rather than
+    along the frame (0..1), from the two weight maps."""
+    bins = _L_BINS * _AB_BINS**2
+    flat = index.ravel()
+    in_centre = np.bincount(flat, centre.ravel(), bins)
+    in_frame = np.bincount(flat, frame.ravel(), bins)
+    in_centre /= max(in_centre.sum(), 1e-9)
+    in_frame /= max(in_frame.sum(), 1e-9)
+    floor = 0.2 / bins  # a colour seen in neither place is neither's
+    return ((in_centre + floor) / (in_centre + in_frame + 2 * floor))[index].astype(np.float32)
+
+
+def colour_likelihood(image: np.ndarray) -> np.ndarray:
+    """How much more a pixel's colour belongs to the middle than to the frame, 0..1.
+    The frame's model is made twice: the second time from the frame's pixels that the
+    first found unlike the middle, so a subject that fills the frame's edges (a cat's
+    fur along three sides) does not count its own colours as background."""
+    height, width = image.shape[:2]
+    index = _colour_index(image)
+    centre = _centre_prior(height, width, 0.2)
+    frame = _frame_weights(height, width)
+    first = _likelihood(index, centre, frame)
+    background_like = frame * (first < 0.5)
+    if background_like.sum() < 0.1 * frame.sum():  # hardly any background reaches the frame
+        return first
+    return _likelihood(index, centre, background_like)
+
+
+def saliency(likelihood: np.ndarray) -> np.ndarray:
+    """How likely each pixel is to be the subject's, 0..1: its colour's likelihood
+    (``colour_likelihood``) times a wide centre prior."""
+    height, width = likelihood.shape
+    return likelihood * _centre_prior(height, width, PRIOR_SPREAD)
+
+
+def seed_labels(
+    salient: np.ndarray,
+    likelihood: np.ndarray,
+    tightness: float = 0.5,
+    keep: np.ndarray | None = None,
+    remove: np.ndarray | None = None,
+) -> np.ndarray:
+    """GrabCut's starting labels (uint8 GC_* codes) from the saliency map, the colour
+    likelihood and the hints (bool maps at the same size, or None):
+
+    - surely subject: where the saliency, averaged over a tenth of the picture, is at
+      least 0.7 (the heart of the subject), and under a keep hint;
+    - probably subject: saliency at least 0.2 + 0.3 x tightness;
+    - surely background: the frame's outer 2 % (not the bottom) where the colour is
+      far more the frame's than the middle's (likelihood under 0.2), and under a
+      remove hint;
+    - probably background: the rest.
+    """
+    height, width = salient.shape
+    level = 0.2 + 0.3 * tightness
+    labels = np.where(salient >= level, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    band = max(1, round(0.02 * min(height, width)))
+    frame = np.zeros((height, width), bool)
+    frame[:band, :] = frame[:, :band] = frame[:, -band:] = True
+    labels[frame & (likelihood < 0.2)] = cv2.GC_BGD
+    size = max(1, round(0.1 * min(height, width))) | 1
+    labels[cv2.blur(salient, (size, size)) >= 0.7] = cv2.GC_FGD
+    if remove is not None:
+        labels[remove] = cv2.GC_BGD
+    if keep is not None:
+        labels[keep] = cv2.GC_FGD
+    return labels
+
+
+def grabcut_from_seeds(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """GrabCut (``image`` float32 0..1 at the working size, ``labels`` uint8 GC_* codes)
+    run from a mask of starting labels; bool H x W, True where it finds the subject.
+    Where the seeds hold no subject or no background there is nothing to cut between,
+    so the seeds' own reading is returned."""
+    wanted = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
+    if wanted.all() or not wanted.any():
+        return wanted
+    pixels = cv2.cvtColor(to_u8(image[..., :3]), cv2.COLOR_RGB2BGR)
+    mask = labels.copy()
+    background = np.zeros((1, 65), np.float64)
+    foreground = np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: same photo, same cut
+    cv2.grabCut(pixels, mask, None, background, foreground, _ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    return np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD))
+
+
+def clean_cut(
+    cut: np.ndarray, keep: np.ndarray | None = None, remove: np.ndarray | None = None
+) -> np.ndarray:
+    """The subject's pieces of a cut (bool H x W), their holes filled: with a keep hint,
+    the pieces it touches (a quick selection of one thing); without, the biggest piece
+    and any at least a third of its size. A hole a remove hint touches stays open."""
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(cut.astype(np.uint8), None, 8)
+    if count <= 1:
+        return cut
+    touched = set() if keep is None else {int(i) for i in np.unique(pieces[keep]) if i}
+    if touched:
+        chosen = touched
+    else:
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        chosen = {int(i) + 1 for i in np.flatnonzero(areas >= areas.max() / 3)}
+    kept = np.isin(pieces, sorted(chosen))
+    # Holes: the pieces of what is left that do not reach the frame.
+    outside = (~kept).astype(np.uint8)
+    _, holes = cv2.connectedComponents(outside, None, 4)
+    open_ = [holes[0], holes[-1], holes[:, 0], holes[:, -1]]
+    if remove is not None:
+        open_.append(holes[remove])
+    return kept | (outside.astype(bool) & ~np.isin(holes, np.unique(np.concatenate(open_))))
+
+
+def _hint(hint: np.ndarray | None, height: int, width: int) -> np.ndarray | None:
+    """A hint mask (H x W, counted where 0.5 and above) at the working size: a working
+    pixel is hinted when a quarter of it is, so a thin stroke is not lost."""
+    if hint is None:
+        return None
+    marked = (np.asarray(hint, np.float32) >= 0.5).astype(np.float32)
+    small = cv2.resize(marked, (width, height), interpolation=cv2.INTER_AREA)
+    found = small >= 0.25
+    return found if found.any() else None
+
+
+def subject_mask(
+    image: np.ndarray,
+    tightness: float = 0.5,
+    feather: float = 0.2,
+    keep: np.ndarray | None = None,
+    remove: np.ndarray | None = None,
+) -> np.ndarray:
+    """The main subject of ``image`` as a soft mask (float32 H x W, 0..1); see the
+    module's docstring for the method and the ranges."""
+    if not 0.0 <= tightness <= 1.0:
+        raise ValueError(f"tightness must be between 0 and 1, got {tightness}")
+    if not 0.0 <= feather <= 1.0:
+        raise ValueError(f"feather must be between 0 and 1, got {feather}")
+    rgb = np.ascontiguousarray(image[..., :3], np.float32)
+    height, width = rgb.shape[:2]
+    small_h, small_w = _working_size(height, width)
+    small = cv2.resize(rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    keep_small = _hint(keep, small_h, small_w)
+    remove_small = _hint(remove, small_h, small_w)
+    likelihood = colour_likelihood(small)
+    labels = seed_labels(saliency(likelihood), likelihood, tightness, keep_small, remove_small)
+    cut = clean_cut(grabcut_from_seeds(small, labels), keep_small, remove_small)
+    return refine_to(rgb, cut.astype(np.float32), feather)
+
+
+def refine_to(guide: np.ndarray, small_mask: np.ndarray, feather: float) -> np.ndarray:
+    """``small_mask`` (a working-size cut) brought to ``guide``'s size along its edges:
+    the fast guided filter, its radius and eps growing with ``feather`` (0..1)."""
+    radius = 2 + round(6 * feather)
+    eps = 10.0 ** (-4.0 + 3.0 * feather)
+    out = guided_upsample(guide, small_mask, radius, eps)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def subject_box(mask: np.ndarray) -> tuple[float, float, float, float]:
+    """The bounding box (x, y, w, h as fractions of the width and height) of the mask's
+    pixels at 0.5 and above; the whole frame when there are none."""
+    rows = np.flatnonzero((mask >= 0.5).any(axis=1))
+    cols = np.flatnonzero((mask >= 0.5).any(axis=0))
+    if not len(rows):
+        return (0.0, 0.0, 1.0, 1.0)
+    height, width = mask.shape
+    x0, x1 = cols[0] / width, (cols[-1] + 1) / width
+    y0, y1 = rows[0] / height, (rows[-1] + 1) / height
+    return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+
+def photo_subject_box(image: np.ndarray) -> tuple[float, float, float, float]:
+    """The subject's bounding box in ``image`` (x, y, w, h as fractions), as subject-
+    anchored strokes use it: from ``subject_mask`` at its default settings."""
+    return subject_box(subject_mask(image))

@@ -1,0 +1,218 @@
+"""The subject mask: its seeds, GrabCut, the clean-up, accuracy against hand-drawn
+references, its nodes, and the subject-anchored strokes that carry a recipe to a new photo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylegraph.graph.context import NodeContext
+from stylegraph.graph.engine import Engine
+from stylegraph.graph.preset import load_preset
+from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.paint import render_strokes, to_image_point
+from stylegraph.nodes.functional.subject import (
+    clean_cut,
+    grabcut_from_seeds,
+    photo_subject_box,
+    seed_labels,
+    subject_box,
+    subject_mask,
+)
+from stylegraph.presets import shipped_presets
+
+MASKS = Path(__file__).resolve().parent / "data" / "masks"
+PHOTOS = {"astronaut": "astronaut.png", "chelsea": "chelsea.png", "coffee": "coffee.png"}
+
+
+def reference(name: str) -> np.ndarray:
+    return np.array(Image.open(MASKS / f"{name}.png")).astype(bool)
+
+
+def iou(mask: np.ndarray, truth: np.ndarray) -> float:
+    found = mask >= 0.5
+    return float((found & truth).sum() / (found | truth).sum())
+
+
+def disc_photo(height: int = 120, width: int = 160, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A red disc on a noisy grey-green ground, off the middle, and the disc's truth."""
+    rng = np.random.default_rng(seed)
+    photo = np.empty((height, width, 3), np.float32)
+    photo[:] = (0.45, 0.55, 0.45)
+    photo += rng.normal(0.0, 0.04, photo.shape).astype(np.float32)
+    y, x = np.mgrid[:height, :width]
+    disc = (x - 0.45 * width) ** 2 + (y - 0.5 * height) ** 2 <= (0.3 * height) ** 2
+    photo[disc] = (0.8, 0.2, 0.15)
+    return np.clip(photo, 0.0, 1.0), disc
+
+
+def test_the_seeds_follow_saliency_and_hints_override_it():
+    salient = np.zeros((50, 50), np.float32)
+    salient[10:40, 10:40] = 0.9
+    likelihood = np.full((50, 50), 0.1, np.float32)
+    keep = np.zeros((50, 50), bool)
+    keep[0, 0] = True
+    remove = np.zeros((50, 50), bool)
+    remove[25, 25] = True
+    labels = seed_labels(salient, likelihood, 0.5, keep, remove)
+    assert labels[25, 20] == cv2.GC_FGD  # the heart of the salient square
+    assert labels[10, 10] == cv2.GC_PR_FGD  # salient, but its neighbourhood is not all so
+    assert labels[49, 25] == cv2.GC_PR_BGD  # the frame's bottom is never surely background
+    assert labels[0, 25] == cv2.GC_BGD  # the frame's top, a frame-like colour
+    assert labels[0, 0] == cv2.GC_FGD and labels[25, 25] == cv2.GC_BGD  # the hints win
+    tight = seed_labels(np.full((50, 50), 0.45, np.float32), likelihood, 1.0)
+    loose = seed_labels(np.full((50, 50), 0.45, np.float32), likelihood, 0.0)
+    assert tight[25, 25] == cv2.GC_PR_BGD and loose[25, 25] == cv2.GC_PR_FGD
+
+
+def test_grabcut_completes_a_few_seeds_along_the_photos_edge():
+    photo, disc = disc_photo()
+    labels = np.full(disc.shape, cv2.GC_PR_BGD, np.uint8)
+    labels[55:65, 65:75] = cv2.GC_FGD  # a small patch in the disc
+    labels[:3, :] = cv2.GC_BGD  # and the top of the frame
+    cut = grabcut_from_seeds(photo, labels)
+    assert (cut & disc).sum() / (cut | disc).sum() > 0.97
+    everything = np.full(disc.shape, cv2.GC_PR_FGD, np.uint8)
+    assert grabcut_from_seeds(photo, everything).all(), "no background seed: nothing to cut"
+
+
+def test_the_clean_up_keeps_the_big_piece_fills_its_holes_and_obeys_keep():
+    cut = np.zeros((60, 60), bool)
+    cut[10:50, 10:40] = True
+    cut[20:25, 20:25] = False  # a hole
+    cut[5:8, 52:55] = True  # a speck
+    cleaned = clean_cut(cut)
+    assert cleaned[22, 22] and not cleaned[6, 53]
+    keep = np.zeros_like(cut)
+    keep[6, 53] = True
+    picked = clean_cut(cut, keep)
+    assert picked[6, 53] and not picked[30, 30], "a keep hint picks its own piece"
+    remove = np.zeros_like(cut)
+    remove[22, 22] = True
+    assert not clean_cut(cut, None, remove)[21, 21], "a hole a remove hint touches stays"
+
+
+def test_a_subject_off_the_middle_is_found_at_full_size():
+    photo, disc = disc_photo(360, 480)
+    mask = subject_mask(photo)
+    assert mask.shape == disc.shape and mask.dtype == np.float32
+    assert iou(mask, disc) > 0.95
+    x, y, w, h = subject_box(mask)
+    assert x == pytest.approx(0.45 - 0.3 * 0.75, abs=0.01)
+    assert (y, h) == (pytest.approx(0.2, abs=0.01), pytest.approx(0.6, abs=0.02))
+    assert w == pytest.approx(0.45, abs=0.02)
+
+
+def test_feather_softens_the_edge_and_keeps_it_in_place():
+    photo, disc = disc_photo(240, 320)
+    sharp, soft = subject_mask(photo, feather=0.0), subject_mask(photo, feather=1.0)
+    in_between = lambda m: ((m > 0.05) & (m < 0.95)).sum()  # noqa: E731
+    assert in_between(soft) > 2 * in_between(sharp)
+    assert iou(soft, disc) > 0.9
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_the_subject_matches_the_hand_drawn_reference(images, name):
+    """Reference masks drawn by hand over the photos (tests/data/masks); the target of
+    the issue is an IoU of at least 0.85 on each."""
+    photo = read_image(images / "content" / PHOTOS[name])
+    assert iou(subject_mask(photo), reference(name)) >= 0.85
+
+
+def test_out_of_range_settings_are_refused():
+    photo, _ = disc_photo()
+    with pytest.raises(ValueError, match="tightness must be between 0 and 1, got 1.5"):
+        subject_mask(photo, tightness=1.5)
+
+
+def test_the_subject_node_takes_hints_and_selects_the_background(registry):
+    photo, disc = disc_photo(120, 160)
+    node = registry.get("mask.subject")
+    params = node.default_params()
+    subject = node.run(NodeContext("s", Path(".")), {"image": photo}, params)["mask"]
+    params["select"] = "background"
+    background = node.run(NodeContext("s", Path(".")), {"image": photo}, params)["mask"]
+    np.testing.assert_allclose(background, 1.0 - subject, atol=1e-6)
+    remove = disc.astype(np.float32)  # a painter who wants the disc out
+    keep = np.zeros_like(remove)
+    keep[:10, :] = 1.0
+    ctx = NodeContext("s", Path("."))
+    hinted = node.run(ctx, {"image": photo, "keep": keep, "remove": remove}, params)["mask"]
+    assert hinted[disc].mean() > 0.95, "background selected: white where the disc was removed"
+
+
+def test_refine_snaps_a_blob_drawn_off_the_edge_to_the_photos_edge(registry):
+    """A soft disc 4 px too big: refined, it ends on the photo's own edge."""
+    photo, disc = disc_photo(120, 160)
+    y, x = np.mgrid[:120, :160]
+    too_big = ((x - 72.0) ** 2 + (y - 60.0) ** 2 <= 40.0**2).astype(np.float32)
+    blob = cv2.GaussianBlur(too_big, (0, 0), 3)
+    node = registry.get("mask.refine")
+    params = {"radius": 10, "strength": 1.0}
+    refined = node.run(NodeContext("r", Path(".")), {"mask": blob, "guide": photo}, params)
+    assert np.abs(refined["mask"] - disc).mean() < 0.1 * np.abs(blob - disc).mean()
+    assert iou(refined["mask"], disc) > 0.99
+    params["strength"] = 0.0
+    same = node.run(NodeContext("r", Path(".")), {"mask": blob, "guide": photo}, params)
+    np.testing.assert_allclose(same["mask"], blob, atol=1e-6)
+
+
+def test_a_subject_anchored_patch_lands_inside_the_subject_on_two_photos(registry, images):
+    """The shipped subject-background recipe holds a detail patch painted relative to the
+    subject's box: run on the astronaut and on Chelsea, nearly all of its mass lies inside
+    each photo's hand-drawn subject, where the subject's box puts it."""
+    preset = load_preset(shipped_presets()["subject-background"], registry)
+    graph = preset.graph
+    (stroke,) = graph.node("face").params["strokes"]
+    for name in ("astronaut", "chelsea"):
+        graph.set_param("photo", "path", str(images / "content" / PHOTOS[name]))
+        report = Engine().run(graph, targets=["face", "shrink"])
+        assert report.ok, report.to_json()
+        patch = report.outputs["face"]["mask"]
+        small = report.outputs["shrink"]["image"]
+        truth = cv2.resize(reference(name).astype(np.float32), patch.shape[::-1]) >= 0.5
+        assert patch.sum() > 100
+        assert patch[truth].sum() / patch.sum() > 0.97, name
+        x, y = to_image_point(stroke["points"][0], photo_subject_box(small))
+        rows, cols = np.indices(patch.shape)
+        centre = (
+            ((cols + 0.5) * patch).sum() / patch.sum(),
+            ((rows + 0.5) * patch).sum() / patch.sum(),
+        )
+        assert centre[0] == pytest.approx(x * patch.shape[1], abs=3)
+        assert centre[1] == pytest.approx(y * patch.shape[0], abs=3)
+
+
+def test_the_references_are_drawn_from_their_polygon_sources():
+    """The PNGs are the committed polygons filled by the project's renderer."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("draw", MASKS / "draw.py")
+    draw = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(draw)
+    for name in PHOTOS:
+        source = MASKS / f"{name}.json"
+        assert json.loads(source.read_text())["image"] == PHOTOS[name]
+        np.testing.assert_array_equal(draw.draw(source), reference(name))
+
+
+def test_the_paint_node_without_hints_paints_exactly_as_before(registry):
+    photo, _ = disc_photo()
+    node = registry.get("mask.paint")
+    strokes = [
+        {
+            "points": [[0.2, 0.3], [0.6, 0.5]],
+            "size": 0.1,
+            "hardness": 0.5,
+            "opacity": 0.7,
+            "mode": "paint",
+        },
+    ]
+    params = dict(node.default_params(), strokes=strokes, base=0.2)
+    out = node.run(NodeContext("p", Path(".")), {"image": photo}, params)["mask"]
+    np.testing.assert_array_equal(out, render_strokes(strokes, 120, 160, 0.2))
