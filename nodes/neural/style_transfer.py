@@ -7,6 +7,7 @@ import numpy as np
 from stylegraph.graph.context import NodeContext, NodeError
 from stylegraph.graph.spec import Batching, NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes.functional.resize import resize
+from stylegraph.nodes.functional.style_blend import parse_style_blend
 from stylegraph.nodes.neural._shared import (
     COMMON_PARAMS,
     FAST_PARAMS,
@@ -87,10 +88,14 @@ def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
     style_set = StyleSet(
         styles, params["style_weights"], masks if any(m is not None for m in masks) else ()
     )
-    vgg = load_vgg(params, device)
-    return gatys(content, [style_set], vgg, settings, params["output_size"], device, ctx.progress)[
-        0
-    ]
+    vgg = load_vgg(params, device, ctx.warn)
+    try:
+        renders = gatys(
+            content, [style_set], vgg, settings, params["output_size"], device, ctx.progress
+        )
+    except ValueError as exc:
+        raise NodeError(f"param 'style_weights': {exc}") from None
+    return renders[0]
 
 
 @flushing_denormals
@@ -214,6 +219,7 @@ NODE = NodeType(
             ParamType.TEXT,
             "0",
             help="builtin: a style index 0-25, or a blend such as 3:0.5,12:0.5.",
+            parse=parse_style_blend,
         ),
         *FAST_PARAMS,
         *STROKE_PARAMS,

