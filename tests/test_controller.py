@@ -157,6 +157,114 @@ def test_duplicates_sit_beside_their_originals(fusion):
     assert layout.overlaps(fusion.graph) == []
 
 
+def _into(controller: Controller, node_id: str) -> set[str]:
+    return {
+        f"{lk.src}.{lk.src_port}->{lk.dst_port}"
+        for lk in controller.graph.links()
+        if lk.dst == node_id
+    }
+
+
+def test_duplicate_keeps_the_links_coming_into_the_copy_in_one_undo_step(fusion):
+    before = snapshot(fusion)
+    (render2,) = fusion.duplicate(["render"])
+    assert _into(fusion, render2) == {"shrink.image->content"}
+    (fuse2,) = fusion.duplicate(["fuse"])
+    assert _into(fusion, fuse2) == _into(fusion, "fuse")
+    assert len(_into(fusion, fuse2)) == 5  # base, two layers, two masks
+    assert not [lk for lk in fusion.graph.links() if lk.src == fuse2]  # outputs stay free
+    two = fusion.duplicate(["render_mask", "render"])
+    assert _into(fusion, two[0]) == {"shrink.image->image"}
+    fusion.undo()
+    fusion.undo()
+    assert fusion.undo_label == f"Undo paste {render2}"
+    fusion.undo()
+    assert snapshot(fusion) == before
+
+
+def test_ctrl_v_pastes_without_outside_links_and_ctrl_shift_v_with_them(fusion):
+    fusion.copy(["facet", "dry_brush"])
+    plain = fusion.paste()
+    assert _into(fusion, plain[0]) == set()  # denoise -> facet stays behind
+    assert _into(fusion, plain[1]) == {f"{plain[0]}.image->image"}
+    linked = fusion.paste(with_links=True)
+    assert _into(fusion, linked[0]) == {"denoise.image->image"}
+    assert _into(fusion, linked[1]) == {f"{linked[0]}.image->image"}
+    fusion.delete_nodes(["denoise"])  # a source gone since the copy: its link is left out
+    again = fusion.paste(with_links=True)
+    assert _into(fusion, again[0]) == set()
+
+
+def test_a_link_dropped_on_a_linked_input_replaces_it_in_one_undo_step(fusion):
+    before = snapshot(fusion)
+    old = fusion.connect("sharp_photo", "image", "fuse", "layer1")
+    assert (old.src, old.src_port) == ("render", "image")
+    assert fusion.graph.input_link("fuse", "layer1").src == "sharp_photo"
+    assert fusion.undo_label == "Undo relink fuse.layer1"
+    fusion.undo()
+    assert snapshot(fusion) == before
+    fusion.redo()
+    assert fusion.graph.input_link("fuse", "layer1").src == "sharp_photo"
+    fusion.undo()
+    steps = fusion.history_size
+    with pytest.raises(GraphError, match="cycle"):  # refused: the old link stays
+        fusion.connect("fuse", "image", "render", "content")
+    assert fusion.graph.input_link("render", "content").src == "shrink"
+    assert fusion.history_size == steps
+    assert fusion.connect("render", "image", "fuse", "layer1") is None  # the same link: no step
+    assert fusion.history_size == steps
+
+
+def _pins(controller: Controller, node_id: str) -> list[str]:
+    return [name for name, _ in layout.input_slots(controller.graph, node_id)]
+
+
+def test_variadic_pins_keep_their_numbers_after_any_unlink(fusion):
+    assert _pins(fusion, "fuse") == [
+        "base",
+        "layer1",
+        "layer2",
+        "layer3",
+        "mask1",
+        "mask2",
+        "mask3",
+    ]
+    fusion.disconnect("fuse", "mask1")  # was: "mask2, mask3, mask3", mask1 out of reach
+    assert _pins(fusion, "fuse") == [
+        "base",
+        "layer1",
+        "layer2",
+        "layer3",
+        "mask1",
+        "mask2",
+        "mask3",
+    ]
+    fusion.connect("render_mask", "mask", "fuse", "mask1")  # the empty slot takes a link again
+    assert fusion.graph.input_link("fuse", "mask1").src == "render_mask"
+    fusion.disconnect("fuse", "mask2")
+    assert _pins(fusion, "fuse")[-3:] == ["layer3", "mask1", "mask2"]  # mask2 is the free one
+    fusion.disconnect("fuse", "mask1")
+    assert _pins(fusion, "fuse")[-1:] == ["mask1"]  # nothing linked: one free slot
+    for number in (1, 2, 3, 9, 10):  # numbers, not text: mask10 comes after mask9
+        fusion.connect("soft_edges", "mask", "fuse", f"mask{number}")
+    pins = _pins(fusion, "fuse")
+    assert pins[pins.index("mask1") :] == [f"mask{n}" for n in range(1, 12)]
+
+
+def test_delete_removes_the_selection_in_one_step_and_says_what_went(fusion):
+    before = snapshot(fusion)
+    said = fusion.delete(["facet"])
+    assert said == "deleted node facet with its 2 links"
+    fusion.undo()
+    said = fusion.delete(["facet", "dry_brush"], [("fuse", "mask1")])
+    assert said == "deleted nodes facet, dry_brush with their 3 links; the link into fuse.mask1"
+    assert fusion.undo_label == f"Undo {said}"
+    fusion.undo()
+    assert snapshot(fusion) == before
+    assert fusion.delete([], [("fuse", "mask2")]) == "deleted the link into fuse.mask2"
+    assert fusion.delete([]) == ""
+
+
 def test_a_shipped_preset_opens_as_a_template_and_is_never_saved_over(registry, tmp_path):
     shipped = shipped_presets()["fusion"]
     before = shipped.read_bytes()

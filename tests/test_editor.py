@@ -160,6 +160,65 @@ def test_a_run_gives_status_and_a_thumbnail_to_every_picture_node(editor):
     assert editor.picture("facet") is not None
 
 
+def test_auto_run_computes_and_shows_but_writes_no_file(editor, tmp_path):
+    editor._on_auto_run(None, True)
+    editor.controller.set_param("facet", "spatial_radius", 9)
+    deadline = time.monotonic() + 30
+    while not editor.worker.busy:
+        assert time.monotonic() < deadline, "auto-run did not start"
+        time.sleep(0.1)
+        editor.pump()
+    editor.worker.thread.join(120)
+    editor.pump()
+    assert editor.picture("fuse") is not None and "fuse" in editor.canvas.thumbs
+    assert "save" not in editor.report.nodes  # the save was not even asked for
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    assert editor.messages[-1].endswith("; auto-run writes no files: Run (F5) saves")
+    _finish_run(editor)  # Run saves
+    assert [f.name for f in (tmp_path / "out").iterdir()] == ["facet-base.png"]
+
+
+def test_run_after_reopening_writes_nothing_again_and_renders_nothing(editor, tmp_path):
+    from stylegraph.graph.cache import MemoryCache
+
+    _finish_run(editor)
+    saved = tmp_path / "out" / "facet-base.png"
+    written_at = saved.stat().st_mtime_ns
+    path = tmp_path / "mine.json"
+    editor.controller.save(path)
+    assert editor.open(path)  # as in a new session: this one's memory of the run is gone
+    editor.worker.engine.memory = MemoryCache()
+    editor.worker.thread = None
+    editor.run()
+    assert editor.worker.thread is None, "a run started: something was rendered again"
+    assert editor.messages[-1] == "nothing changed since the last run: its files are up to date"
+    assert saved.stat().st_mtime_ns == written_at
+    assert sorted(saved.parent.iterdir()) == [saved]
+    editor.controller.set_param("facet", "spatial_radius", 9)  # another picture: a new file
+    _finish_run(editor)
+    assert sorted(f.name for f in saved.parent.iterdir()) == ["facet-base-0001.png", saved.name]
+
+
+def test_a_fast_style_render_reports_progress_while_it_runs(editor, images):
+    """The node said "running 0%" until it ended: the whole-image pass now reports after
+    each of its layers, and the canvas and progress bar follow."""
+    render = editor.controller.add_node(
+        "style.transfer",
+        params={"engine": "fast", "style_files": [str(images / "styles" / "starry_night.jpg")]},
+    )
+    editor.controller.connect("shrink", "image", render, "content")
+    shown = []
+    show_running = editor.canvas.show_running
+    editor.canvas.show_running = lambda n, f: (shown.append((n, f)), show_running(n, f))
+    editor.worker.start(editor.controller.preset, [render])
+    editor.worker.thread.join(120)
+    editor.pump()
+    fractions = [f for n, f in shown if n == render]
+    assert len([f for f in fractions if 0.0 < f < 1.0]) >= 10
+    assert fractions == sorted(fractions)
+    assert editor.picture(render) is not None
+
+
 def test_a_picture_saved_from_the_editor_carries_its_recipe_and_the_status_says_where(
     editor, tmp_path, images
 ):
@@ -820,8 +879,8 @@ def test_paste_after_panning_lands_in_the_visible_canvas_and_home_frames_the_gra
         window.xdo("key", "ctrl+c")
         (left, top), (right, bottom) = start["canvas"]
         assert right - left > 300 and bottom - top > 300
-        # empty grid under the first nodes, left of the minimap
-        grab = (int(left + 0.55 * (right - left)), int(top + 0.8 * (bottom - top)))
+        # empty grid under the first nodes, above the Layers panel and left of the minimap
+        grab = (int(left + 0.55 * (right - left)), int(top + 0.6 * (bottom - top)))
         window.xdo("mousemove", *map(str, grab))  # a frame here, or the jump counts as a drag
         window.xdo("mousedown", "2")
         for step in range(1, 9):
@@ -837,3 +896,186 @@ def test_paste_after_panning_lands_in_the_visible_canvas_and_home_frames_the_gra
         framed = window.layout(lambda layout: layout["nodes"]["resize1"] != [px, py])
         fx, fy = framed["nodes"]["photo"]  # the graph's top-left node
         assert 0 < fx - left < 80 and 0 < fy - top < 80
+
+
+def _title(window: _Window) -> str:
+    """The window's title, as a window manager would show it."""
+
+    def xdo(*args: str) -> str:
+        done = subprocess.run(["xdotool", *args], env=window.env, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    found = xdo("search", "--pid", str(window.process.pid)).split()
+    return xdo("getwindowname", found[0]) if found else ""
+
+
+@needs_xvfb
+@needs_xdotool
+def test_save_as_under_real_input_writes_the_typed_absolute_path_and_clears_the_star(
+    registry, tmp_path
+):
+    """Save as... -> OK once froze the window and saved nothing; the dialog joined a typed
+    absolute path onto the folder it showed; the title kept its "*" after a save."""
+    target = tmp_path / "art" / "mine"
+    target.parent.mkdir()
+    with _window(tmp_path, "fusion") as window:
+        window.xdo("mousemove", *map(str, map(int, window.layout()["nodes"]["photo"])))
+        _delete_node(window, "shrink")
+        _wait_for(lambda: _title(window).startswith("fusion (shipped preset)*"))
+        window.xdo("key", "ctrl+shift+s")  # Save as... (Ctrl+S asks the same here)
+        (left, _), (_, bottom) = window.layout(lambda g: g["dialog"])["dialog"]
+        window.click(left + 300, bottom - 44)  # its File Name field
+        window.xdo("key", "ctrl+a")
+        window.xdo("type", "--delay", "20", str(target))  # the dialog shows another folder
+        window.click(left + 19, bottom - 18)  # OK
+        saved = target.with_suffix(".json")
+        started = time.monotonic()
+        _wait_for(saved.is_file, 10.0)
+        assert "shrink" not in json.loads(saved.read_text())["nodes"]
+        window.layout(lambda g: g["dialog"] is None)  # the window answers again
+        assert time.monotonic() - started < 10.0
+        _wait_for(lambda: _title(window) == "mine.json - stylegraph", 10.0)
+        assert window.process.poll() is None
+
+
+def test_delete_after_a_box_selection_removes_the_nodes_not_the_links_crossing_it(
+    editor, monkeypatch
+):
+    """A box around two nodes also selects, barely visibly, the links crossing it:
+    Delete removes only the nodes (with their own links), in one step, and says so."""
+    canvas = editor.canvas
+    crossing = [item for item, (dst, _) in canvas.links.items() if dst in ("save", "fuse")]
+    assert crossing
+    boxed = [canvas.nodes["facet"], canvas.nodes["dry_brush"]]
+    monkeypatch.setattr(dpg, "get_selected_nodes", lambda tag: boxed)
+    monkeypatch.setattr(dpg, "get_selected_links", lambda tag: crossing)
+    links = len(editor.controller.graph.links())
+    editor.commands["delete"]()
+    graph = editor.controller.graph
+    assert "facet" not in graph and "dry_brush" not in graph
+    assert len(graph.links()) == links - 3  # denoise->facet->dry_brush->fuse, nothing else
+    assert editor.messages[-1] == "deleted nodes facet, dry_brush with their 3 links"
+    editor.undo()
+    assert len(editor.controller.graph.links()) == links
+    monkeypatch.setattr(dpg, "get_selected_nodes", lambda tag: [])  # a link clicked alone
+    editor.pump()
+    (into_save,) = [item for item, (dst, _) in editor.canvas.links.items() if dst == "save"]
+    monkeypatch.setattr(dpg, "get_selected_links", lambda tag: [into_save])
+    editor.commands["delete"]()
+    assert editor.messages[-1] == "deleted the link into save.image"
+    assert editor.controller.graph.input_link("save", "image") is None
+
+
+def test_esc_closing_a_menu_does_not_cancel_the_run(editor, monkeypatch):
+    from stylegraph.ui import shortcuts
+
+    cancelled = []
+    editor.shortcuts.commands = {**editor.commands, "cancel": lambda: cancelled.append(1)}
+    open_now = [True]
+    monkeypatch.setattr(shortcuts, "menu_open", lambda: open_now[0])
+    editor.pump()  # a frame with the File menu open
+    open_now[0] = False  # Esc closed it in the next frame; its key event comes after
+    editor.shortcuts._pressed(None, dpg.mvKey_Escape)
+    editor.pump()
+    assert cancelled == []
+    editor.shortcuts._pressed(None, dpg.mvKey_Escape)  # no menu open now: Esc cancels
+    editor.pump()
+    assert cancelled == [1]
+
+
+def test_keys_typed_into_a_file_dialog_do_not_edit_the_graph(editor):
+    from stylegraph.ui.files import ask_path, dialog_open
+
+    ask_path("Save graph as", (".json",), lambda paths: None, save=True)
+    assert dialog_open()
+    before = set(editor.controller.graph.nx.nodes)
+    editor.canvas.selected = lambda: ["facet"]
+    editor.shortcuts._pressed(None, dpg.mvKey_Delete)  # erasing a character of the name
+    editor.pump()
+    assert set(editor.controller.graph.nx.nodes) == before
+    ask_path("Save graph as", (".json",), lambda paths: None, save=True)  # no second one
+    dialogs = [
+        item
+        for item in dpg.get_all_items()
+        if dpg.get_item_type(item) == "mvAppItemType::mvFileDialog"
+    ]
+    assert len(dialogs) == 1
+
+
+def test_a_typed_absolute_path_wins_over_the_dialogs_folder(tmp_path):
+    from stylegraph.ui.files import typed_path
+
+    answer = {
+        "file_path_name": "/home/me/art/home/me/photos/a.jpg",
+        "file_name": "/home/me/photos/a.jpg",
+        "current_path": "/home/me/art",
+    }
+    assert typed_path(answer) == Path("/home/me/photos/a.jpg")
+    home = typed_path({**answer, "file_name": "~/b.json"})
+    assert home == Path.home() / "b.json"
+    plain = {"file_path_name": "/home/me/art/c.json", "file_name": "c.json"}
+    assert typed_path(plain) == Path("/home/me/art/c.json")
+
+
+def test_a_long_status_line_is_cut_and_shows_whole_on_hover(editor):
+    editor.say("short")
+    assert dpg.get_value("status") == "short"
+    assert not dpg.get_item_configuration("status_tip")["show"]
+    long = "done in 1.00 s; wrote " + "/very/long/folder" * 40 + "/fusion.png and 2 more"
+    editor.say(long)
+    shown = dpg.get_value("status")
+    assert shown.endswith("...") and len(shown) < 200
+    assert dpg.get_value("status_full") == long
+    assert dpg.get_item_configuration("status_tip")["show"]
+
+
+def test_the_ui_scale_steps_with_ctrl_plus_minus_and_is_remembered(editor):
+    from stylegraph.ui.settings import Settings
+
+    assert editor.scale == 1.0
+    editor.shortcuts.held.add(dpg.mvKey_LControl)
+    editor.shortcuts._pressed(None, dpg.mvKey_Plus)
+    editor.shortcuts._pressed(None, dpg.mvKey_Plus)
+    editor.pump()
+    assert editor.scale == 1.25
+    assert editor.canvas.params.px(150) == 188  # fields widen with their text
+    assert Settings().ui_scale == 1.25  # the next session opens at this scale
+    editor.shortcuts._pressed(None, dpg.mvKey_Minus)
+    editor.pump()
+    assert editor.scale == 1.125 and Settings().ui_scale == 1.125
+
+
+class _FakeWake:
+    """Input that arrives after ``quiet`` looks at the display."""
+
+    def __init__(self, quiet: int) -> None:
+        self.quiet = quiet
+        self.looks = 0
+
+    def wait(self, seconds: float) -> bool:
+        self.looks += 1
+        return self.looks > self.quiet
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_idle_window_waits_for_input_or_a_change_before_drawing():
+    from stylegraph.ui.pacing import HOLD_S, FramePacer
+
+    wake = _FakeWake(quiet=5)
+    pacer = FramePacer(wake)
+    pacer.active_until = 0.0  # the start-up frames are over: idle
+    ticks = []
+    pacer.wait_for_frame(lambda: ticks.append(1) and False, lambda: False)
+    assert wake.looks == 6 and len(ticks) == 5  # no frame until the input came
+    assert pacer.active_until > time.monotonic() + HOLD_S / 2  # then full speed a while
+    pacer.active_until = 0.0
+    wake.quiet = 10**6  # no input, but the run's queue (a tick) changed something
+    changes = iter([False, False, True])
+    pacer.wait_for_frame(lambda: next(changes), lambda: False)
+    assert pacer.frames == 2
+    started = time.monotonic()
+    pacer.active_until = 0.0
+    pacer.wait_for_frame(lambda: False, lambda: True)  # a run goes on: frames keep coming
+    assert time.monotonic() - started < 0.5

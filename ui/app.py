@@ -18,6 +18,9 @@ from stylegraph.graph.preset import Preset
 from stylegraph.graph.registry import Registry
 from stylegraph.ui.controller import Controller
 from stylegraph.ui.editor import Editor, viewer_size_for
+from stylegraph.ui.files import DIALOG_SIZE, dialog_open
+from stylegraph.ui.layers_panel import centres
+from stylegraph.ui.pacing import FramePacer, X11Wake
 from stylegraph.ui.safety import PROMPT
 
 SCRIPT_TIMEOUT = 600.0  # s: a scripted window gives up on its run after this
@@ -74,10 +77,23 @@ def run_editor(
         editor.run()
     frames, applied, shot_at, layout = 0, False, None, None
     deadline = time.monotonic() + SCRIPT_TIMEOUT
+    # a scripted window draws flat out to its screenshot; a user's idles between inputs
+    pacer = None if scripted else FramePacer(None)
+    with dpg.handler_registry():
+        dpg.add_mouse_move_handler(callback=lambda: pacer and pacer.poke())
     while dpg.is_dearpygui_running():
-        dpg.run_callbacks(dpg.get_callback_queue())
-        editor.pump()
+        queue = dpg.get_callback_queue()
+        dpg.run_callbacks(queue)
+        changed = editor.pump()
+        if pacer is not None:
+            if queue or changed:
+                pacer.poke()
+            if frames == 2:  # the window exists now: listen for its input between frames
+                pacer.wake = X11Wake.attach()
+            pacer.wait_for_frame(editor.pump, lambda: not editor.idle)
         dpg.render_dearpygui_frame()
+        if pacer is not None and any(dpg.is_mouse_button_down(b) for b in range(3)):
+            pacer.poke()  # a drag goes on: the pointer's events now reach only the window
         frames += 1
         if frames == 1:
             print(f"first frame after {time.perf_counter() - started:.3f} s", flush=True)
@@ -94,6 +110,8 @@ def run_editor(
         if shot_at is not None and frames == shot_at + 3:
             controller.discard_recovery()
             dpg.stop_dearpygui()
+    if pacer is not None:
+        pacer.close()
     dpg.destroy_context()
     return 0
 
@@ -133,9 +151,19 @@ def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
         if w > 0 and h > 0
     }
     layout = {"nodes": nodes, "viewer": viewer, "canvas": canvas, "prompt": prompt}
+    layout["dialog"] = _dialog_corners(left, top) if dialog_open() else None
+    layout["layers"] = centres(editor.layers_panel.buttons, left, top)
+    layout["running"] = not editor.idle
     if layout != written:
         atomic_write_text(path, json.dumps(layout))
     return layout
+
+
+def _dialog_corners(left: float, top: float) -> list[list[float]]:
+    """The open file dialog's corners: it opens centred in the window, at its set size."""
+    width, height = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
+    x, y = left + (width - DIALOG_SIZE[0]) / 2, top + (height - DIALOG_SIZE[1]) / 2
+    return [[x, y], [x + DIALOG_SIZE[0], y + DIALOG_SIZE[1]]]
 
 
 def _prompt_buttons() -> list[int | str]:

@@ -16,7 +16,7 @@ import numpy as np
 from stylegraph.graph.engine import NodeReport, Status
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.spec import Param, PortType
-from stylegraph.ui import textures
+from stylegraph.ui import layout, textures
 from stylegraph.ui.params import ParamWidgets
 
 TAG = "canvas"
@@ -31,7 +31,7 @@ CHANGED = "changed: Run (F5) to update"
 STATUS_COLOURS: dict[Status | str, tuple[int, int, int]] = {
     RUNNING: (230, 160, 60),
     Status.RAN: (90, 170, 90),
-    Status.CACHED: (90, 130, 210),
+    Status.CACHED: (70, 150, 140),  # teal: the node editor draws the selection blue
     Status.FAILED: (210, 80, 80),
     Status.SKIPPED: (170, 170, 100),
     Status.CANCELLED: (140, 140, 140),
@@ -152,13 +152,8 @@ class Canvas:
             pos=[x + self.offset[0], y + self.offset[1]],
         ) as item:
             self.nodes[node_id] = item
-            for port in node_type.inputs:
-                names = [port.name]
-                if port.variadic:
-                    linked = sorted(k for k in graph.input_links(node_id) if port.accepts(k))
-                    names = [*linked, f"{port.name}{len(linked) + 1}"]
-                for name in names:
-                    self._add_port(item, node_id, name, port.type, output=False)
+            for name, port in layout.input_slots(graph, node_id):
+                self._add_port(item, node_id, name, port.type, output=False)
             shown, folded = node_type.params[:FIRST_PARAMS], node_type.params[FIRST_PARAMS:]
             for param in shown:
                 with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
@@ -335,13 +330,22 @@ class Canvas:
             self.stale = True
 
     def delete_selected(self) -> None:
-        for link in dpg.get_selected_links(TAG):
-            dst, dst_port = self.links.get(link, (None, None))
-            if dst is not None:
-                self.guard(self.controller.disconnect, dst, dst_port)
+        """Delete what the artist can see selected, in one undo step, and say what went.
+        A box selection also selects every link crossing the box, drawn barely brighter:
+        with nodes selected, only the nodes go (with their links); selected links alone
+        go when no node is selected (a link clicked on its own)."""
         chosen = self.selected()
-        if chosen:
-            self.guard(self.controller.delete_nodes, chosen)
+        inputs = (
+            []
+            if chosen
+            else [self.links[link] for link in dpg.get_selected_links(TAG) if link in self.links]
+        )
+        try:
+            summary = self.controller.delete(chosen, inputs)
+        except (GraphError, ValueError) as exc:
+            self.say(str(exc))
+            return
+        self.say(summary or "nothing selected to delete")
 
     def guard(self, action: Callable[..., Any], *args: Any) -> bool:
         """Run a controller call; a refused edit is shown in the status line."""
@@ -357,8 +361,13 @@ class Canvas:
         if ends[0] is None or ends[1] is None:
             return
         (src, src_port, _), (dst, dst_port, _) = ends if ends[0][2] else ends[::-1]
-        if self.guard(self.controller.connect, src, src_port, dst, dst_port):
-            self.say(f"linked {src}.{src_port} -> {dst}.{dst_port}")
+        try:
+            old = self.controller.connect(src, src_port, dst, dst_port)
+        except (GraphError, ValueError) as exc:
+            self.say(str(exc))
+        else:
+            replaced = f" (replacing {old.src}.{old.src_port})" if old is not None else ""
+            self.say(f"linked {src}.{src_port} -> {dst}.{dst_port}{replaced}")
         self.stale = True
 
     def _on_delink(self, sender: Any, link: Any) -> None:

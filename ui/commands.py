@@ -188,3 +188,31 @@ class MoveNodes:
 
     def touched(self) -> frozenset[str]:
         return frozenset(self.new)
+
+
+@dataclass
+class Batch:
+    """Several commands as one undo step (a link dropped on an occupied input replaces the
+    old one; Delete removes nodes and links together). If a step fails, the steps before
+    it are undone and the error goes on, so a refused batch changes nothing."""
+
+    label: str
+    commands: list[Command]
+
+    def do(self, preset: Preset) -> None:
+        done: list[Command] = []
+        try:
+            for command in self.commands:
+                command.do(preset)
+                done.append(command)
+        except Exception:
+            for command in reversed(done):
+                command.undo(preset)
+            raise
+
+    def undo(self, preset: Preset) -> None:
+        for command in reversed(self.commands):
+            command.undo(preset)
+
+    def touched(self) -> frozenset[str]:
+        return frozenset().union(*(c.touched() for c in self.commands))

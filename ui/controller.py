@@ -21,6 +21,7 @@ from stylegraph.presets import is_shipped
 from stylegraph.ui import layout
 from stylegraph.ui.commands import (
     AddNodes,
+    Batch,
     Command,
     Connect,
     DeleteNodes,
@@ -49,7 +50,8 @@ class Change:
 @dataclass
 class _Clipboard:
     nodes: list[NodeSpec]
-    links: list[Link]
+    links: list[Link]  # between the copied nodes
+    incoming: list[Link]  # from nodes outside the copy into it (kept by paste-with-links)
 
 
 class Controller:
@@ -99,6 +101,10 @@ class Controller:
         del self._done[: -self.history_limit]
         self._undone.clear()
         self._notify(Change("edit", command.touched()))
+
+    def apply(self, command: Command) -> None:
+        """An edit made elsewhere as a command (``ui.layers``' layer edits): one step."""
+        self._apply(command)
 
     def undo(self) -> bool:
         if not self._done:
@@ -195,14 +201,50 @@ class Controller:
             self.graph.node(node_id)  # raises GraphError for an unknown id
         self._apply(DeleteNodes.of(self.preset, ids))
 
-    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> None:
-        self._apply(Connect(Link(src, src_port, dst, dst_port)))
+    def connect(self, src: str, src_port: str, dst: str, dst_port: str) -> Link | None:
+        """Link an output to an input. A link dropped on an input that is already linked
+        replaces the old one, in one undo step; it returns the link it replaced."""
+        link = Link(src, src_port, dst, dst_port)
+        old = self.graph.input_link(dst, dst_port) if dst in self.graph else None
+        if old == link:
+            return None
+        if old is None:
+            self._apply(Connect(link))
+        else:
+            self._apply(Batch(f"relink {dst}.{dst_port}", [Disconnect(old), Connect(link)]))
+        return old
 
     def disconnect(self, dst: str, dst_port: str) -> None:
         link = self.graph.input_link(dst, dst_port)
         if link is None:
             raise GraphError(f"{dst}.{dst_port} has no link")
         self._apply(Disconnect(link))
+
+    def delete(self, node_ids: Iterable[str], inputs: Iterable[tuple[str, str]] = ()) -> str:
+        """Delete nodes (with every link they have) and the links into ``inputs`` (node,
+        port) in one undo step; returns what was removed, for the status line."""
+        ids = list(dict.fromkeys(node_ids))
+        for node_id in ids:
+            self.graph.node(node_id)  # raises GraphError for an unknown id
+        doomed = set(ids)
+        links = [
+            link
+            for dst, port in dict.fromkeys(inputs)
+            if dst not in doomed and (link := self.graph.input_link(dst, port)) is not None
+        ]
+        commands: list[Command] = [Disconnect(link) for link in links]
+        if ids:
+            commands.append(DeleteNodes.of(self.preset, ids))
+        if not commands:
+            return ""
+        summary = "deleted " + "; ".join(
+            part for part in (self._nodes_gone(ids), _links_gone(links)) if part
+        )
+        if len(commands) == 1:
+            self._apply(commands[0])
+        else:
+            self._apply(Batch(summary, commands))
+        return summary
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         node = self.graph.node(node_id)
@@ -236,23 +278,38 @@ class Controller:
         old = copy.deepcopy(node.params.get("strokes", []))
         self._apply(SetParam(node_id, "strokes", old, strokes, label=f"paint on {node_id}"))
 
+    def _nodes_gone(self, ids: list[str]) -> str:
+        if not ids:
+            return ""
+        doomed = set(ids)
+        count = sum(1 for lk in self.graph.links() if lk.src in doomed or lk.dst in doomed)
+        whose = "its" if len(ids) == 1 else "their"
+        links = f" with {whose} {_plural(count, 'link')}" if count else ""
+        return f"{'node' if len(ids) == 1 else 'nodes'} {', '.join(ids)}{links}"
+
     # clipboard ---------------------------------------------------------------------------
     def copy(self, node_ids: Iterable[str]) -> None:
         ids = [n for n in dict.fromkeys(node_ids) if n in self.graph]
         if not ids:
             return
         inside = set(ids)
-        links = [lk for lk in self.graph.links() if lk.src in inside and lk.dst in inside]
-        self._clipboard = _Clipboard([NodeSpec.of(self.preset, n) for n in ids], links)
+        into = [lk for lk in self.graph.links() if lk.dst in inside]
+        self._clipboard = _Clipboard(
+            [NodeSpec.of(self.preset, n) for n in ids],
+            [lk for lk in into if lk.src in inside],
+            [lk for lk in into if lk.src not in inside],
+        )
 
     @property
     def can_paste(self) -> bool:
         return self._clipboard is not None
 
-    def paste(self, near: Position | None = None) -> list[str]:
-        """The clipboard's nodes under fresh ids, with the links between them (links to
-        nodes outside the copy are not pasted). They keep their arrangement, placed at the
-        free spot nearest ``near`` or, by default, in the free space right of the graph."""
+    def paste(self, near: Position | None = None, *, with_links: bool = False) -> list[str]:
+        """The clipboard's nodes under fresh ids, with the links between them; with
+        ``with_links`` (Ctrl+Shift+V, as in ComfyUI) also the links that came into them
+        from nodes outside the copy, where those nodes still exist. They keep their
+        arrangement, placed at the free spot nearest ``near`` or, by default, in the free
+        space right of the graph."""
         if self._clipboard is None:
             return []
         clip = self._clipboard
@@ -283,13 +340,21 @@ class Controller:
             for s in clip.nodes
         ]
         links = [Link(fresh[lk.src], lk.src_port, fresh[lk.dst], lk.dst_port) for lk in clip.links]
+        if with_links:
+            links += [
+                Link(lk.src, lk.src_port, fresh[lk.dst], lk.dst_port)
+                for lk in clip.incoming
+                if lk.src in self.graph
+            ]
         count = len(nodes)
         label = f"paste {nodes[0].id}" if count == 1 else f"paste {count} nodes"
         self._apply(AddNodes(label, nodes, links))
         return [s.id for s in nodes]
 
     def duplicate(self, node_ids: Iterable[str]) -> list[str]:
-        """Copies of the nodes (and the links between them) next to the originals."""
+        """Copies of the nodes next to the originals, with the links between them and
+        those coming into them from the rest of the graph: a duplicated render gets the
+        same photo, as in ComfyUI."""
         kept = self._clipboard
         try:
             self.copy(node_ids)
@@ -298,7 +363,7 @@ class Controller:
             nodes = self._clipboard.nodes
             left = min(s.position[0] for s in nodes)
             top = min(s.position[1] for s in nodes)
-            return self.paste(near=(left + DUPLICATE_SHIFT, top + DUPLICATE_SHIFT))
+            return self.paste(near=(left + DUPLICATE_SHIFT, top + DUPLICATE_SHIFT), with_links=True)
         finally:
             self._clipboard = kept
 
@@ -345,7 +410,7 @@ class Controller:
     def open(self, path: Path) -> None:
         """Replace the graph with the preset at ``path``; a bad file raises PresetError
         and the current graph stays."""
-        from stylegraph.graph.pack import is_pack, load_preset_or_pack
+        from stylegraph.jobs.pack import is_pack, load_preset_or_pack
 
         path = Path(path)
         preset = load_preset_or_pack(path, self.registry)
@@ -355,7 +420,7 @@ class Controller:
 
     def open_recipe_from_image(self, image_path: Path) -> None:
         """The recipe embedded in an output image, opened as a new unsaved graph."""
-        from stylegraph.graph.pack import preset_from_recipe
+        from stylegraph.jobs.pack import preset_from_recipe
         from stylegraph.nodes.functional.recipe_metadata import RecipeError, read_recipe
 
         image_path = Path(image_path)
@@ -384,7 +449,7 @@ class Controller:
     def save_pack(self, path: Path, *, with_inputs: bool = False) -> list:
         """The graph and every file it names, in one ``.sgpack`` to hand to someone; the
         named inputs' files (the photo) stay home unless ``with_inputs``."""
-        from stylegraph.graph.pack import write_pack
+        from stylegraph.jobs.pack import write_pack
 
         return write_pack(self.preset, path, with_inputs=with_inputs)
 
@@ -442,6 +507,17 @@ def _rebase(value: Any, old: Path, folder: Path) -> Any:
         return value
     target = (old / value).resolve()
     return str(target.relative_to(folder)) if target.is_relative_to(folder) else str(target)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _links_gone(links: list[Link]) -> str:
+    if not links:
+        return ""
+    into = ", ".join(f"{lk.dst}.{lk.dst_port}" for lk in links)
+    return f"the {'link' if len(links) == 1 else 'links'} into {into}"
 
 
 def _checked(node_id: str, type_id: str, param: Any, value: Any) -> Any:

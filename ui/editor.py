@@ -15,21 +15,26 @@ import numpy as np
 
 from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.engine import Engine, Event, RunReport, Status
-from stylegraph.graph.model import GraphError
+from stylegraph.graph.model import Graph, GraphError
 from stylegraph.graph.preset import PresetError
 from stylegraph.graph.recipe import files_of, files_written
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType
 from stylegraph.graph.validate import preview_targets
+from stylegraph.ui import scaling
 from stylegraph.ui.canvas import TAG as CANVAS
 from stylegraph.ui.canvas import Canvas
 from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENSIONS, ask_path
+from stylegraph.ui.layers_panel import LayersPanel
 from stylegraph.ui.painter import Painter
 from stylegraph.ui.params import ParamWidgets
 from stylegraph.ui.safety import Safety
-from stylegraph.ui.shortcuts import Shortcuts
+from stylegraph.ui.settings import Settings
+from stylegraph.ui.settings import step as scaling_steps
+from stylegraph.ui.shortcuts import MENU_BAR, Shortcuts
 from stylegraph.ui.viewer import Viewer
 from stylegraph.ui.worker import Finished, RunWorker
+from stylegraph.ui.written import WrittenFiles
 
 LOAD_TYPE = "image.load"  # its output is the default "before" of the comparison
 VIEWER_SHARE = 0.42  # of the window's width; the canvas has the rest
@@ -37,6 +42,7 @@ VIEWER_CHROME = 224  # px of the window's height: menus, toolbar, the viewer's t
 MIN_VIEWER = (160, 120)  # px: a small window still shows a usable picture
 VIEW_SPOT_SHIFT = (150.0, 120.0)  # px: about half an ordinary node
 PANEL_PAD, CANVAS_GAP = 16, 24  # px around the viewer's drawing, between canvas and panel
+STATUS_LEFT, STATUS_CHAR = 560, 7.5  # px before the status text, px per character (scale 1)
 
 
 def viewer_size_for(width: int, height: int) -> tuple[int, int]:
@@ -47,6 +53,25 @@ def viewer_size_for(width: int, height: int) -> tuple[int, int]:
         max(MIN_VIEWER[0], int(width * VIEWER_SHARE)),
         max(MIN_VIEWER[1], height - VIEWER_CHROME),
     )
+
+
+def _without_writers(graph: Graph, targets: list[str]) -> list[str]:
+    """``targets`` with each node that writes files replaced by the nodes feeding it:
+    the picture a save would write is computed and shown, and nothing goes to disk."""
+    kept: list[str] = []
+    for node_id in targets:
+        if graph.node_type(node_id).side_effect:
+            feeding = [lk.src for lk in graph.input_links(node_id).values()]
+            kept += [n for n in feeding if not graph.node_type(n).side_effect]
+        else:
+            kept.append(node_id)
+    return list(dict.fromkeys(kept))
+
+
+def elide(message: str, room: int) -> str:
+    """``message`` on one line of at most ``room`` characters, cut with "..." at the end."""
+    line = " ".join(message.split())
+    return line if len(line) <= room else line[: max(0, room - 3)].rstrip() + "..."
 
 
 def _wrote(paths: list[str]) -> str:
@@ -71,11 +96,23 @@ class Editor:
         self.outputs: dict[str, Any] = {}
         self.result_keys: dict[str, str] = {}  # the cache key each shown result was made with
         self.written: dict[str, tuple[str, Any]] = {}  # save node -> (key, outputs: its files)
+        self.written_index = WrittenFiles()  # the same, kept between sessions
+        self.previewing = False  # the run going on is an auto-run: it writes nothing
         self.saves_up_to_date = False  # the last run left out saves already on disk
         self.messages: list[str] = []
+        self._shown = 0  # messages the window has drawn
+        self._titled: tuple | None = None  # the undo and redo items' labels on screen
         self.canvas = Canvas(controller, ParamWidgets(self._set_param, self._base_dir), self.say)
         self.painter = Painter(controller, self.port_output, self.say)
         self.viewer = Viewer(self.picture, self.painter, self.say)
+        self.layers_panel = LayersPanel(
+            controller,
+            self.port_output,
+            self.say,
+            self._paint_node,
+            lambda ids: not self.worker.busy and self.worker.start(self.controller.preset, ids),
+        )
+        self.viewer.sheets = self.layers_panel
         self.safety = Safety(controller, self._save_then, self.say)
         self.commands: dict[str, Callable[[], Any]] = {
             "run": self.run,
@@ -93,12 +130,20 @@ class Editor:
             "redo": self.redo,
             "copy": lambda: self._guard(self.controller.copy, self.canvas.selected()),
             "paste": lambda: self._guard(self.controller.paste, self._spot_in_view()),
+            "paste_links": lambda: self._guard(
+                lambda near: self.controller.paste(near, with_links=True), self._spot_in_view()
+            ),
             "duplicate": lambda: self._guard(self.controller.duplicate, self.canvas.selected()),
             "delete": self.canvas.delete_selected,
             "arrange": lambda: self._guard(self.controller.arrange),
             "frame_all": self.canvas.frame_all,
+            "scale_up": lambda: self.set_scale(scaling_steps(self.scale, 1)),
+            "scale_down": lambda: self.set_scale(scaling_steps(self.scale, -1)),
+            "scale_reset": lambda: self.set_scale(1.0),
         }
         self.shortcuts = Shortcuts(self.commands)
+        self.settings = Settings()
+        self.scale = self.settings.ui_scale
         controller.subscribe(self._on_change)
 
     # building -----------------------------------------------------------------------------
@@ -111,16 +156,20 @@ class Editor:
                 dpg.add_checkbox(label="auto-run", tag="auto_run", callback=self._on_auto_run)
                 dpg.add_progress_bar(tag="progress", default_value=0.0, width=200)
                 dpg.add_text("", tag="status")
+                with dpg.tooltip("status", tag="status_tip", show=False):
+                    dpg.add_text("", tag="status_full", wrap=640)
             with dpg.group(horizontal=True):
                 self.canvas.build(width=-viewer_size[0] - CANVAS_GAP, height=-1)
                 with dpg.child_window(
                     width=viewer_size[0] + PANEL_PAD, height=-1, tag="viewer_panel"
                 ):
                     self.viewer.build(*viewer_size, self._compare_choices())
+        self.layers_panel.build()
         with dpg.handler_registry(tag="mouse"):
             dpg.add_mouse_release_handler(callback=lambda: self.canvas.commit_moves())
             dpg.add_mouse_wheel_handler(callback=lambda s, delta: self.viewer.on_wheel(delta))
         self.shortcuts.install()
+        self.set_scale(self.scale, remember=False)
         self.canvas.refresh()
         self._update_compare()
         self._update_title()
@@ -138,14 +187,16 @@ class Editor:
 
     def _menus(self) -> None:
         c = self.commands
-        with dpg.menu_bar():
+        with dpg.menu_bar(tag=MENU_BAR):
             with dpg.menu(label="File"):
                 dpg.add_menu_item(label="New", callback=c["new"])
                 dpg.add_menu_item(label="Open...", callback=c["open"])
                 dpg.add_menu(label="Open recent", tag="recent_menu")
                 dpg.add_menu_item(label="Open recipe from image...", callback=c["open_recipe"])
                 dpg.add_menu_item(label="Save", shortcut="Ctrl+S", callback=c["save"])
-                dpg.add_menu_item(label="Save as...", callback=c["save_as"])
+                dpg.add_menu_item(
+                    label="Save as...", shortcut="Ctrl+Shift+S", callback=c["save_as"]
+                )
                 dpg.add_menu_item(label="Save pack to share...", callback=c["save_pack"])
                 dpg.add_separator()
                 dpg.add_menu_item(label="Quit", callback=c["quit"])
@@ -160,6 +211,7 @@ class Editor:
                 for label, name, keys in (
                     ("Copy", "copy", "Ctrl+C"),
                     ("Paste", "paste", "Ctrl+V"),
+                    ("Paste with links", "paste_links", "Ctrl+Shift+V"),
                     ("Duplicate", "duplicate", "Ctrl+D"),
                     ("Delete", "delete", "Delete"),
                 ):
@@ -167,6 +219,10 @@ class Editor:
                 dpg.add_menu_item(label="Arrange", callback=c["arrange"])
             with dpg.menu(label="View"):
                 dpg.add_menu_item(label="Frame all", shortcut="Home", callback=c["frame_all"])
+                dpg.add_separator()
+                dpg.add_menu_item(label="Larger", shortcut="Ctrl+=", callback=c["scale_up"])
+                dpg.add_menu_item(label="Smaller", shortcut="Ctrl+-", callback=c["scale_down"])
+                dpg.add_menu_item(label="Actual size", shortcut="Ctrl+0", callback=c["scale_reset"])
             with dpg.menu(label="Add node"):
                 categories: dict[str, list[NodeType]] = {}
                 for node_type in self.registry:
@@ -183,11 +239,33 @@ class Editor:
                 dpg.add_menu_item(label="Run", shortcut="F5", callback=c["run"])
                 dpg.add_menu_item(label="Cancel", shortcut="Esc", callback=c["cancel"])
 
+    def set_scale(self, scale: float, *, remember: bool = True) -> None:
+        """Text and the fields that hold it at ``scale``; remembered for the next session.
+        Node positions stay as they are (scaling them broke node drags in Dear PyGui's
+        node editor), so at large scales nodes sit closer together."""
+        self.scale = scale
+        scaling.apply(scale)
+        self.canvas.params.scale = scale
+        self.canvas.stale = True
+        if remember:
+            self.settings.ui_scale = scale
+            self.say(f"UI scale {scale:.0%} (Ctrl+= larger, Ctrl+- smaller, Ctrl+0 actual)")
+
     # messages and edits -------------------------------------------------------------------
     def say(self, message: str) -> None:
+        """The status line: one line, cut to the room the toolbar leaves it; the whole
+        message shows on hover."""
         self.messages.append(message)
         if dpg.does_item_exist("status"):
-            dpg.set_value("status", message)
+            shown = elide(message, self._status_room())
+            dpg.set_value("status", shown)
+            dpg.set_value("status_full", message)
+            dpg.configure_item("status_tip", show=shown != message)
+
+    def _status_room(self) -> int:
+        """How many characters fit after the toolbar's buttons and progress bar."""
+        width = dpg.get_viewport_client_width() if dpg.is_viewport_ok() else 1500
+        return max(20, int((width - STATUS_LEFT * self.scale) / (STATUS_CHAR * self.scale)))
 
     def _guard(self, action: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -199,6 +277,12 @@ class Editor:
     def add_node(self, type_id: str) -> str | None:
         """A node from the Add node menu, placed where the artist is looking."""
         return self._guard(self.controller.add_node, type_id, None, None, self._spot_in_view())
+
+    def _paint_node(self, node_id: str) -> None:
+        """A node (a layer's mask) in the viewer; the canvas selection, which the viewer
+        follows, is let go so it stays there."""
+        dpg.clear_selected_nodes(CANVAS)
+        self.viewer.show(node_id)
 
     def _spot_in_view(self) -> tuple[float, float] | None:
         """Where new or pasted nodes go: a little up and left of the visible canvas's
@@ -375,40 +459,63 @@ class Editor:
                 ),
             )
 
-    def _update_title(self) -> None:
-        title = self.controller.title
-        if dpg.is_viewport_ok() and dpg.get_viewport_title() != title:
-            dpg.set_viewport_title(title)
+    def _update_title(self) -> bool:
+        """The window title (``*`` while unsaved: a save clears it at once) and the undo
+        items' labels; checked every frame, changed only when they differ. True if so."""
+        c = self.controller
+        retitled = dpg.is_viewport_ok() and dpg.get_viewport_title() != c.title
+        if retitled:
+            dpg.set_viewport_title(c.title)
+        shown = (c.undo_label, c.can_undo, c.redo_label, c.can_redo)
+        if shown == self._titled:
+            return retitled
+        self._titled = shown
         for tag, label, can in (
-            ("undo_item", self.controller.undo_label, self.controller.can_undo),
-            ("redo_item", self.controller.redo_label, self.controller.can_redo),
+            ("undo_item", c.undo_label, c.can_undo),
+            ("redo_item", c.redo_label, c.can_redo),
         ):
             dpg.configure_item(tag, label=label, enabled=can)
+        return True
 
     # running --------------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, *, preview: bool = False) -> None:
         """Compute every node that can run (see ``preview_targets``), except saves whose
-        picture is already on disk: pressing Run again does not write the same files
-        twice, and an edit undone does not either."""
+        picture is already on disk, in this session or an earlier one: pressing Run again
+        does not write the same files twice, nor does an edit undone or a graph reopened.
+        ``preview`` (auto-run): compute and show what the saves would write, write
+        nothing: a brush stroke must not leave a set of files behind."""
         if self.worker.busy:
             self.say("a run is in progress (Esc cancels it)")
             return
         keys = self._keys()
-        wanted = preview_targets(self.controller.graph)
+        graph = self.controller.graph
+        wanted = preview_targets(graph)
+        if preview:
+            wanted = _without_writers(graph, wanted)
         targets = [n for n in wanted if not self._already_written(n, keys)]
         self.saves_up_to_date = len(targets) < len(wanted)
+        self.previewing = preview
         if not targets:
             self._recall_from_memory(set(), keys)
             self.say("nothing changed since the last run: its files are up to date")
             return
         self.worker.start(self.controller.preset, targets)
         dpg.set_value("progress", 0.0)
-        self.say("running...")
+        self.say("auto-run: computing, writing no files" if preview else "running...")
 
     def _already_written(self, node_id: str, keys: dict[str, str]) -> bool:
-        key, outputs = self.written.get(node_id, (None, {}))
+        key = keys.get(node_id)
+        stored, outputs = self.written.get(node_id, (None, {}))
         files = files_of(self.controller.graph, node_id, outputs)
-        return key == keys.get(node_id) and bool(files) and all(Path(f).is_file() for f in files)
+        if key is not None and key == stored and files and all(Path(f).is_file() for f in files):
+            return True
+        if key is None or not self.controller.graph.node_type(node_id).side_effect:
+            return False
+        found = self.written_index.get(key, self.worker.output_dir)
+        if found is None:
+            return False
+        self.written[node_id] = (key, found)
+        return True
 
     def cancel(self) -> None:
         if self.worker.cancel():
@@ -423,25 +530,35 @@ class Editor:
     def idle(self) -> bool:
         return not self.worker.busy and self.worker.events.empty()
 
-    def pump(self) -> None:
-        """Everything the render thread does per frame, cheap unless something changed."""
+    def pump(self) -> bool:
+        """Everything the render thread does per frame, cheap unless something changed.
+        True when it changed what the window shows (the idle window then draws it)."""
+        changed = bool(self.shortcuts.pending) or self._shown != len(self.messages)
+        self._shown = len(self.messages)
         self.shortcuts.run_pending()
         for item in self.worker.drain():
+            changed = True
             if isinstance(item, Finished):
                 self._finished(item)
             else:
                 self._event(item)
         if self.worker.auto_run_due():
-            self.run()
+            changed = True
+            self.run(preview=True)
         if self.canvas.stale:
+            changed = True
             self.canvas.refresh()
             self._update_compare()
-            self._update_title()
+        changed |= self._update_title()
         selected = self.canvas.selected()
         if selected and selected[0] != self.viewer.node_id:
             self.viewer.show(selected[0])
-        self.viewer.pump()
+        # a view's pump may return True when it changed the picture on its own (say, a
+        # composite finished in the background): an idle window then draws it
+        changed |= bool(self.layers_panel.pump(selected[0] if selected else self.viewer.node_id))
+        changed |= bool(self.viewer.pump())
         self.safety.tick()
+        return changed
 
     def _event(self, event: Event) -> None:
         if event.kind == "finish" and event.report is not None:
@@ -467,8 +584,11 @@ class Editor:
         for node_id, outputs in report.outputs.items():
             self._show_result(node_id, outputs)
             ran = report.nodes[node_id].status == Status.RAN
-            if ran and files_of(self.controller.graph, node_id, outputs):
+            files = files_of(self.controller.graph, node_id, outputs)
+            if ran and files:
                 self.written[node_id] = (report.keys[node_id], outputs)
+                texts = {p: v for p, v in outputs.items() if isinstance(v, str) and v in files}
+                self.written_index.add(report.keys[node_id], self.worker.output_dir, texts)
         self._recall_from_memory(set(report.nodes))
         failed = [(n, r.error) for n, r in report.nodes.items() if r.status == Status.FAILED]
         if report.cancelled:
@@ -479,7 +599,8 @@ class Editor:
             warned = f"; warning: {report.warnings[0]}" if report.warnings else ""
             written = files_written(self.controller.graph, report)
             kept = "; the saved files are up to date" if self.saves_up_to_date else ""
-            self.say(f"done in {report.seconds:.2f} s{_wrote(written)}{kept}{warned}")
+            shown = "; auto-run writes no files: Run (F5) saves" if self.previewing else ""
+            self.say(f"done in {report.seconds:.2f} s{_wrote(written)}{kept}{shown}{warned}")
         self.viewer.refresh()
 
     def _show_result(self, node_id: str, outputs: Any) -> None:

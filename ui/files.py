@@ -13,6 +13,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 MODEL_EXTENSIONS = (".pth", ".safetensors")
 PRESET_EXTENSIONS = (".json",)
 PACK_EXTENSIONS = (".sgpack",)
+DIALOG_SIZE = (720, 440)  # px; the dialog opens in the middle of the window
 
 
 def extensions_for(param_name: str) -> tuple[str, ...]:
@@ -37,19 +38,23 @@ def ask_path(
     def chosen(sender: Any, data: dict) -> None:
         selections = data.get("selections") or {}
         paths = [Path(p) for p in selections.values()] if multiple and selections else []
-        if not paths and data.get("file_path_name"):
-            paths = [Path(data["file_path_name"])]
-        dpg.delete_item(sender)
+        if not paths:
+            path = typed_path(data)
+            paths = [path] if path is not None else []
+        _close(sender)
         on_choose(paths)
 
     def cancelled(sender: Any, data: Any) -> None:
-        dpg.delete_item(sender)
+        _close(sender)
+
+    if dialog_open():  # one at a time: a second modal over the first took no input
+        return _OPEN[-1]
 
     folder = str(start) if start is not None and start.is_dir() else "."
     with dpg.file_dialog(
         label=title,
-        width=720,
-        height=440,
+        width=DIALOG_SIZE[0],
+        height=DIALOG_SIZE[1],
         modal=True,
         callback=chosen,
         cancel_callback=cancelled,
@@ -64,4 +69,38 @@ def ask_path(
             )
         for extension in extensions:
             dpg.add_file_extension(extension)
+    _OPEN.append(dialog)
     return dialog
+
+
+_OPEN: list[int | str] = []  # the file dialog on screen, if any
+
+
+def dialog_open() -> bool:
+    """True while a file dialog is up: keys then belong to it (its name field is no
+    Dear PyGui item, so the shortcuts cannot tell that it is being typed in)."""
+    _OPEN[:] = [d for d in _OPEN if _is_dialog(d) and dpg.is_item_shown(d)]
+    return bool(_OPEN)
+
+
+def _is_dialog(item: int | str) -> bool:
+    """Still a file dialog (not an id that a later context gave to something else)."""
+    return dpg.does_item_exist(item) and dpg.get_item_type(item) == "mvAppItemType::mvFileDialog"
+
+
+def _close(dialog: int | str) -> None:
+    if dialog in _OPEN:
+        _OPEN.remove(dialog)
+    dpg.delete_item(dialog)
+
+
+def typed_path(data: dict) -> Path | None:
+    """The file the dialog's answer names. The dialog joins whatever was typed onto the
+    folder it shows, so ``/home/me/photos/a.jpg`` typed in ``~/art`` came back as
+    ``~/art/home/me/photos/a.jpg``: a typed absolute (or ``~``) path wins."""
+    name = str(data.get("file_name") or "")
+    typed = Path(name).expanduser() if name else None
+    if typed is not None and typed.is_absolute():
+        return typed
+    joined = data.get("file_path_name")
+    return Path(joined).expanduser() if joined else None

@@ -8,7 +8,7 @@ scrolling, an overlap hides a node.
 from __future__ import annotations
 
 from stylegraph.graph.model import Graph
-from stylegraph.graph.spec import NodeType, ParamType
+from stylegraph.graph.spec import NodeType, ParamType, Port
 
 ROW = 26.0  # px per port or param row in the canvas
 TITLE = 34.0
@@ -47,11 +47,28 @@ def node_size(node_type: NodeType, linked_variadic: int = 0) -> tuple[float, flo
     return (WIDE if wide else NARROW), height
 
 
+def input_slots(graph: Graph, node_id: str) -> list[tuple[str, Port]]:
+    """The input pins the canvas draws for a node, in order, with their port. A variadic
+    port shows every numbered slot up to its highest linked one, plus one free slot:
+    unlinking mask1 of mask1..mask3 leaves "mask1, mask2, mask3, mask4", so the empty
+    mask1 can be linked again and maskN still pairs with layerN (the numbers mean
+    something to the node, so they are never shifted)."""
+    linked = graph.input_links(node_id)
+    slots: list[tuple[str, Port]] = []
+    for port in graph.node_type(node_id).inputs:
+        if not port.variadic:
+            slots.append((port.name, port))
+            continue
+        top = max((int(k[len(port.name) :]) for k in linked if port.accepts(k)), default=0)
+        slots += [(f"{port.name}{number}", port) for number in range(1, top + 2)]
+    return slots
+
+
 def size_in(graph: Graph, node_id: str) -> tuple[float, float]:
     node_type = graph.node_type(node_id)
     variadic = [p for p in node_type.inputs if p.variadic]
-    linked = sum(1 for key in graph.input_links(node_id) for p in variadic if p.accepts(key))
-    return node_size(node_type, linked)
+    slots = sum(1 for _, port in input_slots(graph, node_id) if port.variadic)
+    return node_size(node_type, slots - len(variadic))
 
 
 def depths(graph: Graph) -> dict[str, int]:

@@ -1,12 +1,27 @@
-"""The mask painter: while a ``mask.paint`` node is in the viewer, the viewer shows the
-node's input image with the mask tinted over it, and a left-drag paints one stroke.
+"""The mask painter: while a ``mask.paint`` node is in the viewer, a left-drag paints one
+stroke on it, and the viewer shows what the painting does.
 
-A stroke is kept in normalised coordinates while drawn and committed with a single
-``controller.add_stroke`` on release, so one stroke is one undo step. The mask shown is
-rendered by the same pure function the node runs (``render_strokes``)."""
+A mask that feeds a Layer Stack is painted on the picture being made: the viewer shows the
+stack's composite, made from the layer images already computed (the editor's results,
+which the engine's memory cache refills) with the same ``composite`` function the Layer
+Stack node runs, and the mask rendered from the strokes by the node's own
+``render_strokes``, so the picture follows the brush without running the graph. View
+modes: the composite, the mask alone, or the mask tinted over the picture (the only view
+of a mask that feeds no stack).
+
+The brush paints or erases; keep and remove strokes are hints for a quick selection (the
+node cuts the photo along them, and the viewer shows that cut, made once per set of
+hints). Strokes on a subject-anchored mask are shown placed on this photo's subject.
+
+A stroke is kept in normalised coordinates while drawn and committed on release as one
+undo step (with the photo it was painted on noted in ``painted_on``). A circle as large as
+the brush follows the cursor; ``[`` and ``]`` change the size, ``X`` swaps paint and
+erase."""
 
 from __future__ import annotations
 
+import copy
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,13 +30,35 @@ import numpy as np
 
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.spec import PortType
-from stylegraph.nodes.functional.paint import render_strokes
+from stylegraph.nodes.functional.blend import composite
+from stylegraph.nodes.functional.paint import (
+    HINT_MODES,
+    MODES,
+    hint_masks,
+    photo_hash,
+    render_strokes,
+    strokes_to_image,
+    to_subject_point,
+)
+from stylegraph.nodes.functional.resize import resize, resize_mask
+from stylegraph.nodes.functional.subject import photo_subject_box, subject_mask
+from stylegraph.ui.commands import SetParam
+from stylegraph.ui.layers import STACK_TYPE, Steps, mask_target
+from stylegraph.ui.shortcuts import typing
 
 PAINT_TYPE = "mask.paint"
 BLANK = (512, 512)  # mask size shown when the node has no input image yet
 TINT = np.array([1.0, 0.25, 0.2], np.float32)
 TINT_STRENGTH = 0.55
 LIVE_COLOUR = (255, 80, 60, 110)
+CURSOR_COLOUR = (255, 255, 255, 200)
+CURSOR_SHADOW = (0, 0, 0, 160)
+VIEWS = ("composite", "mask", "overlay")
+SIZE_STEP = 1.25  # [ and ] scale the brush by this
+SIZE_RANGE = (0.005, 0.5)
+LIVE_EVERY = 0.05  # s between composites while a stroke is being drawn
+ALL = (slice(None), slice(None))
+KEYS = {dpg.mvKey_Open_Brace: "smaller", dpg.mvKey_Close_Brace: "larger", dpg.mvKey_X: "swap"}
 
 
 class Painter:
@@ -37,7 +74,17 @@ class Painter:
         self.node_id: str | None = None
         self.points: list[tuple[float, float]] | None = None  # the stroke being drawn
         self.live_item: int | str | None = None
-        self._composite: tuple[tuple, np.ndarray] | None = None
+        self.view = "composite"
+        self.note = ""  # why the composite cannot be shown, for the viewer's info line
+        self._picture: tuple[tuple, np.ndarray] | None = None
+        self._below: tuple[tuple, Any] | None = None  # the stack's parts, cached
+        self._made: tuple[dict, np.ndarray, np.ndarray] | None = None  # parts, mask, picture
+        self._box: tuple[np.ndarray, tuple] | None = None  # photo, its subject's box
+        self._cut: tuple[tuple, np.ndarray] | None = None  # hints, the cut they make
+        self._live_at = 0.0
+        self._live_key: tuple = ()
+        self._keys: list[str] = []
+        self.composited = False  # the picture shows the stroke itself: no red preview
 
     @property
     def active(self) -> bool:
@@ -50,46 +97,85 @@ class Painter:
 
     @property
     def version(self) -> tuple:
-        return self._state_key() if self.active else ()
+        return (*self._state_key(), self._live_key) if self.active else ()
 
     def build_controls(self) -> None:
-        with dpg.group(horizontal=True, tag="painter_controls", show=False):
-            dpg.add_slider_float(
-                label="size",
-                tag="brush_size",
-                width=90,
-                default_value=0.05,
-                min_value=0.005,
-                max_value=0.5,
-                format="%.3f",
-            )
-            dpg.add_slider_float(
-                label="hardness",
-                tag="brush_hardness",
-                width=70,
-                default_value=0.5,
-                min_value=0.0,
-                max_value=1.0,
-                format="%.2f",
-            )
-            dpg.add_slider_float(
-                label="opacity",
-                tag="brush_opacity",
-                width=70,
-                default_value=1.0,
-                min_value=0.0,
-                max_value=1.0,
-                format="%.2f",
-            )
-            dpg.add_radio_button(("paint", "erase"), tag="brush_mode", horizontal=True)
-            dpg.add_button(label="Fill", callback=lambda: self._set_base(1.0))
-            dpg.add_button(label="Clear", callback=lambda: self._set_base(0.0))
+        with dpg.group(tag="painter_controls", show=False):
+            with dpg.group(horizontal=True):
+                dpg.add_slider_float(
+                    label="size",
+                    tag="brush_size",
+                    width=90,
+                    default_value=0.05,
+                    min_value=SIZE_RANGE[0],
+                    max_value=SIZE_RANGE[1],
+                    format="%.3f",
+                )
+                dpg.add_slider_float(
+                    label="hardness",
+                    tag="brush_hardness",
+                    width=70,
+                    default_value=0.5,
+                    min_value=0.0,
+                    max_value=1.0,
+                    format="%.2f",
+                )
+                dpg.add_slider_float(
+                    label="opacity",
+                    tag="brush_opacity",
+                    width=70,
+                    default_value=1.0,
+                    min_value=0.0,
+                    max_value=1.0,
+                    format="%.2f",
+                )
+            with dpg.group(horizontal=True):
+                dpg.add_radio_button(MODES, tag="brush_mode", horizontal=True)
+                dpg.add_text("|")
+                dpg.add_radio_button(
+                    VIEWS, tag="painter_view", horizontal=True, callback=self._on_view
+                )
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="Fill", callback=lambda: self._set_base(1.0))
+                dpg.add_button(label="Empty", callback=lambda: self._set_base(0.0))
+                dpg.add_button(label="Clear strokes", callback=self.clear)
+                dpg.add_text("[ ] size, X paint/erase", color=(160, 160, 160))
+        with dpg.handler_registry(tag="painter_keys"):
+            dpg.add_key_press_handler(callback=self._pressed)
 
     def attach(self, node_id: str | None) -> None:
         self.node_id = node_id
         self.points = None
+        self._live_key = ()
         if dpg.does_item_exist("painter_controls"):
             dpg.configure_item("painter_controls", show=self.active)
+
+    def _on_view(self, sender: Any, value: str) -> None:
+        self.view = value
+
+    # keys ------------------------------------------------------------------------------
+    def _pressed(self, sender: Any, key: int) -> None:
+        if key in KEYS:
+            self._keys.append(KEYS[key])
+
+    def _run_keys(self) -> None:
+        keys, self._keys = self._keys, []
+        if not keys or not self.active or typing():
+            return
+        for name in keys:
+            if name == "swap":
+                self.swap_mode()
+            else:
+                self.resize_brush(SIZE_STEP if name == "larger" else 1 / SIZE_STEP)
+
+    def resize_brush(self, factor: float) -> None:
+        size = float(np.clip(dpg.get_value("brush_size") * factor, *SIZE_RANGE))
+        dpg.set_value("brush_size", size)
+
+    def swap_mode(self) -> None:
+        mode = dpg.get_value("brush_mode") or "paint"
+        swapped = {"paint": "erase", "erase": "paint", "keep": "remove", "remove": "keep"}
+        dpg.set_value("brush_mode", swapped.get(mode, "paint"))
 
     # what the viewer shows ----------------------------------------------------------------
     def _input(self) -> np.ndarray | None:
@@ -105,28 +191,172 @@ class Painter:
     def _state_key(self) -> tuple:
         params = self.controller.graph.node(self.node_id).params
         source = self._input()
-        return (repr(params), id(source))
+        return (repr(params), id(source), self.view, self._parts_key())
+
+    def _parts_key(self) -> tuple:
+        """What the composite is made of: the stack's params and links and the identity
+        of every image it takes (a new run result is a new array)."""
+        target = mask_target(self.controller.graph, self.node_id)
+        if target is None:
+            return ()
+        stack, number = target
+        graph = self.controller.graph
+        links = sorted(graph.input_links(stack).items())
+        images = tuple(id(self.port_output(lk.src, lk.src_port)) for _, lk in links)
+        return (stack, number, repr(graph.node(stack).params), repr(links), images)
+
+    def _parts(self) -> dict | None:
+        """The stack split around the painted mask: the composite below its layer, the
+        layer, and the layers above, all at the base's size; None (with ``note`` saying
+        why) when the stack's pictures are not computed yet."""
+        key = self._parts_key()
+        if not key:
+            self.note = "this mask feeds no Layer Stack: shown over its image"
+            return None
+        if self._below is not None and self._below[0] == key:
+            return self._below[1]
+        stack, number = key[0], key[1]
+        graph = self.controller.graph
+        params = graph.node(stack).params
+        links = graph.input_links(stack)
+        base_link = links.get("base")
+        base = self.port_output(base_link.src, base_link.src_port) if base_link else None
+        if base is None or graph.node(stack).type_id != STACK_TYPE:
+            self.note = f"run the graph once to paint over {stack}'s picture"
+            return None
+        shape = base.shape[:2]
+        numbers = sorted(int(k[5:]) for k in links if k.startswith("layer") and k[5:].isdigit())
+        below, mine, above = base, None, []
+        for n in numbers:
+            link = links[f"layer{n}"]
+            top = self.port_output(link.src, link.src_port)
+            if top is None:
+                if n == number:
+                    self.note = f"run the graph to render {link.src} before painting its mask"
+                    return None
+                continue
+            top = _fitted(top, shape)
+            mode = _entry(params["modes"], n - 1, "normal")
+            opacity = float(_entry(params["opacities"], n - 1, 1.0))
+            visible = _entry(params["visibility"], n - 1, "visible") == "visible"
+            if n == number:
+                mine = (top, mode, opacity, visible)
+                continue
+            mask_link = links.get(f"mask{n}")
+            mask = self.port_output(mask_link.src, mask_link.src_port) if mask_link else None
+            mask = None if mask is None else _fitted(mask, shape)
+            if not visible:
+                continue
+            if mine is None:
+                below = composite(below, top, mode, opacity, mask)
+            else:
+                above.append((top, mode, opacity, mask))
+        parts = {"below": below, "mine": mine, "above": above, "shape": shape}
+        self._below = (key, parts)
+        self.note = ""
+        return parts
+
+    def _subject_box(self, image: np.ndarray) -> tuple[float, float, float, float]:
+        """The subject's box in the painted photo (what subject-anchored strokes are
+        placed in), found once per photo."""
+        if self._box is None or self._box[0] is not image:
+            self._box = (image, photo_subject_box(image))
+        return self._box[1]
+
+    def _mask(self, height: int, width: int, live: list | None = None) -> np.ndarray:
+        """The mask as the node makes it, at ``height`` x ``width``: subject-anchored
+        strokes placed on this photo's subject, keep / remove hints cutting the photo
+        (the cut made once per set of hints), paint and erase strokes over that."""
+        params = self.controller.graph.node(self.node_id).params
+        strokes = list(params["strokes"])
+        image = self._input()
+        if strokes and params.get("anchor") == "subject" and image is not None:
+            strokes = strokes_to_image(strokes, self._subject_box(image))
+        strokes += live or []
+        start = None
+        hints = [s for s in strokes if s["mode"] in HINT_MODES]
+        if hints and image is not None:
+            key = (repr(hints), id(image))
+            if self._cut is None or self._cut[0] != key:
+                keep, remove = hint_masks(hints, *image.shape[:2])
+                self._cut = (key, subject_mask(image, keep=keep, remove=remove))
+            start = _fitted(self._cut[1], (height, width))
+        return render_strokes(strokes, height, width, float(params["base"]), start)
+
+    def composite_with(
+        self, mask: np.ndarray, parts: dict, box: tuple[slice, slice] = ALL
+    ) -> np.ndarray:
+        """The stack's picture (within ``box``) with ``mask`` (the box's part of it) as
+        the painted layer's mask."""
+        top, mode, opacity, visible = parts["mine"]
+        below = parts["below"][box]
+        out = composite(below, top[box], mode, opacity, mask) if visible else below
+        for top, mode, opacity, other in parts["above"]:
+            out = composite(out, top[box], mode, opacity, None if other is None else other[box])
+        return out
+
+    def _composited(self, mask: np.ndarray, parts: dict) -> np.ndarray:
+        """The composite for ``mask``: after a stroke only the rows and columns where the
+        mask changed are composited again (a stroke's band, not the whole picture)."""
+        made = self._made
+        if made is None or made[0] is not parts or made[1].shape != mask.shape:
+            picture = self.composite_with(mask, parts)
+        else:
+            changed = mask != made[1]
+            rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+            picture = made[2]
+            if rows.size:
+                box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1))
+                picture = picture.copy()
+                picture[box] = self.composite_with(mask[box], parts, box)
+        self._made = (parts, mask, picture)
+        return picture
 
     def image(self) -> np.ndarray:
-        """The input image with the rendered mask tinted over it (re-made on change)."""
-        key = self._state_key()
-        if self._composite is None or self._composite[0] != key:
+        """What the viewer shows for the painted mask (re-made on change)."""
+        key = (*self._state_key(), self._live_key)
+        if self._picture is None or self._picture[0] != key:
+            self._picture = (key, self._render(self._live_stroke()))
+        return self._picture[1]
+
+    def _render(self, live: list | None) -> np.ndarray:
+        parts = self._parts()
+        self.composited = parts is not None and self.view != "mask"
+        if parts is not None:
+            mask = self._mask(*parts["shape"], live)
+            picture = self._composited(mask, parts)
+        else:
             source = self._input()
             height, width = source.shape[:2] if source is not None else BLANK
-            params = self.controller.graph.node(self.node_id).params
-            mask = render_strokes(params["strokes"], height, width, float(params["base"]))
-            rgb = (
+            mask = self._mask(height, width, live)
+            picture = (
                 np.full((height, width, 3), 0.5, np.float32)
                 if source is None
-                else (np.repeat(source[..., None], 3, 2) if source.ndim == 2 else source[..., :3])
+                else (np.repeat(source[..., None], 3, 2) if source.ndim == 2 else source)
             )
+        if self.view == "mask":
+            return mask
+        if self.view == "overlay" or parts is None:
             amount = (TINT_STRENGTH * mask)[..., None]
-            self._composite = (key, (rgb * (1 - amount) + TINT * amount).astype(np.float32))
-        return self._composite[1]
+            return (picture[..., :3] * (1 - amount) + TINT * amount).astype(np.float32)
+        return picture[..., :3]
 
     # painting -----------------------------------------------------------------------------
+    def _stroke(self, points: list[tuple[float, float]]) -> dict[str, Any]:
+        return {
+            "points": [[round(u, 5), round(v, 5)] for u, v in points],
+            "size": float(dpg.get_value("brush_size")),
+            "hardness": float(dpg.get_value("brush_hardness")),
+            "opacity": float(dpg.get_value("brush_opacity")),
+            "mode": dpg.get_value("brush_mode") or "paint",
+        }
+
+    def _live_stroke(self) -> list | None:
+        return [self._stroke(self.points)] if self.points else None
+
     def track(self, hovered: bool, u: float, v: float) -> None:
         """Called every frame with the cursor in normalised image coordinates."""
+        self._run_keys()
         down = dpg.is_mouse_button_down(dpg.mvMouseButton_Left)
         if self.points is None:
             if down and hovered and dpg.is_mouse_button_clicked(dpg.mvMouseButton_Left):
@@ -135,26 +365,66 @@ class Painter:
         if down:
             if (u, v) != self.points[-1]:
                 self.points.append((u, v))
+                now = time.monotonic()
+                if now - self._live_at > LIVE_EVERY:  # the picture follows the brush
+                    self._live_at = now
+                    self._live_key = (len(self.points), self.points[-1])
             return
         self.commit(self.points)
         self.points = None
+        self._live_key = ()
 
     def commit(self, points: list[tuple[float, float]]) -> bool:
-        """One stroke from the brush settings: one controller edit, one undo step."""
-        stroke = {
-            "points": [[round(u, 5), round(v, 5)] for u, v in points],
-            "size": float(dpg.get_value("brush_size")),
-            "hardness": float(dpg.get_value("brush_hardness")),
-            "opacity": float(dpg.get_value("brush_opacity")),
-            "mode": dpg.get_value("brush_mode") or "paint",
-        }
+        """One stroke from the brush settings: one controller edit, one undo step. On a
+        subject-anchored mask its points go in as fractions of the subject's box; the
+        photo painted on is noted (``painted_on``) in the same step."""
+        graph = self.controller.graph
+        params = graph.node(self.node_id).params
+        stroke = self._stroke(points)
+        image = self._input()
+        if params.get("anchor") == "subject" and image is not None:
+            box = self._subject_box(image)
+            stroke["points"] = [
+                [round(c, 5) for c in to_subject_point(p, box)] for p in stroke["points"]
+            ]
+        strokes = [*params["strokes"], stroke]
+        changes = [("strokes", strokes)]
+        if image is not None and graph.node_type(self.node_id).param("painted_on"):
+            painted_on = photo_hash(image)
+            if params["painted_on"] != painted_on:
+                changes.append(("painted_on", painted_on))
+        label = f"paint on {self.node_id}"
         try:
-            self.controller.add_stroke(self.node_id, stroke)
+            self.controller.apply(
+                Steps.build(
+                    label,
+                    self.controller.preset,
+                    [self._setter(name, value, label) for name, value in changes],
+                )
+            )
         except (GraphError, ValueError) as exc:
             self.say(str(exc))
             return False
         self.say(f"painted a stroke on {self.node_id} ({len(points)} points)")
         return True
+
+    def _setter(self, name: str, value: Any, label: str) -> Callable[[Any], SetParam]:
+        node_id = self.node_id
+
+        def make(preset: Any) -> SetParam:
+            old = copy.deepcopy(preset.graph.node(node_id).params.get(name))
+            return SetParam(node_id, name, old, value, label=label)
+
+        return make
+
+    def clear(self) -> None:
+        """All strokes gone, as one undo step (the base stays: Fill / Empty set it)."""
+        if not self.active:
+            return
+        try:
+            self.controller.set_param(self.node_id, "strokes", [])
+        except (GraphError, ValueError) as exc:
+            self.say(str(exc))
 
     def _set_base(self, base: float) -> None:
         if not self.active:
@@ -165,18 +435,41 @@ class Painter:
             self.say(str(exc))
 
     def draw_live(
-        self, draw: str, scale: float, ox: float, oy: float, height: int, width: int
+        self,
+        draw: str,
+        scale: float,
+        ox: float,
+        oy: float,
+        height: int,
+        width: int,
+        mouse: tuple[float, float] | None = None,
     ) -> None:
-        """The stroke being drawn, as a polyline as thick as the brush."""
+        """The stroke being drawn, as a polyline as thick as the brush, and the brush's
+        circle at the cursor (``mouse``, in the drawing's px; None when outside it)."""
         if self.live_item is not None and dpg.does_item_exist(self.live_item):
             dpg.delete_item(self.live_item)
         self.live_item = None
-        if not self.points:
+        if not self.active:
             return
-        screen = [(ox + u * width * scale, oy + v * height * scale) for u, v in self.points]
-        if len(screen) == 1:
-            screen.append(screen[0])
-        thickness = max(1.0, float(dpg.get_value("brush_size")) * max(height, width) * scale)
-        self.live_item = dpg.draw_polyline(
-            screen, color=LIVE_COLOUR, thickness=thickness, parent=draw
-        )
+        radius = max(1.0, float(dpg.get_value("brush_size")) * max(height, width) * scale / 2)
+        with dpg.draw_node(parent=draw) as node:
+            self.live_item = node
+            if self.points and not self.composited:
+                screen = [(ox + u * width * scale, oy + v * height * scale) for u, v in self.points]
+                if len(screen) == 1:
+                    screen.append(screen[0])
+                dpg.draw_polyline(screen, color=LIVE_COLOUR, thickness=2 * radius)
+            if mouse is not None:
+                dpg.draw_circle(mouse, radius + 1, color=CURSOR_SHADOW, thickness=1)
+                dpg.draw_circle(mouse, radius, color=CURSOR_COLOUR, thickness=1)
+
+
+def _entry(values: list, index: int, default: Any) -> Any:
+    return values[index] if index < len(values) else default
+
+
+def _fitted(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A layer or mask at the base's size, as the Layer Stack fits it (resized)."""
+    if image.shape[:2] == shape:
+        return image
+    return resize_mask(image, *shape) if image.ndim == 2 else resize(image, *shape)

@@ -26,6 +26,10 @@ class ParamWidgets:
         self.on_change = on_change
         self.base_dir = base_dir
         self._thumbs: dict[tuple[str, float], tuple[int | str, int, int] | None] = {}
+        self.scale = 1.0  # the UI scale: fields widen with the text in them
+
+    def px(self, width: float) -> int:
+        return round(width * self.scale)
 
     def add(self, node_id: str, param: Param, value: Any) -> None:
         kind = param.type
@@ -46,7 +50,7 @@ class ParamWidgets:
             dpg.add_input_int(
                 label=param.name,
                 default_value=int(value),
-                width=WIDTH,
+                width=self.px(WIDTH),
                 on_enter=True,
                 callback=self._set,
                 user_data=(node_id, param),
@@ -55,7 +59,7 @@ class ParamWidgets:
             dpg.add_input_float(
                 label=param.name,
                 default_value=float(value),
-                width=WIDTH,
+                width=self.px(WIDTH),
                 on_enter=True,
                 format="%.4g",
                 callback=self._set,
@@ -66,7 +70,7 @@ class ParamWidgets:
                 list(param.choices),
                 label=param.name,
                 default_value=value,
-                width=WIDTH,
+                width=self.px(WIDTH),
                 callback=self._set,
                 user_data=(node_id, param),
             )
@@ -75,7 +79,7 @@ class ParamWidgets:
             dpg.add_input_text(
                 label=param.name,
                 default_value=text,
-                width=WIDTH * 2,
+                width=self.px(WIDTH * 2),
                 on_enter=True,
                 callback=self._set,
                 user_data=(node_id, param),
@@ -102,7 +106,7 @@ class ParamWidgets:
             field = dpg.add_input_text(
                 label=param.name,
                 default_value=str(value),
-                width=WIDTH + 40,
+                width=self.px(WIDTH + 40),
                 on_enter=True,
                 callback=self._set,
                 user_data=(node_id, param),

@@ -9,6 +9,8 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
+from stylegraph.ui.files import dialog_open
+
 TEXT_ITEMS = {
     "mvAppItemType::mvInputText",
     "mvAppItemType::mvInputInt",
@@ -30,6 +32,14 @@ BINDINGS: dict[tuple[bool, bool, int], str] = {
     (True, False, dpg.mvKey_Y): "redo",
     (True, False, dpg.mvKey_C): "copy",
     (True, False, dpg.mvKey_V): "paste",
+    (True, True, dpg.mvKey_V): "paste_links",
+    (True, True, dpg.mvKey_S): "save_as",
+    (True, False, dpg.mvKey_Plus): "scale_up",  # the = / + key
+    (True, True, dpg.mvKey_Plus): "scale_up",
+    (True, False, dpg.mvKey_Add): "scale_up",
+    (True, False, dpg.mvKey_Minus): "scale_down",
+    (True, False, dpg.mvKey_Subtract): "scale_down",
+    (True, False, dpg.mvKey_0): "scale_reset",
     (True, False, dpg.mvKey_D): "duplicate",
     (False, False, dpg.mvKey_Home): "frame_all",
 }
@@ -37,6 +47,20 @@ BINDINGS: dict[tuple[bool, bool, int], str] = {
 
 KEYS = sorted({key for _, _, key in BINDINGS})
 BLOCKING = "unsaved_prompt"  # while this modal is open, keys answer it, not the graph
+MENU_BAR = "menu_bar"
+CLOSES_POPUPS = "cancel"  # Esc: with a menu open it closes the menu and does nothing else
+
+
+def menu_open() -> bool:
+    """True while a menu of the menu bar is open: Dear PyGui gives an open menu the size
+    of its drop-down (and keeps the focus on it), a closed one none."""
+    if not dpg.does_item_exist(MENU_BAR):
+        return False
+    for menu in dpg.get_item_children(MENU_BAR, 1):
+        state = dpg.get_item_state(menu)
+        if state.get("focused") or (state.get("rect_size") or [0])[0] > 0:
+            return True
+    return False
 
 
 def typing() -> bool:
@@ -67,6 +91,9 @@ class Shortcuts:
         self.commands = commands
         self.held: set[int] = set()
         self.pending: deque[str] = deque()
+        # whether a menu was open in the frame before the last one: Esc closes a menu in
+        # the frame it is pressed, and its event is handled here a frame later
+        self._menu_was_open = False
 
     def install(self) -> None:
         with dpg.handler_registry(tag="shortcuts"):
@@ -86,7 +113,15 @@ class Shortcuts:
         self.held.discard(key)
 
     def run_pending(self) -> None:
+        """Run the queued commands, except while a modal (the unsaved-changes prompt, a
+        file dialog, whose typed name is no Dear PyGui field) or a text field has the
+        keys; Esc cancels a run only when it did not close a menu."""
+        popup = self._menu_was_open
+        self._menu_was_open = menu_open()
         while self.pending:
             name = self.pending.popleft()
-            if not typing() and not dpg.does_item_exist(BLOCKING):
-                self.commands[name]()
+            if typing() or dpg.does_item_exist(BLOCKING) or dialog_open():
+                continue
+            if name == CLOSES_POPUPS and (popup or self._menu_was_open):
+                continue
+            self.commands[name]()

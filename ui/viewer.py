@@ -1,5 +1,7 @@
 """The viewer: the selected node's output, large, with fit / 100 % / wheel zoom / drag pan,
-a before/after split against a comparison node, and the mask painter for ``mask.paint``.
+a before/after split against a comparison node, the mask painter for ``mask.paint``, and
+for a Style Sweep its sheet as a grid of renders to star with a click (``sheets``, the
+Layers panel, keeps the stars and adds the starred paintings as layers).
 
 Only what the screen shows is uploaded: the visible part of the image is cut out and
 shrunk to at most the viewer's size, as a static texture re-made only when the picture,
@@ -21,6 +23,8 @@ DRAW = "viewer_draw"
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.02, 32.0
 SPLIT_COLOUR = (255, 230, 80, 255)
+STAR_COLOUR = (255, 200, 30, 255)
+CLICK_SLOP = 4.0  # px a press may move and still be a click (a star), not a pan
 
 
 @dataclass
@@ -50,7 +54,9 @@ class Viewer:
         self._textures: list[int | str] = []
         self._key: tuple | None = None
         self._drag_from: tuple[float, float] | None = None
+        self._pressed_at: tuple[float, float] | None = None
         self._wheel = 0.0
+        self.sheets: Any = None  # the Layers panel: a sweep's stars (set by the editor)
 
     # building ---------------------------------------------------------------------------
     def build(self, width: int, height: int, compare_choices: list[str]) -> None:
@@ -76,6 +82,13 @@ class Viewer:
                 callback=self._on_compare,
             )
         dpg.add_text("select a node to see its output", tag="viewer_info")
+        with dpg.group(horizontal=True, tag="sweep_controls", show=False):
+            dpg.add_text("click renders to star them")
+            dpg.add_button(
+                label="Add starred as layers",
+                tag="sweep_add_starred",
+                callback=lambda: self.sheets and self.sheets.add_starred(self.node_id),
+            )
         self.painter.build_controls()
         dpg.add_drawlist(width=width, height=height, tag=DRAW)
 
@@ -100,6 +113,8 @@ class Viewer:
             self.node_id = node_id
             self.painter.attach(node_id)
             self._key = None
+            if dpg.does_item_exist("sweep_controls"):
+                dpg.configure_item("sweep_controls", show=self._on_sweep())
 
     def refresh(self) -> None:
         """Draw again on the next frame (a new run result may share the old one's size)."""
@@ -141,16 +156,48 @@ class Viewer:
         self._interact(scale, ox, oy, height, width)
         scale, ox, oy = self._placement(height, width)
         other = self.picture(self.compare_id) if self.compare_id else None
-        key = (id(image), id(other), self.painter.version, scale, ox, oy, self.split)
+        stars = self._stars()
+        key = (id(image), id(other), self.painter.version, scale, ox, oy, self.split, stars)
         if key != self._key:
             self._key = key
             self._draw(image, other, scale, ox, oy)
+            self._draw_stars(stars, image.shape[:2], scale, ox, oy)
+            note = self.painter.note if self.painter.active else ""
             dpg.set_value(
                 "viewer_info",
                 f"{self.node_id}: {width} x {height}, {scale:.0%}"
-                + (f"  |  left: {self.compare_id}" if other is not None else ""),
+                + (f"  |  left: {self.compare_id}" if other is not None else "")
+                + (f"  |  {note}" if note else ""),
             )
-        self.painter.draw_live(DRAW, scale, ox, oy, height, width)
+        mouse = self._mouse() if dpg.is_item_hovered(DRAW) else None
+        self.painter.draw_live(DRAW, scale, ox, oy, height, width, mouse)
+
+    def _on_sweep(self) -> bool:
+        return self.sheets is not None and self.sheets.is_sweep(self.node_id)
+
+    def _stars(self) -> tuple:
+        if not self._on_sweep():
+            return ()
+        return tuple(sorted(self.sheets.stars.get(self.node_id, set())))
+
+    def _draw_stars(
+        self, stars: tuple, shape: tuple[int, int], scale: float, ox: float, oy: float
+    ) -> None:
+        """A frame and a star on each starred render of a sweep's sheet."""
+        if not stars:
+            return
+        height, width = shape
+        cells = self.sheets.sweep_cells(self.node_id, shape)
+        for index in stars:
+            if index >= len(cells):
+                continue
+            u0, v0, u1, v1 = cells[index]
+            corner = (ox + u0 * width * scale, oy + v0 * height * scale)
+            far = (ox + u1 * width * scale, oy + v1 * height * scale)
+            dpg.draw_rectangle(corner, far, color=STAR_COLOUR, thickness=3, parent=DRAW)
+            dpg.draw_text(
+                (corner[0] + 4, corner[1] + 2), "*", color=STAR_COLOUR, size=28, parent=DRAW
+            )
 
     def _shown_image(self) -> np.ndarray | None:
         if self.node_id is None:
@@ -187,6 +234,8 @@ class Viewer:
             pan_button = dpg.mvMouseButton_Left
         if self.painter.active:
             self.painter.track(hovered, (mx - ox) / (scale * width), (my - oy) / (scale * height))
+        elif self._on_sweep():
+            self._click_sheet(hovered, mx, my, scale, ox, oy, height, width)
         if dpg.is_mouse_button_down(pan_button) and (hovered or self._drag_from is not None):
             if self._drag_from is not None:
                 dx, dy = mx - self._drag_from[0], my - self._drag_from[1]
@@ -196,6 +245,27 @@ class Viewer:
             self._drag_from = (mx, my)
         else:
             self._drag_from = None
+
+    def _click_sheet(
+        self,
+        hovered: bool,
+        mx: float,
+        my: float,
+        scale: float,
+        ox: float,
+        oy: float,
+        height: int,
+        width: int,
+    ) -> None:
+        """A left click that does not move (a drag pans) stars the render under it."""
+        if hovered and dpg.is_mouse_button_clicked(dpg.mvMouseButton_Left):
+            self._pressed_at = (mx, my)
+        if self._pressed_at is None or dpg.is_mouse_button_down(dpg.mvMouseButton_Left):
+            return
+        (px, py), self._pressed_at = self._pressed_at, None
+        if abs(mx - px) <= CLICK_SLOP and abs(my - py) <= CLICK_SLOP:
+            u, v = (mx - ox) / (scale * width), (my - oy) / (scale * height)
+            self.sheets.click_sheet(self.node_id, u, v, (height, width))
 
     def _draw(
         self, image: np.ndarray, other: np.ndarray | None, scale: float, ox: float, oy: float

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from stylegraph.nodes.functional.colour import RGB_TO_YIQ, YIQ_TO_RGB, luminance_transfer
 from stylegraph.nodes.functional.resize import fit_longest_side, resize, resized_rows
+from stylegraph.nodes.functional.style_blend import parse_style_blend
 from stylegraph.nodes.models.device import (
     image_to_tensor,
     large_blocks_returned,
@@ -27,7 +28,7 @@ from stylegraph.nodes.models.magenta import (
     load_multistyle,
     load_predictor,
     load_transformer,
-    run_stages,
+    moments,
 )
 from stylegraph.nodes.models.tiling import is_out_of_memory, memory_budget
 
@@ -38,25 +39,27 @@ def _no_progress(fraction: float) -> None:
     return None
 
 
+STAGES = 14  # instance-normalised layers in a pass: a whole-image pass reports after each
+
+
+def _run_stages(stages: Stages, progress: Progress) -> torch.Tensor:
+    """A whole-image pass, layer by layer, reporting after each layer: the editor's
+    progress bar moves during a render instead of sitting at 0 % until it ends (and a
+    cancel stops the pass within a layer)."""
+    layer = 0
+    try:
+        request = next(stages)
+        while True:
+            layer += 1
+            progress(min(0.95, layer / STAGES))
+            request = stages.send(moments(request[1]))
+    except StopIteration as finished:
+        return finished.value
+
+
 def parse_builtin(spec: str) -> np.ndarray:
-    """'7' or '3:0.5,12:0.5' -> 26 weights summing to 1."""
-    weights = np.zeros(BUILTIN_STYLES, np.float32)
-    for part in (p.strip() for p in spec.split(",")):
-        if not part:
-            continue
-        index, _, weight = part.partition(":")
-        try:
-            i, w = int(index), float(weight) if weight else 1.0
-        except ValueError:
-            raise ValueError(f"{spec!r} is not a style list such as 7 or 3:0.5,12:0.5") from None
-        if not 0 <= i < BUILTIN_STYLES:
-            raise ValueError(f"built-in style {i} does not exist (0 to {BUILTIN_STYLES - 1})")
-        if w < 0:
-            raise ValueError(f"style weight {w} is negative")
-        weights[i] += w
-    if weights.sum() <= 0:
-        raise ValueError(f"{spec!r} selects no built-in style")
-    return weights / weights.sum()
+    """'7' or '3:0.5,12:0.5' -> 26 weights summing to 1 (see ``parse_style_blend``)."""
+    return np.asarray(parse_style_blend(spec, BUILTIN_STYLES), np.float32)
 
 
 def _square_crop(image: np.ndarray) -> np.ndarray:
@@ -273,7 +276,7 @@ def _one_tiled_pass(
             layer += 1
             if low_memory:
                 release_free_memory()
-            progress(min(0.95, layer / 14))
+            progress(min(0.95, layer / STAGES))
     return out.array
 
 
@@ -335,7 +338,7 @@ def _render(
     if tile <= 0 or max(padded_h, padded_w) <= tile:
         try:
             x = _pad_to_multiple(image_to_tensor(content, device))
-            out = run_stages(network(x.expand(batch, -1, -1, -1), False))
+            out = _run_stages(network(x.expand(batch, -1, -1, -1), False), progress)
             images = out[:, :, :padded_h, :padded_w].clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
             progress(1.0)
         except (torch.OutOfMemoryError, RuntimeError) as exc:

@@ -285,6 +285,10 @@ def _normalise(
     of a norm layer, which nothing reads afterwards): no new full-size tensor per layer,
     so fewer passes over memory and fewer large blocks to fragment the heap."""
     scale = torch.rsqrt(var + eps) * gamma[:, :, None, None]
+    if x.shape[0] < scale.shape[0]:
+        # A tile's piece goes in once for all B styles (a tiled sweep): its first norm
+        # layer is where it becomes B images, which an in-place op cannot grow into.
+        return ((x - mean) * scale).add_(beta[:, :, None, None])
     return x.sub_(mean).mul_(scale).add_(beta[:, :, None, None])
 
 

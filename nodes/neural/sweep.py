@@ -24,7 +24,9 @@ from stylegraph.nodes.neural._shared import (
 def _renders(
     ctx: NodeContext, content: np.ndarray, styles: list, params: dict, device
 ) -> list[np.ndarray]:
-    """All styles for one content, ``batch`` renders per pass."""
+    """All styles for one content, ``batch`` renders per pass. Progress is the share of
+    paintings rendered (within a tiled pass, also layer by layer), and each report is
+    where a cancel stops the sweep."""
     batch = params["batch"]
     out: list[np.ndarray] = []
     if params["engine"] == "fast":
@@ -32,8 +34,10 @@ def _renders(
 
         styles = recolour_styles(styles, content, params["colour"])
         for start in range(0, len(styles), batch):
-            vectors = style_vectors(styles[start : start + batch], params["style_size"], device)
-            out += render(content, vectors, device, params["tile_size"])
+            chunk = styles[start : start + batch]
+            vectors = style_vectors(chunk, params["style_size"], device)
+            part = _part_progress(ctx, len(out), len(chunk), len(styles))
+            out += render(content, vectors, device, params["tile_size"], part)
             ctx.progress(len(out) / len(styles))
     else:
         from stylegraph.nodes.models.gatys import StyleSet, gatys

@@ -1,0 +1,298 @@
+"""Painting a layer's mask on the picture being made: the painter shows the Layer Stack's
+composite made from the results already computed, exactly what the stack node gives, and
+follows each stroke without a graph run. The last test does it as an artist would, with
+real clicks and a drag (xdotool) on a live window under Xvfb."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+dpg = pytest.importorskip("dearpygui.dearpygui")
+
+from stylegraph.graph.preset import load_preset  # noqa: E402
+from stylegraph.nodes.functional.paint import render_strokes  # noqa: E402
+from stylegraph.presets import shipped_presets  # noqa: E402
+from stylegraph.ui.controller import Controller  # noqa: E402
+from stylegraph.ui.editor import Editor  # noqa: E402
+
+SMALL = 128  # px: the fusion preset's working size in these tests (it ships with 500)
+
+
+@pytest.fixture
+def editor(registry, images, tmp_path, monkeypatch):
+    """An editor on fusion with a real photo and painting, widgets built, no window."""
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    dpg.create_context()
+    preset = load_preset(shipped_presets()["fusion"], registry)
+    preset.set_input("content", str(images / "content" / "tubingen.jpg"))
+    preset.set_input("style", [str(images / "styles" / "shipwreck.jpg")])
+    preset.graph.set_param("shrink", "longest_side", SMALL)
+    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
+    editor = Editor(registry, controller, output_dir=tmp_path / "out")
+    editor.build()
+    yield editor
+    dpg.destroy_context()
+
+
+def _finish(editor: Editor) -> None:
+    editor.worker.thread.join(300)
+    editor.pump()
+
+
+def test_painting_a_new_layers_mask_shows_the_stacks_composite_as_the_node_makes_it(editor, images):
+    editor.run()
+    _finish(editor)
+    written = sorted(editor.worker.output_dir.rglob("*"))
+    editor.layers_panel.follow("fuse")
+    ((render, mask),) = editor.layers_panel.add_paintings(
+        [str(images / "styles" / "starry_night.jpg")]
+    )
+    _finish(editor)  # the panel computed the new layer (no Save ran: nothing written)
+    assert sorted(editor.worker.output_dir.rglob("*")) == written
+    painter = editor.painter
+    assert editor.viewer.node_id == mask and painter.active
+    # hidden to start: the composite is the stack as it was, to the last bit
+    np.testing.assert_array_equal(painter.image(), editor.picture("fuse"))
+    stroke = [(0.1, 0.5), (0.9, 0.5)]
+    assert painter.commit(stroke)
+    painted = painter.image()
+    height, width = painted.shape[:2]
+    middle, corner = painted[height // 2, width // 2], painted[3, 3]
+    assert np.abs(middle - editor.picture("fuse")[height // 2, width // 2]).max() > 0.05
+    np.testing.assert_array_equal(corner, editor.picture("fuse")[3, 3])
+    # where the mask is 1, the new layer itself shows (Normal mode, opacity 1, on top)
+    np.testing.assert_allclose(middle, editor.picture(render)[height // 2, width // 2], atol=1e-6)
+    # the graph, run, makes the same picture the painter showed
+    editor.run()
+    _finish(editor)
+    np.testing.assert_allclose(editor.picture("fuse"), painted, atol=1e-6)
+
+    painter.view = "mask"
+    params = editor.controller.graph.node(mask).params
+    expected = render_strokes(params["strokes"], height, width, params["base"])
+    np.testing.assert_array_equal(painter.image(), expected)
+
+
+def test_brush_keys_and_clear_strokes(editor, images):
+    paint = editor.controller.add_node("mask.paint")
+    editor.controller.connect("shrink", "image", paint, "image")
+    editor.viewer.show(paint)
+    painter = editor.painter
+    size = dpg.get_value("brush_size")
+    painter._pressed(None, dpg.mvKey_Close_Brace)
+    painter._pressed(None, dpg.mvKey_Close_Brace)
+    painter._pressed(None, dpg.mvKey_Open_Brace)
+    painter._pressed(None, dpg.mvKey_X)
+    painter._run_keys()
+    assert dpg.get_value("brush_size") == pytest.approx(size * 1.25)
+    assert dpg.get_value("brush_mode") == "erase"
+    assert painter.commit([(0.2, 0.2), (0.4, 0.4)])
+    assert painter.commit([(0.6, 0.2)])
+    strokes = editor.controller.graph.node(paint).params["strokes"]
+    assert [s["mode"] for s in strokes] == ["erase", "erase"]
+    painter.clear()
+    assert editor.controller.graph.node(paint).params["strokes"] == []
+    editor.undo()  # Clear was one step
+    assert editor.controller.graph.node(paint).params["strokes"] == strokes
+
+
+def test_the_mask_view_is_the_nodes_mask_with_hints_and_a_subject_anchor(
+    registry, images, tmp_path, monkeypatch
+):
+    from stylegraph.graph.model import Graph
+    from stylegraph.graph.preset import Preset
+    from stylegraph.nodes.functional.paint import photo_hash
+
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    dpg.create_context()
+    try:
+        graph = Graph(registry)
+        photo = str(images / "content" / "chelsea.png")
+        graph.add_node("image.load", "photo", {"path": photo}, (40, 40))
+        graph.add_node("image.resize", "small", {"longest_side": SMALL}, (400, 40))
+        graph.add_node("mask.paint", "hand", {"anchor": "subject"}, (800, 40))
+        graph.connect("photo", "image", "small", "image")
+        graph.connect("small", "image", "hand", "image")
+        controller = Controller(registry, Preset(graph), recovery_dir=tmp_path / "recovery")
+        editor = Editor(registry, controller, output_dir=tmp_path / "out")
+        editor.build()
+        editor.run()
+        _finish(editor)
+        editor.viewer.show("hand")
+        painter = editor.painter
+        assert dpg.get_item_configuration("brush_mode")["items"] == [
+            "paint",
+            "erase",
+            "keep",
+            "remove",
+        ]
+        painter.view = "mask"
+        for mode, points in (
+            ("keep", [(0.4, 0.5), (0.6, 0.5)]),
+            ("remove", [(0.02, 0.05), (0.98, 0.05)]),
+            ("paint", [(0.1, 0.9)]),
+        ):
+            dpg.set_value("brush_mode", mode)
+            assert painter.commit(points)
+        shown = painter.image().copy()
+        params = controller.graph.node("hand").params
+        assert params["strokes"][0]["points"] != [[0.4, 0.5], [0.6, 0.5]]  # subject's box
+        assert params["painted_on"] == photo_hash(editor.picture("small"))
+        assert controller.history_size == 3, "one step per stroke"
+        editor.run()
+        _finish(editor)
+        np.testing.assert_allclose(shown, editor.picture("hand"), atol=1e-6)
+        assert 0.05 < shown.mean() < 0.95, "the cut selected all or nothing"
+    finally:
+        dpg.destroy_context()
+
+
+def test_starred_renders_of_a_sweep_become_masked_layers_in_one_step(editor, images):
+    from stylegraph.nodes.functional.contact_sheet import contact_sheet
+
+    files = [str(images / "styles" / n) for n in ("starry_night.jpg", "gravel.png", "brick.png")]
+    controller = editor.controller
+    sweep = controller.add_node("style.sweep", params={"style_files": files, "columns": 2})
+    controller.connect("shrink", "image", sweep, "content")
+    sheet = contact_sheet([np.zeros((48, 64, 3), np.float32)] * 3, ["a", "b", "c"], 2)
+    panel = editor.layers_panel
+    cells = panel.sweep_cells(sweep, sheet.shape[:2])
+    height, width = sheet.shape[:2]
+    for (u0, v0, u1, v1), (x, y) in zip(cells, [(8, 8), (80, 8), (8, 86)], strict=True):
+        assert (round(u0 * width), round(v0 * height)) == (x, y)  # where the sheet put them
+        assert (round((u1 - u0) * width), round((v1 - v0) * height)) == (64, 70)
+    for index in (2, 0, 2, 2):  # a second click unstars
+        u0, v0, u1, v1 = cells[index]
+        panel.click_sheet(sweep, (u0 + u1) / 2, (v0 + v1) / 2, sheet.shape[:2])
+    assert panel.starred_paintings(sweep) == [files[0], files[2]]
+    steps = controller.history_size
+    panel.follow("fuse")
+    added = panel.add_starred(sweep)
+    assert [r for r, _ in added] == ["starry_night", "brick"]
+    assert controller.history_size == steps + 1
+    assert controller.graph.node("brick").params["style_files"] == [files[2]]
+    assert controller.graph.input_link("fuse", "layer4").src == "brick"
+    assert panel.starred_paintings(sweep) == []
+    editor.worker.cancel()  # the new layers' renders: not needed here
+    editor.worker.thread.join(60)
+
+
+# --- the live window ---------------------------------------------------------------------
+needs_x = pytest.mark.skipif(
+    shutil.which("Xvfb") is None or shutil.which("xdotool") is None,
+    reason="Xvfb or xdotool is missing",
+)
+
+
+@contextlib.contextmanager
+def _live(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen, dict, Path]]:
+    geometry = tmp_path / "geometry.json"
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x1000x24"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        env = dict(os.environ)
+        env.update(
+            DISPLAY=f":{server.stdout.readline().strip()}",
+            STYLEGRAPH_RECOVERY_DIR=str(tmp_path / "recovery"),
+            STYLEGRAPH_CONFIG_DIR=str(tmp_path / "config"),
+        )
+        command = [sys.executable, "-m", "stylegraph", "edit", *args, "--geometry", str(geometry)]
+        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL)
+        try:
+            yield process, env, geometry
+        finally:
+            process.kill()
+            process.wait(10)
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def _wait(condition, seconds: float = 600.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the window did not get there in time"
+        time.sleep(0.3)
+
+
+@needs_x
+def test_an_artist_adds_a_painting_as_a_masked_layer_and_paints_it_in_over_the_composite(
+    images, tmp_path
+):
+    from PIL import ImageGrab
+
+    content, style = images / "content" / "tubingen.jpg", images / "styles" / "shipwreck.jpg"
+    args = ["fusion", "--set", f"content={content}", "--set", f"style={style}"]
+    args += ["--set", f"shrink.longest_side={SMALL + 32}", "--run"]
+    with _live(tmp_path, *args) as (process, env, geometry):
+        actions = 0
+
+        def layout() -> dict:
+            return json.loads(geometry.read_text()) if geometry.exists() else {}
+
+        def xdo(*args: str) -> None:
+            nonlocal actions
+            actions += 1  # one synthetic click, key or drag
+            subprocess.run(["xdotool", *args], env=env, check=True)
+            time.sleep(0.6)
+
+        def click(label: str) -> None:
+            _wait(lambda: label in layout().get("layers", {}), 30)
+            x, y = layout()["layers"][label]
+            xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+
+        def viewer() -> np.ndarray:
+            (left, top), (right, bottom) = layout()["viewer"]
+            shot = np.asarray(ImageGrab.grab(xdisplay=env["DISPLAY"]).convert("RGB"), np.float32)
+            return shot[int(top) : int(bottom), int(left) : int(right)]
+
+        _wait(lambda: layout().get("running") is False and "layers" in layout())
+        click("Add painting layer...")
+        click("painting starry_night")
+        click("Add")
+        time.sleep(1.0)
+        _wait(lambda: layout()["running"] is False)  # the new layer's render
+        time.sleep(1.0)
+        before = viewer()
+        (left, top), (right, bottom) = layout()["viewer"]
+        row = int((top + bottom) / 2)
+        steps = [int(left + (0.25 + 0.05 * s) * (right - left)) for s in range(11)]
+        drag = ["mousemove", str(steps[0]), str(row), "mousedown", "1"]
+        for x in steps[1:]:
+            drag += ["mousemove", str(x), str(row), "sleep", "0.05"]
+        xdo(*drag, "mouseup", "1")  # one stroke: press, move, release
+        time.sleep(1.0)
+        after = viewer()
+        assert actions <= 6, f"{actions} clicks, keys and drags"
+        assert process.poll() is None
+        assert layout()["running"] is False, "the stroke was shown without a graph run"
+
+        middle = row - int(top)
+        changed = np.abs(after - before).mean(axis=2)
+        x0, x1 = steps[2] - int(left), steps[-3] - int(left)
+        on_stroke = changed[middle - 3 : middle + 4, x0:x1]
+        assert on_stroke.mean() > 12, (
+            f"the stroke did not change the composite ({on_stroke.mean():.1f})"
+        )
+        redness = [
+            (shot[middle - 3 : middle + 4, x0:x1, 0] - shot[middle - 3 : middle + 4, x0:x1, 1])
+            for shot in (before, after)
+        ]
+        assert redness[1].mean() - redness[0].mean() < 20, "a red tint, not the new layer"
+        far = changed[: middle - 120]
+        assert far.mean() < 1.0, "the picture changed away from the stroke"
+        assert before.std() > 20, "the viewer showed no picture"

@@ -1,0 +1,47 @@
+"""The editor's settings kept between sessions (the UI scale), in ``settings.json`` beside
+the recent-files list."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stylegraph.graph.atomic import atomic_write_text
+from stylegraph.ui.recent import config_dir
+
+SCALES = (0.75, 0.875, 1.0, 1.125, 1.25, 1.5, 1.75, 2.0, 2.5)  # Ctrl+= / Ctrl+- steps
+DEFAULT_SCALE = 1.0  # with the 14 px TrueType font; Ctrl+= for more
+
+
+class Settings:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.file = (folder or config_dir()) / "settings.json"
+
+    def _read(self) -> dict[str, Any]:
+        """A damaged or missing file reads as no settings rather than stopping the editor."""
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def ui_scale(self) -> float:
+        value = self._read().get("ui_scale")
+        return float(value) if isinstance(value, int | float) and value in SCALES else DEFAULT_SCALE
+
+    @ui_scale.setter
+    def ui_scale(self, value: float) -> None:
+        data = {**self._read(), "ui_scale": value}
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.file, json.dumps(data, indent=1))
+        except OSError:
+            pass  # a convenience: a read-only config folder must not stop the editor
+
+
+def step(scale: float, steps: int) -> float:
+    """The scale ``steps`` notches from ``scale`` (negative: smaller), within SCALES."""
+    nearest = min(range(len(SCALES)), key=lambda i: abs(SCALES[i] - scale))
+    return SCALES[max(0, min(len(SCALES) - 1, nearest + steps))]
