@@ -1066,11 +1066,13 @@ def test_an_idle_window_waits_for_input_or_a_change_before_drawing():
     wake = _FakeWake(quiet=5)
     pacer = FramePacer(wake)
     pacer.active_until = 0.0  # the start-up frames are over: idle
+    pacer.last_frame = time.monotonic()  # and one was just drawn
     ticks = []
     pacer.wait_for_frame(lambda: ticks.append(1) and False, lambda: False)
     assert wake.looks == 6 and len(ticks) == 5  # no frame until the input came
     assert pacer.active_until > time.monotonic() + HOLD_S / 2  # then full speed a while
     pacer.active_until = 0.0
+    pacer.last_frame = time.monotonic()
     wake.quiet = 10**6  # no input, but the run's queue (a tick) changed something
     changes = iter([False, False, True])
     pacer.wait_for_frame(lambda: next(changes), lambda: False)
@@ -1079,3 +1081,23 @@ def test_an_idle_window_waits_for_input_or_a_change_before_drawing():
     pacer.active_until = 0.0
     pacer.wait_for_frame(lambda: False, lambda: True)  # a run goes on: frames keep coming
     assert time.monotonic() - started < 0.5
+
+
+class _SilentWake(_FakeWake):
+    """A display that never reports input, as with the window manager's close request."""
+
+    def wait(self, seconds: float) -> bool:
+        time.sleep(seconds)
+        return False
+
+
+def test_an_idle_window_still_draws_once_a_second_for_what_it_cannot_hear():
+    from stylegraph.ui.pacing import IDLE_FPS_HEARING, FramePacer
+
+    pacer = FramePacer(_SilentWake(quiet=0))
+    pacer.active_until = 0.0
+    pacer.last_frame = time.monotonic()
+    started = time.monotonic()
+    pacer.wait_for_frame(lambda: False, lambda: False)
+    waited = time.monotonic() - started
+    assert 1.0 / IDLE_FPS_HEARING - 0.05 <= waited < 1.0 / IDLE_FPS_HEARING + 0.2

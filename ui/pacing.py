@@ -6,7 +6,9 @@ doing nothing.
 Dear PyGui reads input only while it draws a frame, so an idle window needs another way
 to hear the artist: on X11 a second connection to the display listens for the window's
 pointer, key, expose and resize events and wakes the loop at once; elsewhere the idle
-window draws a few frames a second, enough to notice input and go back to full speed."""
+window draws a few frames a second, enough to notice input and go back to full speed.
+Even on X11 the idle window draws one frame a second: the window manager's close request
+is a message to the window's own connection, which no other connection can hear."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any
 ACTIVE_FPS = 60.0  # the most frames a second while the artist works
 RUN_FPS = 20.0  # while only a run's progress changes the window
 IDLE_FPS_BLIND = 4.0  # idle, without a way to hear input between frames
+IDLE_FPS_HEARING = 1.0  # idle with X11Wake: for the close request it cannot hear
 HOLD_S = 1.0  # s of full speed after the last input or change: hovers, tooltips, menus
 TICK_S = 0.05  # s between the idle loop's looks at timers and the run's queue
 
@@ -137,7 +140,8 @@ class FramePacer:
             if running():
                 self._sleep_until(self.last_frame + 1.0 / RUN_FPS)
                 break
-            if self.wake is None and now - self.last_frame >= 1.0 / IDLE_FPS_BLIND:
+            idle_fps = IDLE_FPS_BLIND if self.wake is None else IDLE_FPS_HEARING
+            if now - self.last_frame >= 1.0 / idle_fps:
                 break
             if self._heard(TICK_S):
                 self.poke()
