@@ -10,6 +10,8 @@ from stylegraph.graph.context import NodeContext, NodeError
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes import default_registry
+from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.resize import resize
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGES = REPO.parent / "shared" / "images"
@@ -31,6 +33,22 @@ def images() -> Path:
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     return default_registry()
+
+
+@pytest.fixture(scope="session")
+def photo(images) -> np.ndarray:
+    """Tübingen at 128 x 96: the style-transfer tests' small content photo."""
+    return resize(read_image(images / "content" / "tubingen.jpg"), 96, 128)
+
+
+@pytest.fixture(scope="session")
+def starry(images) -> np.ndarray:
+    return read_image(images / "styles" / "starry_night.jpg")
+
+
+@pytest.fixture(scope="session")
+def scream(images) -> np.ndarray:
+    return read_image(images / "styles" / "the_scream.jpg")
 
 
 class Calls(Counter):

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from benchmarks.common import run_node
-from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import caffe_vgg, vgg
 from stylegraph.nodes.models.converted import converted_cache_dir, warnings_to
@@ -27,21 +26,6 @@ from stylegraph.nodes.models.gatys import (
 
 CPU = torch.device("cpu")
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-
-
-@pytest.fixture(scope="module")
-def photo(images) -> np.ndarray:
-    return resize(read_image(images / "content" / "tubingen.jpg"), 96, 128)
-
-
-@pytest.fixture(scope="module")
-def starry(images) -> np.ndarray:
-    return read_image(images / "styles" / "starry_night.jpg")
-
-
-@pytest.fixture(scope="module")
-def scream(images) -> np.ndarray:
-    return read_image(images / "styles" / "the_scream.jpg")
 
 
 @pytest.fixture

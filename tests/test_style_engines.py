@@ -19,16 +19,6 @@ from stylegraph.nodes.neural._shared import STROKE_PARAMS
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(scope="module")
-def photo(images) -> np.ndarray:
-    return resize(read_image(images / "content" / "tubingen.jpg"), 96, 128)
-
-
-@pytest.fixture(scope="module")
-def starry(images) -> np.ndarray:
-    return read_image(images / "styles" / "starry_night.jpg")
-
-
 @pytest.mark.parametrize(("height", "width"), [(1, 1), (4, 4), (3, 17)])
 @pytest.mark.parametrize("engine", ["fast", "builtin"])
 def test_tiny_inputs_come_back_at_their_size(registry, photo, starry, engine, height, width):

@@ -23,21 +23,6 @@ from stylegraph.nodes.models.onnx_weights import dequantised_model
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(scope="module")
-def photo(images) -> np.ndarray:
-    return resize(read_image(images / "content" / "tubingen.jpg"), 96, 128)
-
-
-@pytest.fixture(scope="module")
-def starry(images) -> np.ndarray:
-    return read_image(images / "styles" / "starry_night.jpg")
-
-
-@pytest.fixture(scope="module")
-def scream(images) -> np.ndarray:
-    return read_image(images / "styles" / "the_scream.jpg")
-
-
 def _session(model):
     import onnxruntime as ort
 
