@@ -70,6 +70,12 @@ def atomic_write_bytes(path: Path | str, data: bytes, *, private: bool = False) 
     path = Path(path)
     with temp_file_beside(path, private=private) as (fh, tmp):
         fh.write(data)
+    replace_with(tmp, path)
+
+
+def replace_with(tmp: Path, path: Path) -> None:
+    """Put the finished temp file ``tmp`` in ``path``'s place, durably; on failure the temp
+    file goes and ``path`` is untouched."""
     try:
         os.replace(tmp, path)
     except BaseException:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from stylegraph.graph.atomic import atomic_write_bytes, fsync_dir, temp_file_beside
+from stylegraph.graph.atomic import atomic_write_bytes, fsync_dir, replace_with, temp_file_beside
 from stylegraph.graph.cache import default_cache_dir
 from stylegraph.graph.files import file_refs, missing_files, resolve_ref
 from stylegraph.graph.preset import (
@@ -163,12 +163,7 @@ def write_pack(
                 zf.writestr(_zip_info(name, zipfile.ZIP_DEFLATED), preset_bytes, compresslevel=9)
             else:
                 _copy_into(zf, name, sources[name], str(out_path))
-    try:
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(out_path.parent)
+    replace_with(tmp, out_path)
     return [PackedFile(e, sources[e], tuple(uses[e])) for e in sorted(sources)]
 
 
