@@ -14,7 +14,9 @@ from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import resize
 
 REPO = Path(__file__).resolve().parent.parent
-IMAGES = REPO.parent / "shared" / "images"
+# Resolved, as the CLI and editor resolve the paths they record: CI reaches ../shared through
+# a symlink, and a recipe names the real file.
+IMAGES = (REPO.parent / "shared" / "images").resolve()
 
 
 @pytest.fixture(autouse=True)
