@@ -216,8 +216,7 @@ def test_deep_style_runs_with_a_weights_file(images, tmp_path):
         f"style={images / 'styles' / 'brick.png'}",
         f"vgg_weights={weights}",
         "paint.scales=[32, 64]",
-        "paint.iterations=3",
-        "paint.refine_iterations=2",
+        "paint.scale_iterations=[3, 2]",
         "paint.output_size=64",
     )
     assert code == 0

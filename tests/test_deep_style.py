@@ -11,16 +11,20 @@ import pytest
 import torch
 
 from benchmarks.common import run_node
+from stylegraph.graph.context import NodeError
 from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import caffe_vgg, vgg
 from stylegraph.nodes.models.converted import converted_cache_dir, warnings_to
 from stylegraph.nodes.models.gatys import (
     GatysSettings,
+    GramCache,
     StyleSet,
+    _Correlations,
     _NormalisedGradient,
     _targets,
     _tv,
     gatys,
+    plan,
     style_losses,
 )
 
@@ -193,3 +197,120 @@ def test_avg_pooling_changes_the_deeper_features_only():
     av = vgg.load_vgg19(vgg.ORIGINAL, "cpu", "avg")(x, {"relu1_2", "relu2_1"})
     torch.testing.assert_close(mx["relu1_2"], av["relu1_2"])
     assert (mx["relu2_1"] - av["relu2_1"]).abs().max() > 1.0
+
+
+def test_each_scale_runs_its_own_number_of_iterations(photo, starry):
+    """neural-style's multi-scale script tapers: most iterations where they are cheap."""
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    content = np.ascontiguousarray(resize(photo, 48, 64))
+    settings = GatysSettings(scales=(32, 48, 64), scale_iterations=(6, 3, 2), init="content")
+    assert plan(settings, 0, content.shape) == [(32, 6), (48, 3), (64, 2)]
+    style_set = StyleSet([starry])
+    out = gatys(content, [style_set], net, settings, 0, CPU)[0]
+    assert out.shape == (48, 64, 3)
+    assert len(style_set.losses) == 11
+    with pytest.raises(ValueError, match="scale_iterations lists 2 counts for 3 scales"):
+        GatysSettings(scales=(32, 48, 64), scale_iterations=(6, 3))
+
+
+def test_a_scale_too_small_for_the_deepest_layer_is_named_before_any_work(registry, photo):
+    """relu5_1 sits after four poolings: a shorter side under 16 px would vanish in them."""
+    content = np.ascontiguousarray(resize(photo, 24, 32))
+    with pytest.raises(NodeError) as caught:
+        run_node(
+            registry,
+            "style.transfer",
+            {"content": content, "style1": content},
+            {"engine": "gatys", "scales": [16, 32], "iterations": 1, "refine_iterations": 1},
+        )
+    assert str(caught.value) == (
+        "param 'scales': at 16 px the photo is 16 x 12 px, too small for the layers used "
+        "(the shorter side needs at least 16 px)"
+    )
+
+
+def test_a_thin_painting_is_widened_enough_for_the_deepest_layer(photo, starry):
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    content = np.ascontiguousarray(resize(photo, 32, 48))
+    strip = np.ascontiguousarray(resize(starry, 6, 200))
+    style_set = StyleSet([strip])
+    out = gatys(content, [style_set], net, GatysSettings(iterations=2), 0, CPU)[0]
+    assert out.shape == (32, 48, 3) and np.isfinite(style_set.losses).all()
+
+
+def test_a_scale_iterations_list_that_does_not_fit_the_scales_names_the_param(registry, photo):
+    content = np.ascontiguousarray(resize(photo, 24, 32))
+    with pytest.raises(NodeError) as caught:
+        run_node(
+            registry,
+            "style.transfer",
+            {"content": content},
+            {"engine": "gatys", "scales": [16, 32], "scale_iterations": [5]},
+        )
+    assert str(caught.value) == (
+        "param 'scale_iterations': give one whole number of iterations per scale "
+        "(2 scales), got [5]"
+    )
+
+
+def test_a_paintings_grams_come_from_the_cache_for_the_next_photo(photo, starry):
+    """A batch over photos renders each with the same painting: its Grams are computed once
+    per size, and the render is the one an uncached run makes."""
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    first = np.ascontiguousarray(resize(photo, 40, 56))
+    second = np.ascontiguousarray(first[::-1])
+    settings = GatysSettings(scales=(32, 56), scale_iterations=(3, 2), init="content")
+    cache = GramCache()
+    gatys(first, [StyleSet([starry])], net, settings, 0, CPU, grams=cache)
+    assert (cache.hits, cache.misses) == (0, 2)
+    cached = gatys(second, [StyleSet([starry])], net, settings, 0, CPU, grams=cache)[0]
+    assert (cache.hits, cache.misses) == (2, 2)
+    fresh = gatys(second, [StyleSet([starry])], net, settings, 0, CPU)[0]
+    np.testing.assert_array_equal(cached, fresh)
+
+
+def test_the_gram_cache_forgets_the_oldest_painting_past_its_budget(starry, scream):
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    layers = {"relu1_1", "relu2_1"}
+    one = 4 * (64 * 64 + 128 * 128)
+    cache = GramCache(max_bytes=2 * one)
+    paintings = [np.ascontiguousarray(resize(p, 24, 24)) for p in (starry, scream, starry[::-1])]
+    for painting in paintings:
+        cache.grams(net, painting, layers, CPU)
+    cache.grams(net, paintings[2], layers, CPU)
+    cache.grams(net, paintings[1], layers, CPU)
+    assert (cache.hits, cache.misses) == (2, 3)
+    cache.grams(net, paintings[0], layers, CPU)
+    assert (cache.hits, cache.misses) == (2, 4)
+
+
+def test_the_gram_products_backward_is_autograds():
+    flat = torch.randn(2, 5, 37, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_Correlations.apply, (flat,))
+
+
+def test_a_bfloat16_network_pass_renders_as_well_as_float32(photo, starry):
+    """The network runs in bfloat16, the image, Grams and losses stay float32: the render
+    reaches the same style loss."""
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    content = np.ascontiguousarray(resize(photo, 64, 96))
+    scored = {}
+    for precision in ("float32", "bfloat16"):
+        settings = GatysSettings(init="content", iterations=40, precision=precision)
+        out = gatys(content, [StyleSet([starry])], net, settings, 0, CPU)[0]
+        scored[precision] = style_losses(net, out, content, starry, GatysSettings(), CPU)
+    assert scored["bfloat16"]["style"] < 1.2 * scored["float32"]["style"]
+    assert scored["bfloat16"]["content"] < 1.2 * scored["float32"]["content"]
+    assert scored["bfloat16"] != scored["float32"]
+
+
+def test_auto_precision_is_bfloat16_only_where_the_hardware_runs_it(registry):
+    from stylegraph.nodes.models.device import bfloat16_is_fast
+    from stylegraph.nodes.neural._shared import gatys_settings
+
+    params = registry.get("style.transfer").default_params()
+    expected = "bfloat16" if bfloat16_is_fast(CPU) else "float32"
+    assert gatys_settings(params, CPU).precision == expected
+    params["precision"] = "float32"
+    assert gatys_settings(params, CPU).precision == "float32"
+    assert not bfloat16_is_fast(torch.device("meta"))

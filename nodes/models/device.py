@@ -44,6 +44,17 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
+def bfloat16_is_fast(device: torch.device) -> bool:
+    """Whether convolutions run natively in bfloat16 here: on CUDA GPUs that support it, and
+    on CPUs with AVX-512 BF16 or AMX (oneDNN's check); elsewhere bfloat16 is emulated and
+    slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
 def enable_fast_math() -> None:
     """Call before a model runs.
 

@@ -16,10 +16,12 @@ from stylegraph.nodes.neural._shared import (
     device_for,
     flushing_denormals,
     gatys_settings,
+    gram_cache,
     load_styles,
     load_vgg,
     numbered,
     recolour_styles,
+    too_small,
 )
 
 ENGINES = ("fast", "builtin", "gatys")
@@ -77,9 +79,9 @@ def _builtin(ctx: NodeContext, content, params: dict, device):
 
 
 def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
-    from stylegraph.nodes.models.gatys import StyleSet, gatys
+    from stylegraph.nodes.models.gatys import StyleSet, TooSmall, gatys
 
-    settings = gatys_settings(params)
+    settings = gatys_settings(params, device)
     styles = load_styles(ctx, inputs, params)
     masks = [inputs.get(f"mask{n}") for n in range(1, len(styles) + 1)]
     stray = [n for n in numbered(inputs, "mask") if n > len(styles)]
@@ -91,8 +93,17 @@ def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
     vgg = load_vgg(params, device, ctx.warn)
     try:
         renders = gatys(
-            content, [style_set], vgg, settings, params["output_size"], device, ctx.progress
+            content,
+            [style_set],
+            vgg,
+            settings,
+            params["output_size"],
+            device,
+            ctx.progress,
+            gram_cache(params, device),
         )
+    except TooSmall as exc:
+        raise too_small(exc, params) from None
     except ValueError as exc:
         raise NodeError(f"param 'style_weights': {exc}") from None
     return renders[0]

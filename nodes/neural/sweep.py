@@ -15,9 +15,11 @@ from stylegraph.nodes.neural._shared import (
     device_for,
     flushing_denormals,
     gatys_settings,
+    gram_cache,
     load_styles,
     load_vgg,
     recolour_styles,
+    too_small,
 )
 
 
@@ -40,20 +42,24 @@ def _renders(
             out += render(content, vectors, device, params["tile_size"], part)
             ctx.progress(len(out) / len(styles))
     else:
-        from stylegraph.nodes.models.gatys import StyleSet, gatys
+        from stylegraph.nodes.models.gatys import StyleSet, TooSmall, gatys
 
-        settings, vgg = gatys_settings(params), load_vgg(params, device)
+        settings, vgg = gatys_settings(params, device), load_vgg(params, device)
         for start in range(0, len(styles), batch):
             sets = [StyleSet([s]) for s in styles[start : start + batch]]
-            out += gatys(
-                content,
-                sets,
-                vgg,
-                settings,
-                0,
-                device,
-                _part_progress(ctx, len(out), len(sets), len(styles)),
-            )
+            try:
+                out += gatys(
+                    content,
+                    sets,
+                    vgg,
+                    settings,
+                    0,
+                    device,
+                    _part_progress(ctx, len(out), len(sets), len(styles)),
+                    gram_cache(params, device),
+                )
+            except TooSmall as exc:
+                raise too_small(exc, params) from None
     if params["colour"] in ("original", "luminance") and params["engine"] == "fast":
         from stylegraph.nodes.functional.colour import luminance_transfer
 
