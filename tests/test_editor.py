@@ -5,16 +5,12 @@ real key presses and clicks (xdotool)."""
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +25,7 @@ from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
 from stylegraph.ui.files import extensions_for  # noqa: E402
+from tests.x11 import LiveWindow, live_window, wait_for, window_env  # noqa: E402
 
 needs_xvfb = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is missing")
 
@@ -401,16 +398,6 @@ def test_file_pickers_offer_images_or_model_files_never_everything():
 
 
 # --- the real window ------------------------------------------------------------------------
-def _env(tmp_path: Path) -> dict[str, str]:
-    """The window's recovery and recent-files folders inside the test's own folder."""
-    env = dict(os.environ)
-    env.update(
-        STYLEGRAPH_RECOVERY_DIR=str(tmp_path / "recovery"),
-        STYLEGRAPH_CONFIG_DIR=str(tmp_path / "config"),
-    )
-    return env
-
-
 def _shoot(tmp_path: Path, preset: str, *args: str) -> np.ndarray:
     from PIL import Image
 
@@ -418,7 +405,7 @@ def _shoot(tmp_path: Path, preset: str, *args: str) -> np.ndarray:
     command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable, "-m"]
     command += ["stylegraph", "edit", preset, *args, "--screenshot", str(shot)]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=300, check=False, env=_env(tmp_path)
+        command, capture_output=True, text=True, timeout=300, check=False, env=window_env(tmp_path)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return np.asarray(Image.open(shot).convert("RGB"), np.float32)
@@ -511,73 +498,44 @@ def test_real_keys_delete_a_node_and_ctrl_z_brings_it_back(images, registry, tmp
     preset.set_input("content", str(images / "content" / "chelsea.png"))
     path = tmp_path / "mine.json"
     save_preset(preset, path)
-    geometry = tmp_path / "geometry.json"
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x900x24"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
-        command = [sys.executable, "-m", "stylegraph", "edit", str(path)]
-        window = subprocess.Popen(
-            [*command, "--geometry", str(geometry)], env=env, stdout=subprocess.DEVNULL
-        )
-        try:
-            _wait_for(lambda: geometry.exists())
-            layout = json.loads(geometry.read_text())
-            x, y = layout["nodes"]["shrink"]
+    with live_window(tmp_path, str(path)) as window:
+        layout = window.layout()
+        x, y = layout["nodes"]["shrink"]
+        xdo = window.xdo
 
-            def xdo(*args: str) -> None:
-                subprocess.run(["xdotool", *args], env=env, check=True)
-                time.sleep(0.4)
+        def saved() -> set[str]:
+            before = path.stat().st_mtime_ns
+            xdo("key", "ctrl+s")
+            wait_for(lambda: path.stat().st_mtime_ns != before)
+            return set(json.loads(path.read_text())["nodes"])
 
-            def saved() -> set[str]:
-                before = path.stat().st_mtime_ns
-                xdo("key", "ctrl+s")
-                _wait_for(lambda: path.stat().st_mtime_ns != before)
-                return set(json.loads(path.read_text())["nodes"])
-
-            # Delete typed into a text field edits the text, not the graph
-            px, py = layout["nodes"]["photo"]
-            xdo("mousemove", str(int(px)), str(int(py)), "click", "1")  # photo selected
-            xdo("mousemove", str(int(px)), str(int(py) + 28), "click", "1")  # its path field
-            xdo("key", "Delete")
-            (vx, vy), _ = layout["viewer"]
-            xdo("mousemove", str(int(vx) + 20), str(int(vy) + 20), "click", "1")
-            assert "photo" in saved()
-            xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
-            xdo("key", "Delete")
-            assert "shrink" not in saved()
-            xdo("key", "ctrl+z")
-            assert "shrink" in saved()
-            again = load_preset(path, registry)
-            assert again.graph.input_link("shrink", "image").src == "photo"
-            assert again.graph.input_link("denoise", "image").src == "shrink"
-            old_x, old_y = again.graph.node("shrink").position
-            xdo("mousemove", str(int(x)), str(int(y)), "mousedown", "1")
-            for step in range(1, 6):
-                xdo("mousemove", str(int(x) + 20 * step), str(int(y) + 10 * step))
-            xdo("mouseup", "1")
-            saved()
-            new_x, new_y = load_preset(path, registry).graph.node("shrink").position
-            assert (new_x - old_x, new_y - old_y) == pytest.approx((100, 50), abs=3)
-            xdo("key", "ctrl+z")  # the whole drag is one step
-            saved()
-            assert load_preset(path, registry).graph.node("shrink").position == (old_x, old_y)
-        finally:
-            window.kill()
-            window.wait(10)
-    finally:
-        server.kill()
-        server.wait(10)
-
-
-def _wait_for(condition, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the window did not react in time"
-        time.sleep(0.2)
+        # Delete typed into a text field edits the text, not the graph
+        px, py = layout["nodes"]["photo"]
+        xdo("mousemove", str(int(px)), str(int(py)), "click", "1")  # photo selected
+        xdo("mousemove", str(int(px)), str(int(py) + 28), "click", "1")  # its path field
+        xdo("key", "Delete")
+        (vx, vy), _ = layout["viewer"]
+        xdo("mousemove", str(int(vx) + 20), str(int(vy) + 20), "click", "1")
+        assert "photo" in saved()
+        xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+        xdo("key", "Delete")
+        assert "shrink" not in saved()
+        xdo("key", "ctrl+z")
+        assert "shrink" in saved()
+        again = load_preset(path, registry)
+        assert again.graph.input_link("shrink", "image").src == "photo"
+        assert again.graph.input_link("denoise", "image").src == "shrink"
+        old_x, old_y = again.graph.node("shrink").position
+        xdo("mousemove", str(int(x)), str(int(y)), "mousedown", "1")
+        for step in range(1, 6):
+            xdo("mousemove", str(int(x) + 20 * step), str(int(y) + 10 * step))
+        xdo("mouseup", "1")
+        saved()
+        new_x, new_y = load_preset(path, registry).graph.node("shrink").position
+        assert (new_x - old_x, new_y - old_y) == pytest.approx((100, 50), abs=3)
+        xdo("key", "ctrl+z")  # the whole drag is one step
+        saved()
+        assert load_preset(path, registry).graph.node("shrink").position == (old_x, old_y)
 
 
 @needs_xvfb
@@ -592,53 +550,31 @@ def test_a_mouse_drag_in_the_viewer_paints_one_undoable_stroke(images, registry,
     preset.graph.connect("photo", "image", "hand_mask", "image")
     path = tmp_path / "paint.json"
     save_preset(preset, path)
-    geometry = tmp_path / "geometry.json"
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x900x24"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
-        command = [sys.executable, "-m", "stylegraph", "edit", str(path)]
-        window = subprocess.Popen(
-            [*command, "--geometry", str(geometry)], env=env, stdout=subprocess.DEVNULL
-        )
-        try:
-            _wait_for(lambda: geometry.exists())
-            layout = json.loads(geometry.read_text())
+    with live_window(tmp_path, str(path)) as window:
+        layout = window.layout()
+        xdo = window.xdo
 
-            def xdo(*args: str) -> None:
-                subprocess.run(["xdotool", *args], env=env, check=True)
-                time.sleep(0.4)
+        def strokes() -> list:
+            before = path.stat().st_mtime_ns
+            xdo("key", "ctrl+s")
+            wait_for(lambda: path.stat().st_mtime_ns != before)
+            return json.loads(path.read_text())["nodes"]["hand_mask"]["params"]["strokes"]
 
-            def strokes() -> list:
-                before = path.stat().st_mtime_ns
-                xdo("key", "ctrl+s")
-                _wait_for(lambda: path.stat().st_mtime_ns != before)
-                return json.loads(path.read_text())["nodes"]["hand_mask"]["params"]["strokes"]
-
-            x, y = layout["nodes"]["hand_mask"]
-            xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
-            (left, top), (right, bottom) = layout["viewer"]
-            row = int((top + bottom) / 2)
-            xdo("mousemove", str(int(left + 0.3 * (right - left))), str(row), "mousedown", "1")
-            for step in range(1, 6):
-                xdo("mousemove", str(int(left + (0.3 + 0.08 * step) * (right - left))), str(row))
-            xdo("mouseup", "1")
-            painted = strokes()
-            assert len(painted) == 1
-            xs = [p[0] for p in painted[0]["points"]]
-            assert xs == sorted(xs) and 0 < xs[0] < xs[-1] < 1
-            assert painted[0]["mode"] == "paint"
-            xdo("key", "ctrl+z")  # the whole drag was one step
-            assert strokes() == []
-        finally:
-            window.kill()
-            window.wait(10)
-    finally:
-        server.kill()
-        server.wait(10)
+        x, y = layout["nodes"]["hand_mask"]
+        xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+        (left, top), (right, bottom) = layout["viewer"]
+        row = int((top + bottom) / 2)
+        xdo("mousemove", str(int(left + 0.3 * (right - left))), str(row), "mousedown", "1")
+        for step in range(1, 6):
+            xdo("mousemove", str(int(left + (0.3 + 0.08 * step) * (right - left))), str(row))
+        xdo("mouseup", "1")
+        painted = strokes()
+        assert len(painted) == 1
+        xs = [p[0] for p in painted[0]["points"]]
+        assert xs == sorted(xs) and 0 < xs[0] < xs[-1] < 1
+        assert painted[0]["mode"] == "paint"
+        xdo("key", "ctrl+z")  # the whole drag was one step
+        assert strokes() == []
 
 
 # --- the window manager's close button and window size --------------------------------------
@@ -646,72 +582,6 @@ needs_xdotool = pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdot
 needs_xlib = pytest.mark.skipif(
     importlib.util.find_spec("Xlib") is None, reason="python-xlib (the dev extra) is missing"
 )
-
-
-@dataclass
-class _Window:
-    """A live editor window on its own Xvfb screen, driven like a user (xdotool) and a
-    window manager (tests/x11.py) would."""
-
-    process: subprocess.Popen
-    env: dict[str, str]
-    geometry: Path
-
-    def xdo(self, *args: str) -> None:
-        subprocess.run(["xdotool", *args], env=self.env, check=True)
-        time.sleep(0.4)
-
-    def layout(self, condition=lambda layout: True) -> dict:
-        """The window's geometry file once it says what ``condition`` wants."""
-        found: list[dict] = []
-
-        def ready() -> bool:
-            found[:] = [json.loads(self.geometry.read_text())] if self.geometry.exists() else []
-            return bool(found) and condition(found[0])
-
-        _wait_for(ready)
-        return found[0]
-
-    def close(self) -> None:
-        from tests.x11 import close_window
-
-        close_window(self.env["DISPLAY"], self.process.pid)
-
-    def prompt(self) -> dict[str, list[float]]:
-        """The buttons of the Save / Discard / Cancel prompt, once it shows."""
-        return self.layout(lambda layout: len(layout["prompt"]) == 3)["prompt"]
-
-    def click(self, x: float, y: float) -> None:
-        self.xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
-
-    def exit_code(self) -> int:
-        return self.process.wait(30)
-
-    def grab(self) -> np.ndarray:
-        from PIL import ImageGrab
-
-        shot = ImageGrab.grab(xdisplay=self.env["DISPLAY"])
-        return np.asarray(shot.convert("RGB"), np.float32)
-
-
-@contextlib.contextmanager
-def _window(tmp_path: Path, *args: str, screen: str = "1600x900x24") -> Iterator[_Window]:
-    geometry = tmp_path / "geometry.json"
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-screen", "0", screen], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        env = {**_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
-        command = [sys.executable, "-m", "stylegraph", "edit", *args, "--geometry", str(geometry)]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-        try:
-            yield _Window(process, env, geometry)
-        finally:
-            process.kill()
-            process.wait(10)
-    finally:
-        server.kill()
-        server.wait(10)
 
 
 def _facet_base(images: Path, registry, tmp_path: Path) -> Path:
@@ -724,7 +594,7 @@ def _facet_base(images: Path, registry, tmp_path: Path) -> Path:
     return path
 
 
-def _delete_node(window: _Window, node_id: str) -> None:
+def _delete_node(window: LiveWindow, node_id: str) -> None:
     window.click(*window.layout()["nodes"][node_id])
     window.xdo("key", "Delete")
 
@@ -736,7 +606,7 @@ def test_closing_the_window_with_unsaved_edits_asks_and_cancel_keeps_them(
     images, registry, tmp_path
 ):
     path = _facet_base(images, registry, tmp_path)
-    with _window(tmp_path, str(path)) as window:
+    with live_window(tmp_path, str(path)) as window:
         _delete_node(window, "shrink")
         window.close()
         buttons = window.prompt()
@@ -758,7 +628,7 @@ def test_closing_the_window_with_unsaved_edits_asks_and_cancel_keeps_them(
 @needs_xdotool
 def test_save_in_the_close_prompt_writes_the_preset_then_closes(images, registry, tmp_path):
     path = _facet_base(images, registry, tmp_path)
-    with _window(tmp_path, str(path)) as window:
+    with live_window(tmp_path, str(path)) as window:
         _delete_node(window, "shrink")
         window.close()
         window.click(*window.prompt()["Save"])
@@ -772,7 +642,7 @@ def test_save_in_the_close_prompt_writes_the_preset_then_closes(images, registry
 def test_closing_an_unchanged_window_just_quits(images, registry, tmp_path):
     path = _facet_base(images, registry, tmp_path)
     before = path.read_bytes()
-    with _window(tmp_path, str(path)) as window:
+    with live_window(tmp_path, str(path)) as window:
         window.layout()
         window.close()
         assert window.exit_code() == 0
@@ -791,7 +661,7 @@ def test_closing_before_answering_the_restore_offer_keeps_the_work_for_next_time
     gone = subprocess.Popen(["true"])
     gone.wait()
     left = left.rename(left.with_name(f"session-{gone.pid}.json"))
-    with _window(tmp_path) as window:
+    with live_window(tmp_path) as window:
         window.layout(lambda layout: "Restore" in layout["prompt"])
         window.close()
         assert window.exit_code() == 0
@@ -820,7 +690,7 @@ def test_the_viewer_follows_the_window_size_and_fit_refits(images, registry, tmp
     path = tmp_path / "photo.json"
     save_preset(preset, path)
     photo_w, photo_h = 451, 300  # chelsea.png
-    with _window(tmp_path, str(path), "--run", screen="1920x1080x24") as window:
+    with live_window(tmp_path, str(path), "--run", screen="1920x1080x24") as window:
         window.click(*window.layout()["nodes"]["photo"])
         found = subprocess.run(
             ["xdotool", "search", "--sync", "--pid", str(window.process.pid)],
@@ -873,7 +743,7 @@ def test_paste_after_panning_lands_in_the_visible_canvas_and_home_frames_the_gra
 
     path = tmp_path / "wide.json"
     save_preset(load_preset(shipped_presets()["fusion"], registry), path)
-    with _window(tmp_path, str(path)) as window:
+    with live_window(tmp_path, str(path)) as window:
         start = window.layout()
         window.click(*start["nodes"]["shrink"])
         window.xdo("key", "ctrl+c")
@@ -898,7 +768,7 @@ def test_paste_after_panning_lands_in_the_visible_canvas_and_home_frames_the_gra
         assert 0 < fx - left < 80 and 0 < fy - top < 80
 
 
-def _title(window: _Window) -> str:
+def _title(window: LiveWindow) -> str:
     """The window's title, as a window manager would show it."""
 
     def xdo(*args: str) -> str:
@@ -918,23 +788,27 @@ def test_save_as_under_real_input_writes_the_typed_absolute_path_and_clears_the_
     absolute path onto the folder it showed; the title kept its "*" after a save."""
     target = tmp_path / "art" / "mine"
     target.parent.mkdir()
-    with _window(tmp_path, "fusion") as window:
+    with live_window(tmp_path, "fusion") as window:
         window.xdo("mousemove", *map(str, map(int, window.layout()["nodes"]["photo"])))
         _delete_node(window, "shrink")
-        _wait_for(lambda: _title(window).startswith("fusion (shipped preset)*"))
+        wait_for(lambda: _title(window).startswith("fusion (shipped preset)*"))
         window.xdo("key", "ctrl+shift+s")  # Save as... (Ctrl+S asks the same here)
         (left, _), (_, bottom) = window.layout(lambda g: g["dialog"])["dialog"]
         window.click(left + 300, bottom - 44)  # its File Name field
-        window.xdo("key", "ctrl+a")
+        # Keys that reach the field in the frame it becomes active can be lost (Ctrl+A
+        # sometimes was), so the old name goes key by key, with keys to spare.
+        time.sleep(0.3)
+        window.xdo("key", "End")
+        window.xdo("key", "--repeat", "40", "--delay", "10", "BackSpace")
         window.xdo("type", "--delay", "20", str(target))  # the dialog shows another folder
         window.click(left + 19, bottom - 18)  # OK
         saved = target.with_suffix(".json")
         started = time.monotonic()
-        _wait_for(saved.is_file, 10.0)
+        wait_for(saved.is_file, 10.0)
         assert "shrink" not in json.loads(saved.read_text())["nodes"]
         window.layout(lambda g: g["dialog"] is None)  # the window answers again
         assert time.monotonic() - started < 10.0
-        _wait_for(lambda: _title(window) == "mine.json - stylegraph", 10.0)
+        wait_for(lambda: _title(window) == "mine.json - stylegraph", 10.0)
         assert window.process.poll() is None
 
 

@@ -5,15 +5,7 @@ real clicks and a drag (xdotool) on a live window under Xvfb."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +17,7 @@ from stylegraph.nodes.functional.paint import render_strokes  # noqa: E402
 from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
+from tests.x11 import live_window, needs_x, wait_for  # noqa: E402
 
 SMALL = 128  # px: the fusion preset's working size in these tests (it ships with 500)
 
@@ -189,83 +182,38 @@ def test_starred_renders_of_a_sweep_become_masked_layers_in_one_step(editor, ima
 
 
 # --- the live window ---------------------------------------------------------------------
-needs_x = pytest.mark.skipif(
-    shutil.which("Xvfb") is None or shutil.which("xdotool") is None,
-    reason="Xvfb or xdotool is missing",
-)
-
-
-@contextlib.contextmanager
-def _live(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen, dict, Path]]:
-    geometry = tmp_path / "geometry.json"
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x1000x24"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        env = dict(os.environ)
-        env.update(
-            DISPLAY=f":{server.stdout.readline().strip()}",
-            STYLEGRAPH_RECOVERY_DIR=str(tmp_path / "recovery"),
-            STYLEGRAPH_CONFIG_DIR=str(tmp_path / "config"),
-        )
-        command = [sys.executable, "-m", "stylegraph", "edit", *args, "--geometry", str(geometry)]
-        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL)
-        try:
-            yield process, env, geometry
-        finally:
-            process.kill()
-            process.wait(10)
-    finally:
-        server.kill()
-        server.wait(10)
-
-
-def _wait(condition, seconds: float = 600.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the window did not get there in time"
-        time.sleep(0.3)
-
-
 @needs_x
 def test_an_artist_adds_a_painting_as_a_masked_layer_and_paints_it_in_over_the_composite(
     images, tmp_path
 ):
-    from PIL import ImageGrab
-
     content, style = images / "content" / "tubingen.jpg", images / "styles" / "shipwreck.jpg"
     args = ["fusion", "--set", f"content={content}", "--set", f"style={style}"]
     args += ["--set", f"shrink.longest_side={SMALL + 32}", "--run"]
-    with _live(tmp_path, *args) as (process, env, geometry):
+    with live_window(tmp_path, *args, screen="1600x1000x24") as window:
+        window.pause = 0.6
+        layout = window.read
         actions = 0
-
-        def layout() -> dict:
-            return json.loads(geometry.read_text()) if geometry.exists() else {}
 
         def xdo(*args: str) -> None:
             nonlocal actions
             actions += 1  # one synthetic click, key or drag
-            subprocess.run(["xdotool", *args], env=env, check=True)
-            time.sleep(0.6)
+            window.xdo(*args)
 
         def click(label: str) -> None:
-            _wait(lambda: label in layout().get("layers", {}), 30)
+            wait_for(lambda: label in layout().get("layers", {}), 30)
             x, y = layout()["layers"][label]
             xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
 
         def viewer() -> np.ndarray:
             (left, top), (right, bottom) = layout()["viewer"]
-            shot = np.asarray(ImageGrab.grab(xdisplay=env["DISPLAY"]).convert("RGB"), np.float32)
-            return shot[int(top) : int(bottom), int(left) : int(right)]
+            return window.grab()[int(top) : int(bottom), int(left) : int(right)]
 
-        _wait(lambda: layout().get("running") is False and "layers" in layout())
+        wait_for(lambda: layout().get("running") is False and "layers" in layout(), 600)
         click("Add painting layer...")
         click("painting starry_night")
         click("Add")
         time.sleep(1.0)
-        _wait(lambda: layout()["running"] is False)  # the new layer's render
+        wait_for(lambda: layout()["running"] is False, 600)  # the new layer's render
         time.sleep(1.0)
         before = viewer()
         (left, top), (right, bottom) = layout()["viewer"]
@@ -278,7 +226,7 @@ def test_an_artist_adds_a_painting_as_a_masked_layer_and_paints_it_in_over_the_c
         time.sleep(1.0)
         after = viewer()
         assert actions <= 6, f"{actions} clicks, keys and drags"
-        assert process.poll() is None
+        assert window.process.poll() is None
         assert layout()["running"] is False, "the stroke was shown without a graph run"
 
         middle = row - int(top)

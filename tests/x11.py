@@ -1,25 +1,166 @@
-"""What a window manager does to the editor's window, for tests under Xvfb (which has no
-window manager): the title bar's close button is only an X11 ClientMessage, WM_PROTOCOLS
-with WM_DELETE_WINDOW, sent to the client window; GLFW (under Dear PyGui) answers it
-itself. Sending exactly that message is the close a user's click would give."""
+"""A live editor window on its own Xvfb screen, driven as a user (xdotool) and a window
+manager would drive it, for the tests that use real input.
+
+``live_window`` starts Xvfb and ``stylegraph edit ... --geometry FILE``; the window writes
+where its nodes, viewer and buttons are to that file, and ``LiveWindow`` clicks, drags and
+types there. Xvfb has no window manager: the title bar's close button is only an X11
+ClientMessage, WM_PROTOCOLS with WM_DELETE_WINDOW, sent to the client window; GLFW (under
+Dear PyGui) answers it itself. Sending exactly that message (``close_window``) is the close
+a user's click would give. python-xlib (the dev extra) is imported only for that.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from Xlib import X, display, protocol
-from Xlib.xobject.drawable import Window
+import numpy as np
+import pytest
+
+needs_x = pytest.mark.skipif(
+    shutil.which("Xvfb") is None or shutil.which("xdotool") is None,
+    reason="Xvfb or xdotool is missing",
+)
 
 
-def _windows(window: Window) -> Iterator[Window]:
+def wait_for(condition: Callable[[], Any], seconds: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the window did not get there in time"
+        time.sleep(0.2)
+
+
+def window_env(tmp_path: Path) -> dict[str, str]:
+    """The window's recovery and recent-files folders inside the test's own folder."""
+    env = dict(os.environ)
+    env.update(
+        STYLEGRAPH_RECOVERY_DIR=str(tmp_path / "recovery"),
+        STYLEGRAPH_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    return env
+
+
+@dataclass
+class LiveWindow:
+    """The editor's window as a test drives it: ``xdo`` runs one xdotool command on its
+    screen (``pause`` after it, for the window to take it), ``layout`` reads where things
+    are from its geometry file."""
+
+    process: subprocess.Popen
+    env: dict[str, str]
+    geometry: Path
+    pause: float = 0.4
+
+    def xdo(self, *args: str) -> str:
+        done = subprocess.run(
+            ["xdotool", *args], env=self.env, check=True, capture_output=True, text=True
+        )
+        time.sleep(self.pause)
+        return done.stdout
+
+    def layout(
+        self, condition: Callable[[dict], Any] = lambda layout: True, seconds: float = 60.0
+    ) -> dict:
+        """The window's geometry file once it says what ``condition`` wants."""
+        found: list[dict] = []
+
+        def ready() -> bool:
+            found[:] = [self.read()] if self.geometry.exists() else []
+            return bool(found) and bool(condition(found[0]))
+
+        wait_for(ready, seconds)
+        return found[0]
+
+    def read(self) -> dict:
+        return json.loads(self.geometry.read_text()) if self.geometry.exists() else {}
+
+    def prompt(self) -> dict[str, list[float]]:
+        """The buttons of the Save / Discard / Cancel prompt, once it shows."""
+        return self.layout(lambda layout: len(layout["prompt"]) == 3)["prompt"]
+
+    def click(self, x: float, y: float) -> None:
+        self.xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+        """Press at ``start``, move to ``end`` in ``steps`` short moves, release: Dear
+        PyGui starts a drag only after the pointer moved a few pixels with the button held."""
+        (x0, y0), (x1, y1) = start, end
+        moves = ["mousemove", str(int(x0)), str(int(y0)), "mousedown", "1"]
+        for step in range(1, steps + 1):
+            x, y = x0 + (x1 - x0) * step / steps, y0 + (y1 - y0) * step / steps
+            moves += ["mousemove", str(int(x)), str(int(y)), "sleep", "0.05"]
+        self.xdo(*moves, "sleep", "0.2", "mouseup", "1")
+
+    def grab(self) -> np.ndarray:
+        """The whole screen as float32 RGB, as the user sees it."""
+        from PIL import ImageGrab
+
+        shot = ImageGrab.grab(xdisplay=self.env["DISPLAY"])
+        return np.asarray(shot.convert("RGB"), np.float32)
+
+    def close(self) -> None:
+        close_window(self.env["DISPLAY"], self.process.pid)
+
+    def exit_code(self) -> int:
+        return self.process.wait(30)
+
+
+@contextlib.contextmanager
+def live_window(
+    tmp_path: Path,
+    *args: str,
+    screen: str = "1600x900x24",
+    python: list[str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[LiveWindow]:
+    """``stylegraph edit ARGS`` on a fresh Xvfb screen; killed, with the screen, after.
+    ``python``: the interpreter's arguments before ``edit`` (default ``-m stylegraph``;
+    a test may start a script that patches something first); ``cwd`` (default the
+    test's folder) is where a run's pictures go."""
+    geometry = tmp_path / "geometry.json"
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", screen], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        env = {**window_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
+        command = [sys.executable, *(python or ["-m", "stylegraph"]), "edit", *args]
+        process = subprocess.Popen(
+            [*command, "--geometry", str(geometry)],
+            env=env,
+            cwd=cwd or tmp_path,  # a run's pictures land in the test's folder
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            yield LiveWindow(process, env, geometry)
+        finally:
+            process.kill()
+            process.wait(10)
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def _windows(window: Any) -> Iterator[Any]:
     yield window
     for child in window.query_tree().children:
         yield from _windows(child)
 
 
-def find_window(screen: display.Display, pid: int) -> Window | None:
+def find_window(screen: Any, pid: int) -> Any:
     """The top-level window of process ``pid`` that takes WM_DELETE_WINDOW (GLFW sets
     _NET_WM_PID and WM_PROTOCOLS on it, as every client a WM can close does)."""
+    from Xlib import X
+
     net_wm_pid = screen.intern_atom("_NET_WM_PID")
     delete = screen.intern_atom("WM_DELETE_WINDOW")
     for window in _windows(screen.screen().root):
@@ -33,6 +174,8 @@ def find_window(screen: display.Display, pid: int) -> Window | None:
 
 def close_window(display_name: str, pid: int) -> None:
     """Ask process ``pid``'s window to close, as a window manager's close button does."""
+    from Xlib import X, display, protocol
+
     screen = display.Display(display_name)
     try:
         window = find_window(screen, pid)

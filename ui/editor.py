@@ -25,6 +25,7 @@ from stylegraph.ui import scaling
 from stylegraph.ui.canvas import TAG as CANVAS
 from stylegraph.ui.canvas import Canvas
 from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENSIONS, ask_path
+from stylegraph.ui.layers_panel import PANEL as LAYERS_PANEL
 from stylegraph.ui.layers_panel import LayersPanel
 from stylegraph.ui.painter import Painter
 from stylegraph.ui.params import ParamWidgets
@@ -159,12 +160,13 @@ class Editor:
                 with dpg.tooltip("status", tag="status_tip", show=False):
                     dpg.add_text("", tag="status_full", wrap=640)
             with dpg.group(horizontal=True):
-                self.canvas.build(width=-viewer_size[0] - CANVAS_GAP, height=-1)
+                with dpg.group():  # the canvas, and the Layers panel docked under it
+                    self.canvas.build(width=-viewer_size[0] - CANVAS_GAP, height=-1)
+                    self.layers_panel.build(width=-viewer_size[0] - CANVAS_GAP, canvas=CANVAS)
                 with dpg.child_window(
                     width=viewer_size[0] + PANEL_PAD, height=-1, tag="viewer_panel"
                 ):
                     self.viewer.build(*viewer_size, self._compare_choices())
-        self.layers_panel.build()
         with dpg.handler_registry(tag="mouse"):
             dpg.add_mouse_release_handler(callback=lambda: self.canvas.commit_moves())
             dpg.add_mouse_wheel_handler(callback=lambda s, delta: self.viewer.on_wheel(delta))
@@ -182,6 +184,7 @@ class Editor:
             return
         drawing = viewer_size_for(width, height)
         dpg.configure_item(CANVAS, width=-drawing[0] - CANVAS_GAP)
+        dpg.configure_item(LAYERS_PANEL, width=-drawing[0] - CANVAS_GAP)
         dpg.configure_item("viewer_panel", width=drawing[0] + PANEL_PAD)
         self.viewer.resize(*drawing)
 
@@ -533,7 +536,7 @@ class Editor:
     def pump(self) -> bool:
         """Everything the render thread does per frame, cheap unless something changed.
         True when it changed what the window shows (the idle window then draws it)."""
-        changed = bool(self.shortcuts.pending) or self._shown != len(self.messages)
+        changed = self.shortcuts.busy or self._shown != len(self.messages)
         self._shown = len(self.messages)
         self.shortcuts.run_pending()
         for item in self.worker.drain():

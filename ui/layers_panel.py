@@ -1,11 +1,18 @@
 """The Layers panel: the selected Layer Stack as a paint program shows it, one row per
-layer (top first) with its picture, name, visibility, solo, opacity, blend mode and mask,
-up / down to reorder and a remove button; under them the base.
+layer (top first) with a grip to drag it to another place, its picture, name, visibility,
+solo, opacity, blend mode and mask, and a remove button; under them the base.
 
 A view of the graph like the canvas: every change goes through ``ui.layers`` as one
 undoable command, and the rows are rebuilt from the graph whenever it or the shown pictures
-change, so undo shows at once. Dear PyGui has no drag-and-drop reordering of rows inside a
-window that would keep a row's widgets alive, so layers move with the up / down buttons.
+change, so undo shows at once. A layer moves as in a paint program: its grip (the "="
+at the row's start) is dragged onto another row, and the layer takes that row's place in
+one undo step (Dear PyGui's drag payload carries the layer's number; each row is a drop
+target). Nothing is rebuilt while a grip is held, so a run finishing mid-drag cannot
+delete the row under the mouse.
+
+The panel is docked under the canvas, in the canvas's column (``build`` takes the
+column's width, and the canvas gives up ``HEIGHT`` while a stack is shown), so it never
+covers the graph or the picture.
 
 It also keeps the sweep's stars: clicking a render on a Style Sweep's sheet in the viewer
 stars it, and "Add starred as layers" turns the starred paintings into masked layers of the
@@ -36,6 +43,9 @@ PANEL = "layers_panel"
 ROWS = "layers_rows"
 PICKER = "layers_picker"
 THUMB = 44  # px: a layer's picture and mask in its row
+HEIGHT = 230  # px: the docked panel's height under the canvas
+GAP = 8  # px between the canvas and the panel (Dear PyGui's item spacing)
+PAYLOAD = "stylegraph_layer"  # a dragged row's grip carries its layer number
 PAINT_DELAY = 0.4  # s after a stroke before the mask thumbnails follow it
 SHEET_GAP, SHEET_LABEL = 8, 22  # px: the contact sheet's layout (nodes.functional)
 STAR_COLOUR = (255, 210, 40, 255)
@@ -67,21 +77,18 @@ class LayersPanel:
         self._small: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id -> (picture, thumb)
         self._used: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._painted_at = 0.0
+        self.canvas: int | str | None = None
 
     # building ---------------------------------------------------------------------------
-    def build(self, pos: tuple[int, int] = (10, 560), width: int = 600, height: int = 280) -> None:
+    def build(self, width: int = -1, canvas: int | str | None = None) -> None:
+        """The panel as a child of the current container (the canvas's column), ``width``
+        as Dear PyGui takes it (negative: all but that much); ``canvas``, the item above
+        it, which gives up the panel's height while the panel shows."""
+        self.canvas = canvas
         # an opacity is one undo step when the slider is let go, not one per frame dragged
         with dpg.item_handler_registry(tag="layers_opacity_done"):
             dpg.add_item_deactivated_after_edit_handler(callback=self._opacity_done)
-        with dpg.window(
-            label="Layers",
-            tag=PANEL,
-            pos=pos,
-            width=width,
-            height=height,
-            show=False,
-            no_close=True,
-        ):
+        with dpg.child_window(tag=PANEL, width=width, height=HEIGHT, show=False):
             dpg.add_text("", tag="layers_title")
             with dpg.group(horizontal=True):
                 self.buttons["Add painting layer..."] = dpg.add_button(
@@ -133,9 +140,15 @@ class LayersPanel:
                 return
         self._painted_at = 0.0
         self._key = key
-        dpg.configure_item(PANEL, show=self.stack_id is not None)
+        self._show(self.stack_id is not None)
         if self.stack_id is not None:
             self._rebuild()
+
+    def _show(self, shown: bool) -> None:
+        """Show or hide the docked panel, the canvas above it taking back its room."""
+        dpg.configure_item(PANEL, show=shown)
+        if self.canvas is not None and dpg.does_item_exist(self.canvas):
+            dpg.configure_item(self.canvas, height=-(HEIGHT + GAP) if shown else -1)
 
     def _state_key(self) -> tuple:
         if self.stack_id is None:
@@ -181,7 +194,8 @@ class LayersPanel:
         for texture in self._textures:
             textures.release(texture)
         self._textures.clear()
-        self.buttons = {k: v for k, v in self.buttons.items() if not k.startswith("paint ")}
+        rowed = ("paint ", "grip ", "mode ")
+        self.buttons = {k: v for k, v in self.buttons.items() if not k.startswith(rowed)}
         self._editing = []
         self._used = {}
         stack = self.stack_id
@@ -202,7 +216,19 @@ class LayersPanel:
 
     def _row(self, row: LayerRow, index: int, count: int) -> None:
         stack, n = self.stack_id, row.number
-        with dpg.group(horizontal=True):
+        place = count - index  # its position over the base (1 = just over it)
+        with dpg.group(
+            horizontal=True,
+            payload_type=PAYLOAD,
+            drop_callback=lambda s, dragged: self._guard(self.layers.move, stack, dragged, place),
+        ):
+            grip = dpg.add_button(label="=", width=16)
+            with dpg.drag_payload(parent=grip, payload_type=PAYLOAD, drag_data=n):
+                dpg.add_text(f"move {row.name}")
+            with dpg.tooltip(grip):
+                dpg.add_text("drag onto another layer to move this one there")
+            self.buttons[f"grip {row.source}"] = grip
+            self._editing.append(grip)
             link = self.controller.graph.input_link(stack, f"layer{n}")
             if self._thumb(row.source, link.src_port) is None:
                 dpg.add_text("[..]")
@@ -231,7 +257,7 @@ class LayersPanel:
             )
             dpg.bind_item_handler_registry(slider, "layers_opacity_done")
             self._editing.append(slider)
-            dpg.add_combo(
+            self.buttons[f"mode {row.source}"] = dpg.add_combo(
                 MODES,
                 default_value=row.mode,
                 width=90,
@@ -247,16 +273,6 @@ class LayersPanel:
                     callback=lambda: self.show_node(row.mask),
                 )
                 self.buttons[f"paint {row.mask}"] = button
-            dpg.add_button(
-                label="^",
-                enabled=index > 0,
-                callback=lambda: self._guard(self.layers.move, stack, n, count - index + 1),
-            )
-            dpg.add_button(
-                label="v",
-                enabled=index < count - 1,
-                callback=lambda: self._guard(self.layers.move, stack, n, count - index - 1),
-            )
             dpg.add_button(label="x", callback=lambda: self._remove(n))
 
     def _opacity_done(self, sender: Any, slider: int | str) -> None:

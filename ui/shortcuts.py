@@ -63,6 +63,23 @@ def menu_open() -> bool:
     return False
 
 
+COMBO = "mvAppItemType::mvCombo"
+
+
+def open_combo() -> int | str | None:
+    """The combo box whose list is open, if one is. Dear PyGui then reports, as the
+    combo's rectangle, a zero-height one inside the list (seen under Xvfb with real
+    clicks), where a closed combo, even one scrolled out of view, keeps its own height and
+    one never drawn has no width."""
+    for item in dpg.get_all_items():
+        if dpg.get_item_type(item) != COMBO or not dpg.is_item_shown(item):
+            continue
+        width, height = dpg.get_item_state(item).get("rect_size") or (0, 0)
+        if width > 0 and height == 0:
+            return item
+    return None
+
+
 def typing() -> bool:
     """True while a text or number field is being edited. Checked over every field
     (only when a shortcut is pending): the "focused item" Dear PyGui reports is not
@@ -94,6 +111,14 @@ class Shortcuts:
         # whether a menu was open in the frame before the last one: Esc closes a menu in
         # the frame it is pressed, and its event is handled here a frame later
         self._menu_was_open = False
+        # a combo hidden for one frame to close its list (Dear PyGui, without keyboard
+        # navigation, leaves it open on Esc and has no call to close it), and that frame
+        self._closing: tuple[int | str, int] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether the next frames have work here: keys queued, or a combo to show again."""
+        return bool(self.pending) or self._closing is not None
 
     def install(self) -> None:
         with dpg.handler_registry(tag="shortcuts"):
@@ -115,7 +140,8 @@ class Shortcuts:
     def run_pending(self) -> None:
         """Run the queued commands, except while a modal (the unsaved-changes prompt, a
         file dialog, whose typed name is no Dear PyGui field) or a text field has the
-        keys; Esc cancels a run only when it did not close a menu."""
+        keys; Esc cancels a run only when it did not close a menu or a combo's list."""
+        self._show_closed_combo()
         popup = self._menu_was_open
         self._menu_was_open = menu_open()
         while self.pending:
@@ -124,4 +150,26 @@ class Shortcuts:
                 continue
             if name == CLOSES_POPUPS and (popup or self._menu_was_open):
                 continue
+            if name == CLOSES_POPUPS and self._close_combo():
+                continue
             self.commands[name]()
+
+    def _close_combo(self) -> bool:
+        """Close an open combo's list (what Esc means there); False if none is open. A
+        combo not drawn for a frame loses its list; it shows again the frame after."""
+        combo = open_combo()
+        if combo is None:
+            return False
+        dpg.configure_item(combo, show=False)
+        self._closing = (combo, dpg.get_frame_count())
+        return True
+
+    def _show_closed_combo(self) -> None:
+        if self._closing is None:
+            return
+        combo, frame = self._closing
+        if dpg.get_frame_count() <= frame:
+            return  # the frame without it has not been drawn yet
+        if dpg.does_item_exist(combo):
+            dpg.configure_item(combo, show=True)
+        self._closing = None
