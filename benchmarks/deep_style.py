@@ -82,6 +82,18 @@ def neural_style_file(relative: str) -> Path | None:
     return path
 
 
+def default_precision() -> str:
+    """What the node's ``precision`` 'auto' picks on this CPU."""
+    return "bfloat16" if bfloat16_is_fast(torch.device("cpu")) else "float32"
+
+
+def renders_dir(schedule: str, precision: str) -> Path:
+    """Where our renders are kept: one folder per schedule and precision, so that a
+    ``--baseline`` or a trial schedule never replaces the default one's render that the
+    README's picture shows."""
+    return cache_dir() / "ours" / f"{schedule.replace(':', 'x').replace(',', '_')}-{precision}"
+
+
 def parse_schedule(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """'256:300,512:100' -> scales (256, 512) and their iterations (300, 100)."""
     stages = [tuple(int(v) for v in part.split(":")) for part in text.split(",")]
@@ -126,7 +138,7 @@ def one_pair(name: str, schedule: str, painting_path: str | None, precision: str
         ours = gatys(photo, [style_set], net, settings, SIZE, device)[0]
         seconds = time.perf_counter() - start
         ours = _quantised(ours)
-        out = cache_dir() / "ours" / f"{render_file}"
+        out = renders_dir(schedule, precision) / render_file
         out.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(out), cv2.cvtColor(to_u8(ours), cv2.COLOR_RGB2BGR))
         scoring = GatysSettings()
@@ -170,7 +182,7 @@ def main() -> None:
     paintings = dict(item.split("=", 1) for item in args.painting)
     schedule = BASELINE_SCHEDULE if args.baseline else args.schedule
     if args.precision == "auto":
-        args.precision = "bfloat16" if bfloat16_is_fast(torch.device("cpu")) else "float32"
+        args.precision = default_precision()
     if args.one:
         print(json.dumps(one_pair(args.one, schedule, paintings.get(args.one), args.precision)))
         return

@@ -1,9 +1,10 @@
 """Re-renders docs/images/deep-style-tubingen.jpg: for two of neural-style's Tübingen pairs,
 the photo, neural-style's published render and ours, side by side.
 
-Our renders are the ones ``python -m benchmarks.deep_style`` leaves in its cache folder, so
-run that first (for the pairs named here); neural-style's files come from the same place.
-Run: python -m stylegraph.docs.deep_style_pairs [pair pair] (default: starry scream)."""
+Our renders are the ones ``python -m benchmarks.deep_style`` leaves in its cache folder with
+its default schedule, so run that first (for the pairs named here); neural-style's files come
+from the same place.
+Run: python -m stylegraph.docs.deep_style_pairs [pair pair] (default: seated_nude shipwreck)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.deep_style import PAIRS, cache_dir, neural_style_file
+from benchmarks.deep_style import (
+    DEFAULT_SCHEDULE,
+    PAIRS,
+    default_precision,
+    neural_style_file,
+    renders_dir,
+)
 from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.contact_sheet import contact_sheet
 from stylegraph.nodes.functional.image_io import read_image
@@ -33,7 +40,7 @@ def main(pairs: list[str]) -> None:
     for name in pairs:
         render_file = PAIRS[name][1]
         theirs = neural_style_file(f"examples/outputs/{render_file}")
-        ours = cache_dir() / "ours" / render_file
+        ours = renders_dir(DEFAULT_SCHEDULE, default_precision()) / render_file
         if theirs is None or not ours.is_file():
             raise SystemExit(f"{name}: run python -m benchmarks.deep_style --pairs {name} first")
         for image, label in (
@@ -50,4 +57,4 @@ def main(pairs: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["starry", "scream"])
+    main(sys.argv[1:] or ["seated_nude", "shipwreck"])

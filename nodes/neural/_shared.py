@@ -287,7 +287,8 @@ def gatys_settings(params: dict, device):
     ):
         raise NodeError(
             "param 'scale_iterations': give one whole number of iterations per scale "
-            f"({max(1, len(params['scales']))} scales), got {list(params['scale_iterations'])}"
+            f"({max(1, len(params['scales']))} scales), got "
+            f"[{', '.join(f'{n:g}' for n in params['scale_iterations'])}]"
         )
     precision = params["precision"]
     if precision == "auto":
