@@ -213,20 +213,29 @@ def test_each_scale_runs_its_own_number_of_iterations(photo, starry):
         GatysSettings(scales=(32, 48, 64), scale_iterations=(6, 3))
 
 
-def test_a_scale_too_small_for_the_deepest_layer_is_named_before_any_work(registry, photo):
-    """relu5_1 sits after four poolings: a shorter side under 16 px would vanish in them."""
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (  # relu5_1 sits after four poolings: a shorter side under 16 px would vanish
+            {"scales": [16, 32], "iterations": 1, "refine_iterations": 1},
+            "param 'scales': at 16 px the photo is 16 x 12 px, too small for the layers used "
+            "(the shorter side needs at least 16 px)",
+        ),
+        (
+            {"scales": [16, 32], "scale_iterations": [5]},
+            "param 'scale_iterations': give one whole number of iterations per scale "
+            "(2 scales), got [5]",
+        ),
+    ],
+)
+def test_render_sizes_that_cannot_work_are_named_before_any_work(registry, photo, params, message):
     content = np.ascontiguousarray(resize(photo, 24, 32))
     with pytest.raises(NodeError) as caught:
         run_node(
-            registry,
-            "style.transfer",
-            {"content": content, "style1": content},
-            {"engine": "gatys", "scales": [16, 32], "iterations": 1, "refine_iterations": 1},
-        )
-    assert str(caught.value) == (
-        "param 'scales': at 16 px the photo is 16 x 12 px, too small for the layers used "
-        "(the shorter side needs at least 16 px)"
-    )
+            registry, "style.transfer", {"content": content, "style1": content},
+            {"engine": "gatys", **params},
+        )  # fmt: skip
+    assert str(caught.value) == message
 
 
 def test_a_thin_painting_is_widened_enough_for_the_deepest_layer(photo, starry):
@@ -236,21 +245,6 @@ def test_a_thin_painting_is_widened_enough_for_the_deepest_layer(photo, starry):
     style_set = StyleSet([strip])
     out = gatys(content, [style_set], net, GatysSettings(iterations=2), 0, CPU)[0]
     assert out.shape == (32, 48, 3) and np.isfinite(style_set.losses).all()
-
-
-def test_a_scale_iterations_list_that_does_not_fit_the_scales_names_the_param(registry, photo):
-    content = np.ascontiguousarray(resize(photo, 24, 32))
-    with pytest.raises(NodeError) as caught:
-        run_node(
-            registry,
-            "style.transfer",
-            {"content": content},
-            {"engine": "gatys", "scales": [16, 32], "scale_iterations": [5]},
-        )
-    assert str(caught.value) == (
-        "param 'scale_iterations': give one whole number of iterations per scale "
-        "(2 scales), got [5]"
-    )
 
 
 def test_a_paintings_grams_come_from_the_cache_for_the_next_photo(photo, starry):

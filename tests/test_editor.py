@@ -25,6 +25,7 @@ from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
 from stylegraph.ui.files import extensions_for  # noqa: E402
+from stylegraph.ui.shortcuts import EQUALS_KEY  # noqa: E402
 from tests.x11 import LiveWindow, live_window, wait_for, window_env  # noqa: E402
 
 needs_xvfb = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is missing")
@@ -692,14 +693,7 @@ def test_the_viewer_follows_the_window_size_and_fit_refits(images, registry, tmp
     photo_w, photo_h = 451, 300  # chelsea.png
     with live_window(tmp_path, str(path), "--run", screen="1920x1080x24") as window:
         window.click(*window.layout()["nodes"]["photo"])
-        found = subprocess.run(
-            ["xdotool", "search", "--sync", "--pid", str(window.process.pid)],
-            env=window.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        window_id = found.stdout.split()[0]
+        window_id = window.window_id()
         sizes: list[tuple[int, int]] = []
         for width, height in ((1500, 860), (900, 600), (1750, 950)):
             if sizes:
@@ -908,8 +902,8 @@ def test_the_ui_scale_steps_with_ctrl_plus_minus_and_is_remembered(editor):
 
     assert editor.scale == 1.0
     editor.shortcuts.held.add(dpg.mvKey_LControl)
-    editor.shortcuts._pressed(None, dpg.mvKey_Plus)
-    editor.shortcuts._pressed(None, dpg.mvKey_Plus)
+    editor.shortcuts._pressed(None, EQUALS_KEY)
+    editor.shortcuts._pressed(None, EQUALS_KEY)
     editor.pump()
     assert editor.scale == 1.25
     assert editor.canvas.params.px(150) == 188  # fields widen with their text
@@ -917,6 +911,35 @@ def test_the_ui_scale_steps_with_ctrl_plus_minus_and_is_remembered(editor):
     editor.shortcuts._pressed(None, dpg.mvKey_Minus)
     editor.pump()
     assert editor.scale == 1.125 and Settings().ui_scale == 1.125
+
+
+def test_the_ui_scale_spreads_the_nodes_as_it_enlarges_them_and_drags_still_move_them(editor):
+    """The node editor cannot zoom: at a larger scale the nodes grow with their text, so
+    their distances grow with them; the model's positions do not change, and a drag moves
+    a node in the model by the distance on screen divided by the scale."""
+    canvas, controller = editor.canvas, editor.controller
+    before = {node_id: controller.graph.node(node_id).position for node_id in canvas.nodes}
+    editor.set_scale(1.5)
+    editor.pump()
+    for node_id, item in canvas.nodes.items():
+        x, y = before[node_id]
+        grid = (x * 1.5 + canvas.offset[0], y * 1.5 + canvas.offset[1])
+        assert dpg.get_item_pos(item) == pytest.approx(grid, abs=1.0)
+    history = controller.history_size
+    canvas.commit_moves()  # a click with nothing dragged is no edit
+    assert controller.history_size == history
+    item = canvas.nodes["facet"]
+    x, y = dpg.get_item_pos(item)
+    dpg.set_item_pos(item, [x + 30, y + 15])
+    canvas.commit_moves()
+    moved = controller.graph.node("facet").position
+    assert moved == pytest.approx((before["facet"][0] + 20, before["facet"][1] + 10), abs=1.0)
+    assert controller.history_size == history + 1
+    editor.set_scale(1.0)
+    editor.pump()
+    assert dpg.get_item_pos(canvas.nodes["facet"]) == pytest.approx(
+        (moved[0] + canvas.offset[0], moved[1] + canvas.offset[1]), abs=1.0
+    )
 
 
 class _FakeWake:
@@ -975,3 +998,32 @@ def test_an_idle_window_still_draws_once_a_second_for_what_it_cannot_hear():
     pacer.wait_for_frame(lambda: False, lambda: False)
     waited = time.monotonic() - started
     assert 1.0 / IDLE_FPS_HEARING - 0.05 <= waited < 1.0 / IDLE_FPS_HEARING + 0.2
+
+
+@needs_xvfb
+@needs_xdotool
+def test_a_node_dragged_at_a_larger_ui_scale_moves_by_the_screen_distance_over_the_scale(
+    images, registry, tmp_path
+):
+    """Real input: Ctrl+= twice (125 %), then a node dragged by its title bar. Scaling the
+    distances between nodes once broke node drags; here the drag lands where it was let go."""
+    path = _facet_base(images, registry, tmp_path)
+    before = json.loads(path.read_text())["ui"]["positions"]["photo"]
+    with live_window(tmp_path, str(path)) as window:
+        start = window.layout()["nodes"]["photo"]
+        window.xdo("mousemove", str(int(start[0])), str(int(start[1])))
+        window.xdo("key", "ctrl+equal")
+        window.xdo("key", "ctrl+equal")
+        settings = tmp_path / "config" / "settings.json"
+        wait_for(
+            lambda: settings.is_file() and json.loads(settings.read_text())["ui_scale"] == 1.25
+        )
+        time.sleep(0.5)  # the frame that redraws the nodes at their new distances
+        grown = window.layout(lambda g: g["nodes"]["photo"] != start)["nodes"]["photo"]
+        window.drag(grown, (grown[0] + 100, grown[1] + 50))
+        saved = path.stat().st_mtime_ns
+        time.sleep(0.5)
+        window.xdo("key", "ctrl+s")
+        wait_for(lambda: path.stat().st_mtime_ns != saved)
+    after = json.loads(path.read_text())["ui"]["positions"]["photo"]
+    assert after == pytest.approx([before[0] + 80, before[1] + 40], abs=2.0)

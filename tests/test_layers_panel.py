@@ -6,7 +6,6 @@ picture. The live tests drive a real window under Xvfb with xdotool (tests/x11.p
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
@@ -167,14 +166,7 @@ def test_the_layers_panel_sits_under_the_canvas_and_follows_the_window_size(tmp_
     from PIL import Image
 
     with live_window(tmp_path, str(fusion_file), screen="1600x1000x24") as window:
-        found = subprocess.run(
-            ["xdotool", "search", "--sync", "--pid", str(window.process.pid)],
-            env=window.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        window_id = found.stdout.split()[0]
+        window_id = window.window_id()
         seen = []
         for width, height in ((1500, 860), (1100, 700), (1580, 980)):
             if seen:

@@ -108,6 +108,17 @@ class LiveWindow:
         shot = ImageGrab.grab(xdisplay=self.env["DISPLAY"])
         return np.asarray(shot.convert("RGB"), np.float32)
 
+    def window_id(self) -> str:
+        """The X window of the editor's process, for ``xdotool windowsize`` and the like."""
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--pid", str(self.process.pid)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return found.stdout.split()[0]
+
     def close(self) -> None:
         close_window(self.env["DISPLAY"], self.process.pid)
 

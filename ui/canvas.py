@@ -2,8 +2,9 @@
 
 The graph is the only truth: every user action on the canvas becomes one controller call,
 and the canvas is rebuilt from the graph on the next frame after any change notification.
-Node widgets sit at model position + ``offset`` (the "Frame all" view shift), so framing
-the view is not an edit."""
+Node widgets sit at model position x ``zoom`` + ``offset``: ``zoom`` is the UI scale, so
+that nodes drawn larger keep their distances, and ``offset`` the "Frame all" view shift;
+neither is an edit."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class Canvas:
         self.params = params
         self.say = say
         self.offset = (0.0, 0.0)
+        self.zoom = 1.0
         self.stale = True
         self.nodes: dict[str, int | str] = {}
         self.ports: dict[int, tuple[str, str, bool]] = {}  # attribute -> (node, port, out)
@@ -145,11 +147,10 @@ class Canvas:
     def _add_node(self, node_id: str) -> None:
         graph = self.controller.graph
         node, node_type = graph.node(node_id), graph.node_type(node_id)
-        x, y = node.position
         with dpg.node(
             label=f"{node_type.display_name}  [{node_id}]",
             parent=TAG,
-            pos=[x + self.offset[0], y + self.offset[1]],
+            pos=list(self.to_grid(node.position)),
         ) as item:
             self.nodes[node_id] = item
             for name, port in layout.input_slots(graph, node_id):
@@ -272,11 +273,12 @@ class Canvas:
         for node_id, item in self.nodes.items():
             if node_id not in graph:
                 continue
-            x, y = dpg.get_item_pos(item)
-            position = (x - self.offset[0], y - self.offset[1])
-            old = graph.node(node_id).position
-            if abs(position[0] - old[0]) > 0.5 or abs(position[1] - old[1]) > 0.5:
-                moved[node_id] = position
+            grid = dpg.get_item_pos(item)
+            was = self.to_grid(graph.node(node_id).position)
+            # a whole pixel on screen: the grid holds whole pixels, and a scaled position
+            # rounds to one
+            if abs(grid[0] - was[0]) > 1.0 or abs(grid[1] - was[1]) > 1.0:
+                moved[node_id] = self.to_model(grid)
         if moved:
             self.guard(self.controller.move_nodes, moved)
 
@@ -294,10 +296,35 @@ class Canvas:
         if pan is None:
             return None
         _, (width, height) = self.screen_rect()
+        return self.to_model((width / 2 - pan[0], height / 2 - pan[1]))
+
+    def view_corner(self) -> tuple[float, float] | None:
+        """The graph position at the top-left corner of the visible canvas; None until a
+        node has been drawn."""
+        pan = self._pan()
+        return None if pan is None else self.to_model((-pan[0], -pan[1]))
+
+    def rescale(self, zoom: float, anchor: tuple[float, float] | None) -> None:
+        """Distances between nodes at ``zoom``; the model point ``anchor`` stays where it
+        is on the screen."""
+        if anchor is not None:
+            self.offset = (
+                self.offset[0] + anchor[0] * (self.zoom - zoom),
+                self.offset[1] + anchor[1] * (self.zoom - zoom),
+            )
+        self.zoom = zoom
+        self.stale = True
+
+    def to_grid(self, position: tuple[float, float]) -> tuple[float, float]:
+        """Where a model position sits on the node editor's grid."""
         return (
-            width / 2 - pan[0] - self.offset[0],
-            height / 2 - pan[1] - self.offset[1],
+            position[0] * self.zoom + self.offset[0],
+            position[1] * self.zoom + self.offset[1],
         )
+
+    def to_model(self, grid: tuple[float, float]) -> tuple[float, float]:
+        """The model position of a point on the node editor's grid."""
+        return ((grid[0] - self.offset[0]) / self.zoom, (grid[1] - self.offset[1]) / self.zoom)
 
     def _pan(self) -> tuple[float, float] | None:
         """How far the artist has panned the node editor (with the middle button or the
@@ -324,8 +351,8 @@ class Canvas:
         if positions:
             pan = self._pan() or (0.0, 0.0)
             self.offset = (
-                FRAME_MARGIN - pan[0] - min(p[0] for p in positions),
-                FRAME_MARGIN - pan[1] - min(p[1] for p in positions),
+                FRAME_MARGIN - pan[0] - self.zoom * min(p[0] for p in positions),
+                FRAME_MARGIN - pan[1] - self.zoom * min(p[1] for p in positions),
             )
             self.stale = True
 

@@ -243,12 +243,15 @@ class Editor:
                 dpg.add_menu_item(label="Cancel", shortcut="Esc", callback=c["cancel"])
 
     def set_scale(self, scale: float, *, remember: bool = True) -> None:
-        """Text and the fields that hold it at ``scale``; remembered for the next session.
-        Node positions stay as they are (scaling them broke node drags in Dear PyGui's
-        node editor), so at large scales nodes sit closer together."""
+        """Text, the fields that hold it and the distances between nodes at ``scale``
+        (the node editor itself cannot zoom); remembered for the next session. The nodes
+        spread from the view's top-left corner, which stays put, so the nodes the artist
+        sees there stay in view."""
+        corner = self.canvas.view_corner()
         self.scale = scale
         scaling.apply(scale)
         self.canvas.params.scale = scale
+        self.canvas.rescale(scale, corner)
         self.canvas.stale = True
         if remember:
             self.settings.ui_scale = scale

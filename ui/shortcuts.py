@@ -21,6 +21,11 @@ TEXT_ITEMS = {
 }
 
 # (ctrl, shift, key) -> command name
+# Dear PyGui 2 reports keys as Dear ImGui's key numbers and names no constant for the
+# "=" / "+" key (ImGuiKey_Equal); its mvKey_Plus (61) is an old GLFW code that no key press
+# reports, so Ctrl+= never fired under real input.
+EQUALS_KEY = 602
+
 BINDINGS: dict[tuple[bool, bool, int], str] = {
     (False, False, dpg.mvKey_F5): "run",
     (True, False, dpg.mvKey_Return): "run",
@@ -34,8 +39,8 @@ BINDINGS: dict[tuple[bool, bool, int], str] = {
     (True, False, dpg.mvKey_V): "paste",
     (True, True, dpg.mvKey_V): "paste_links",
     (True, True, dpg.mvKey_S): "save_as",
-    (True, False, dpg.mvKey_Plus): "scale_up",  # the = / + key
-    (True, True, dpg.mvKey_Plus): "scale_up",
+    (True, False, EQUALS_KEY): "scale_up",  # the = / + key
+    (True, True, EQUALS_KEY): "scale_up",
     (True, False, dpg.mvKey_Add): "scale_up",
     (True, False, dpg.mvKey_Minus): "scale_down",
     (True, False, dpg.mvKey_Subtract): "scale_down",
