@@ -215,30 +215,17 @@ def test_a_link_dropped_on_a_linked_input_replaces_it_in_one_undo_step(fusion):
     assert fusion.history_size == steps
 
 
+FUSE_PINS = ["base", "layer1", "layer2", "layer3", "mask1", "mask2", "mask3"]
+
+
 def _pins(controller: Controller, node_id: str) -> list[str]:
     return [name for name, _ in layout.input_slots(controller.graph, node_id)]
 
 
 def test_variadic_pins_keep_their_numbers_after_any_unlink(fusion):
-    assert _pins(fusion, "fuse") == [
-        "base",
-        "layer1",
-        "layer2",
-        "layer3",
-        "mask1",
-        "mask2",
-        "mask3",
-    ]
+    assert _pins(fusion, "fuse") == FUSE_PINS
     fusion.disconnect("fuse", "mask1")  # was: "mask2, mask3, mask3", mask1 out of reach
-    assert _pins(fusion, "fuse") == [
-        "base",
-        "layer1",
-        "layer2",
-        "layer3",
-        "mask1",
-        "mask2",
-        "mask3",
-    ]
+    assert _pins(fusion, "fuse") == FUSE_PINS
     fusion.connect("render_mask", "mask", "fuse", "mask1")  # the empty slot takes a link again
     assert fusion.graph.input_link("fuse", "mask1").src == "render_mask"
     fusion.disconnect("fuse", "mask2")

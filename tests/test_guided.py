@@ -8,6 +8,12 @@ import pytest
 from stylegraph.nodes.functional.guided import guided_filter, guided_upsample
 
 
+def _window(y: int, x: int, radius: int) -> tuple[slice, slice]:
+    """The (2 radius + 1)-square box around (y, x), cut at the image's top and left edges
+    (numpy cuts the bottom and right ones)."""
+    return slice(max(y - radius, 0), y + radius + 1), slice(max(x - radius, 0), x + radius + 1)
+
+
 def definition(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
     """He et al.'s equations, one window at a time in float64: the ridge regression of the
     input on the guide's colour in each window (cut at the border), then each pixel's
@@ -19,10 +25,7 @@ def definition(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -
     b = np.zeros((height, width))
     for y in range(height):
         for x in range(width):
-            window = (
-                slice(max(y - radius, 0), y + radius + 1),
-                slice(max(x - radius, 0), x + radius + 1),
-            )
+            window = _window(y, x, radius)
             i = colours[window].reshape(-1, channels)
             p = source[window].reshape(-1).astype(np.float64)
             mean_i, mean_p = i.mean(axis=0), p.mean()
@@ -33,10 +36,7 @@ def definition(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -
     out = np.zeros((height, width))
     for y in range(height):
         for x in range(width):
-            window = (
-                slice(max(y - radius, 0), y + radius + 1),
-                slice(max(x - radius, 0), x + radius + 1),
-            )
+            window = _window(y, x, radius)
             mean_a = a[window].reshape(-1, channels).mean(axis=0)
             out[y, x] = mean_a @ colours[y, x] + b[window].mean()
     return out

@@ -49,7 +49,8 @@ class NodeSpec:
 
 @dataclass
 class AddNodes:
-    """Adds nodes and the links between them (add, paste, duplicate)."""
+    """Adds nodes and their links (add, paste, duplicate, a painting layer wired into its
+    stack); the links' destinations are touched too, since their inputs change."""
 
     label: str
     nodes: list[NodeSpec]
@@ -66,7 +67,7 @@ class AddNodes:
             preset.graph.remove_node(spec.id)
 
     def touched(self) -> frozenset[str]:
-        return frozenset(spec.id for spec in self.nodes)
+        return frozenset(spec.id for spec in self.nodes) | {link.dst for link in self.links}
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 from stylegraph.graph.model import GraphError, Link
 from stylegraph.graph.preset import Preset
 from stylegraph.ui import layout
-from stylegraph.ui.commands import Command, DeleteNodes, NodeSpec
+from stylegraph.ui.commands import AddNodes, Command, DeleteNodes, NodeSpec
 
 STACK_TYPE = "image.layer_stack"
 STYLE_TYPE = "style.transfer"
@@ -186,28 +186,6 @@ class Relink:
     def touched(self) -> frozenset[str]:
         ends = {lk.src for lk in self.old_links + self.new_links}
         return frozenset({self.node_id, *ends})
-
-
-@dataclass
-class AddSpecs:
-    """Adds nodes and links (checked: a wrong link refuses the whole step)."""
-
-    nodes: list[NodeSpec]
-    links: list[Link]
-    label: str = "add"
-
-    def do(self, preset: Preset) -> None:
-        for spec in self.nodes:
-            spec.add_to(preset)
-        for link in self.links:
-            preset.graph.connect(link.src, link.src_port, link.dst, link.dst_port)
-
-    def undo(self, preset: Preset) -> None:
-        for spec in self.nodes:  # their links go with them
-            preset.graph.remove_node(spec.id)
-
-    def touched(self) -> frozenset[str]:
-        return frozenset(s.id for s in self.nodes) | {lk.dst for lk in self.links}
 
 
 def _set_lists(preset: Preset, stack_id: str, new: dict[str, list]) -> Relink | None:
@@ -410,7 +388,7 @@ class Layers:
         self._apply(
             label,
             [
-                lambda p: AddSpecs(specs, links, label),
+                lambda p: AddNodes(label, specs, links),
                 lambda p: _set_lists(p, stack_id, lists),
             ],
         )

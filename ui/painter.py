@@ -102,33 +102,20 @@ class Painter:
     def build_controls(self) -> None:
         with dpg.group(tag="painter_controls", show=False):
             with dpg.group(horizontal=True):
-                dpg.add_slider_float(
-                    label="size",
-                    tag="brush_size",
-                    width=90,
-                    default_value=0.05,
-                    min_value=SIZE_RANGE[0],
-                    max_value=SIZE_RANGE[1],
-                    format="%.3f",
-                )
-                dpg.add_slider_float(
-                    label="hardness",
-                    tag="brush_hardness",
-                    width=70,
-                    default_value=0.5,
-                    min_value=0.0,
-                    max_value=1.0,
-                    format="%.2f",
-                )
-                dpg.add_slider_float(
-                    label="opacity",
-                    tag="brush_opacity",
-                    width=70,
-                    default_value=1.0,
-                    min_value=0.0,
-                    max_value=1.0,
-                    format="%.2f",
-                )
+                for label, width, default, (low, high), shown in (
+                    ("size", 90, 0.05, SIZE_RANGE, "%.3f"),
+                    ("hardness", 70, 0.5, (0.0, 1.0), "%.2f"),
+                    ("opacity", 70, 1.0, (0.0, 1.0), "%.2f"),
+                ):
+                    dpg.add_slider_float(
+                        label=label,
+                        tag=f"brush_{label}",
+                        width=width,
+                        default_value=default,
+                        min_value=low,
+                        max_value=high,
+                        format=shown,
+                    )
             with dpg.group(horizontal=True):
                 dpg.add_radio_button(MODES, tag="brush_mode", horizontal=True)
                 dpg.add_text("|")
