@@ -25,6 +25,7 @@ from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status, error_sentence
 from stylegraph.graph.files import missing_files
 from stylegraph.graph.model import GraphError
+from stylegraph.graph.paths import home_expanded
 from stylegraph.graph.preset import (
     Preset,
     PresetError,
@@ -117,9 +118,9 @@ def _apply_sets(preset: Preset, assignments: list[str]) -> None:
         except ParamError as exc:
             raise UsageError(f"{where}: {exc}") from None
         if param.type == ParamType.FILE and value:
-            value = str(Path(value).expanduser().resolve())
+            value = str(home_expanded(value).resolve())
         elif param.type == ParamType.FILE_LIST:
-            value = [str(Path(v).expanduser().resolve()) for v in value]
+            value = [str(home_expanded(v).resolve()) for v in value]
         try:
             graph.set_param(node_id, param_name, value)
         except GraphError as exc:

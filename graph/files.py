@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stylegraph.graph.keys import not_a_regular_file
 from stylegraph.graph.model import Graph
+from stylegraph.graph.paths import home_expanded
 from stylegraph.graph.spec import ParamType
 from stylegraph.graph.validate import Problem
 
@@ -38,7 +39,7 @@ def file_refs(graph: Graph) -> Iterator[FileRef]:
 
 def resolve_ref(ref: FileRef, base_dir: Path) -> Path:
     """Where the engine will read it: relative paths are relative to the preset's folder."""
-    return (base_dir / Path(ref.value).expanduser()).absolute()
+    return (base_dir / home_expanded(ref.value)).absolute()
 
 
 def missing_files(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from stylegraph.graph.paths import home_expanded
 from stylegraph.graph.spec import NodeType, ParamType
 
 
@@ -62,9 +63,9 @@ def resolve_paths(node_type: NodeType, params: Mapping[str, Any], base_dir: Path
     for param in node_type.params:
         value = resolved.get(param.name)
         if param.type == ParamType.FILE and isinstance(value, str) and value:
-            resolved[param.name] = str(base_dir / Path(value).expanduser())
+            resolved[param.name] = str(base_dir / home_expanded(value))
         elif param.type == ParamType.FILE_LIST and isinstance(value, list):
-            resolved[param.name] = [str(base_dir / Path(v).expanduser()) for v in value]
+            resolved[param.name] = [str(base_dir / home_expanded(v)) for v in value]
     return resolved
 
 

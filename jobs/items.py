@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stylegraph.graph.paths import home_expanded
 from stylegraph.graph.preset import Preset
 from stylegraph.nodes.functional.image_io import EXTENSIONS
 from stylegraph.nodes.functional.recipe_metadata import RecipeError, read_recipe
@@ -62,7 +63,7 @@ def _list_file(path: Path) -> list[Path]:
     relative paths are relative to the list's folder."""
     lines = path.read_text(encoding="utf-8").splitlines()
     entries = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    return [(path.parent / Path(e).expanduser()).resolve() for e in entries]
+    return [(path.parent / home_expanded(e)).resolve() for e in entries]
 
 
 def expand_over(spec: str) -> Axis:
@@ -71,7 +72,7 @@ def expand_over(spec: str) -> Axis:
     name, sep, value = spec.partition("=")
     if not sep or not name or not value:
         raise BatchError(f"--over {spec!r}: expected NAME=FOLDER, NAME=GLOB or NAME=FILE")
-    path = Path(value).expanduser()
+    path = home_expanded(value)
     if path.is_dir():
         paths = sorted(p.resolve() for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     elif path.is_file() and path.suffix.lower() in LIST_SUFFIXES:

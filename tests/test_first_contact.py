@@ -178,6 +178,18 @@ def test_a_missing_painting_is_refused_before_any_node_runs(images, tmp_path, ca
     assert not out.exists()
 
 
+def test_a_tilde_naming_no_user_is_a_file_name_as_in_a_shell(images, tmp_path, capsys, no_run):
+    """``Path.expanduser`` raises on ``~0`` (no such user): the run said only "Could not
+    determine home directory", naming no param."""
+    photo = images / "content" / "chelsea.png"
+    args = ["run", "quick-stylize", "--set", f"content={photo}", "--set", "style=~0"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    missing = Path("~0").resolve()
+    assert capsys.readouterr().err == (
+        f"error: node 'paint' (style.transfer), param 'style_files': file not found: {missing}\n"
+    )
+
+
 def test_a_preset_run_without_its_photo_names_the_input_to_set(images, capsys, no_run):
     assert main(["run", "quick-stylize"]) == 2
     assert capsys.readouterr().err == (

@@ -9,6 +9,8 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
+from stylegraph.graph.paths import home_expanded
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 MODEL_EXTENSIONS = (".pth", ".safetensors")
 PRESET_EXTENSIONS = (".json",)
@@ -99,8 +101,8 @@ def typed_path(data: dict) -> Path | None:
     folder it shows, so ``/home/me/photos/a.jpg`` typed in ``~/art`` came back as
     ``~/art/home/me/photos/a.jpg``: a typed absolute (or ``~``) path wins."""
     name = str(data.get("file_name") or "")
-    typed = Path(name).expanduser() if name else None
+    typed = home_expanded(name) if name else None
     if typed is not None and typed.is_absolute():
         return typed
     joined = data.get("file_path_name")
-    return Path(joined).expanduser() if joined else None
+    return home_expanded(joined) if joined else None
