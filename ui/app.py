@@ -83,14 +83,17 @@ def run_editor(
         dpg.add_mouse_move_handler(callback=lambda: pacer and pacer.poke())
     while dpg.is_dearpygui_running():
         queue = dpg.get_callback_queue()
-        dpg.run_callbacks(queue)
-        changed = editor.pump()
+        editor.crash.run_callbacks(queue)  # a defect behind a click never closes the window
+        changed = editor.crash.call(editor.pump, what="updating the window")
         if pacer is not None:
             if queue or changed:
                 pacer.poke()
             if frames == 2:  # the window exists now: listen for its input between frames
                 pacer.wake = X11Wake.attach()
-            pacer.wait_for_frame(editor.pump, lambda: not editor.idle)
+            pacer.wait_for_frame(
+                lambda: editor.crash.call(editor.pump, what="updating the window"),
+                lambda: not editor.idle,
+            )
         dpg.render_dearpygui_frame()
         if pacer is not None and any(dpg.is_mouse_button_down(b) for b in range(3)):
             pacer.poke()  # a drag goes on: the pointer's events now reach only the window

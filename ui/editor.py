@@ -24,6 +24,7 @@ from stylegraph.graph.validate import preview_targets
 from stylegraph.ui import scaling
 from stylegraph.ui.canvas import TAG as CANVAS
 from stylegraph.ui.canvas import Canvas
+from stylegraph.ui.crash import CrashGuard
 from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENSIONS, ask_path
 from stylegraph.ui.layers_panel import PANEL as LAYERS_PANEL
 from stylegraph.ui.layers_panel import LayersPanel
@@ -116,7 +117,7 @@ class Editor:
         self.viewer.sheets = self.layers_panel
         self.safety = Safety(controller, self._save_then, self.say)
         self.commands: dict[str, Callable[[], Any]] = {
-            "run": self.run,
+            "run": lambda: self.run(),
             "cancel": self.cancel,
             "save": lambda: self._save_then(lambda: None),
             "save_as": lambda: self.save_as(lambda: None),
@@ -142,7 +143,10 @@ class Editor:
             "scale_down": lambda: self.set_scale(scaling_steps(self.scale, -1)),
             "scale_reset": lambda: self.set_scale(1.0),
         }
-        self.shortcuts = Shortcuts(self.commands)
+        self.crash = CrashGuard(controller, self.say, self._focus)
+        self.shortcuts = Shortcuts(
+            {name: self._guarded(name, command) for name, command in self.commands.items()}
+        )
         self.settings = Settings()
         self.scale = self.settings.ui_scale
         controller.subscribe(self._on_change)
@@ -152,8 +156,8 @@ class Editor:
         with dpg.window(tag="main", label="stylegraph"):
             self._menus()
             with dpg.group(horizontal=True):
-                dpg.add_button(label="Run (F5)", callback=self.run)
-                dpg.add_button(label="Cancel (Esc)", callback=self.cancel)
+                dpg.add_button(label="Run (F5)", callback=self.commands["run"])
+                dpg.add_button(label="Cancel (Esc)", callback=self.commands["cancel"])
                 dpg.add_checkbox(label="auto-run", tag="auto_run", callback=self._on_auto_run)
                 dpg.add_progress_bar(tag="progress", default_value=0.0, width=200)
                 dpg.add_text("", tag="status")
@@ -273,6 +277,20 @@ class Editor:
         width = dpg.get_viewport_client_width() if dpg.is_viewport_ok() else 1500
         return max(20, int((width - STATUS_LEFT * self.scale) / (STATUS_CHAR * self.scale)))
 
+    def _guarded(self, name: str, command: Callable[[], Any]) -> Callable[[], Any]:
+        """A shortcut's command that reports a defect instead of closing the window."""
+        return lambda: self.crash.call(command, what=name.replace("_", " "))
+
+    def _focus(self) -> str | None:
+        """The node the artist works on: the selected one, else the viewer's, else the
+        Layers panel's stack (named when an action on it fails)."""
+        selected = self.canvas.selected()
+        return (
+            (selected[0] if selected else None)
+            or self.viewer.node_id
+            or (self.layers_panel.stack_id)
+        )
+
     def _guard(self, action: Callable[..., Any], *args: Any) -> Any:
         try:
             return action(*args)
@@ -287,6 +305,9 @@ class Editor:
     def _paint_node(self, node_id: str) -> None:
         """A node (a layer's mask) in the viewer; the canvas selection, which the viewer
         follows, is let go so it stays there."""
+        if node_id not in self.controller.graph:
+            self.say(f"there is no node {node_id!r} any more")
+            return
         dpg.clear_selected_nodes(CANVAS)
         self.viewer.show(node_id)
 
@@ -308,10 +329,19 @@ class Editor:
         return self.controller.preset.base_dir
 
     def _on_change(self, change: Any) -> None:
+        self._forget_gone()
         self.canvas.stale = True
         self._mark_changed()
         self.worker.edited()
         self.safety.edited()
+
+    def _forget_gone(self) -> None:
+        """A view never holds a node the graph no longer has (deleted, undone, a layer
+        removed): the viewer, its comparison and the Layers panel let it go at once, so no
+        button is left that acts on it."""
+        graph = self.controller.graph
+        self.viewer.forget(lambda node_id: node_id in graph)
+        self.layers_panel.forget(lambda node_id: node_id in graph)
 
     def _mark_changed(self, current: dict[str, str] | None = None) -> None:
         """Nodes whose shown status and picture no longer match the graph: their cache

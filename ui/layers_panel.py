@@ -124,6 +124,14 @@ class LayersPanel:
             stacks = [n.id for n in graph.nodes() if n.type_id == STACK_TYPE]
             self.stack_id = stacks[0] if len(stacks) == 1 else None
 
+    def forget(self, exists: Callable[[str], bool]) -> None:
+        """Let go of a stack, or a sweep's stars, the graph no longer has."""
+        if self.stack_id is not None and not exists(self.stack_id):
+            self.stack_id = None
+            self._key = None
+        for sweep in [s for s in self.stars if not exists(s)]:
+            del self.stars[sweep]
+
     def pump(self, node_id: str | None) -> None:
         self.follow(node_id)
         if not dpg.does_item_exist(PANEL):
@@ -418,6 +426,9 @@ class LayersPanel:
     def add_starred(self, node_id: str) -> list[tuple[str, str]]:
         """The sweep's starred paintings as masked layers, rendered as the sweep did."""
         graph = self.controller.graph
+        if not self.is_sweep(node_id):
+            self.say(f"there is no Style Sweep {node_id!r} any more: nothing added")
+            return []
         chosen = self.starred_paintings(node_id)
         if not chosen:
             self.say("click renders on the sweep's sheet to star them first")

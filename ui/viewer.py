@@ -87,7 +87,7 @@ class Viewer:
             dpg.add_button(
                 label="Add starred as layers",
                 tag="sweep_add_starred",
-                callback=lambda: self.sheets and self.sheets.add_starred(self.node_id),
+                callback=lambda: self._on_sweep() and self.sheets.add_starred(self.node_id),
             )
         self.painter.build_controls()
         dpg.add_drawlist(width=width, height=height, tag=DRAW)
@@ -115,6 +115,14 @@ class Viewer:
             self._key = None
             if dpg.does_item_exist("sweep_controls"):
                 dpg.configure_item("sweep_controls", show=self._on_sweep())
+
+    def forget(self, exists: Callable[[str], bool]) -> None:
+        """Let go of a node the graph no longer has: shown, it leaves the view empty (no
+        picture, no painter, no sweep buttons); compared against, the comparison ends."""
+        if self.node_id is not None and not exists(self.node_id):
+            self.show(None)
+        if self.compare_id is not None and not exists(self.compare_id):
+            self.compare(None)
 
     def refresh(self) -> None:
         """Draw again on the next frame (a new run result may share the old one's size)."""

@@ -1,0 +1,222 @@
+"""Nothing lost: no action in the editor closes the window. A view never holds a node the
+graph no longer has; every menu item and every button of the Layers panel and the viewer,
+pressed right after the node it refers to was deleted or undone, leaves the window up and
+the graph as it was; and a defect behind a click is caught, told in the status line with
+the node named, logged in full beside the recovery file, and the graph autosaved at once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+dpg = pytest.importorskip("dearpygui.dearpygui")
+
+from stylegraph.graph.preset import load_preset, preset_to_dict  # noqa: E402
+from stylegraph.presets import shipped_presets  # noqa: E402
+from stylegraph.ui.controller import Controller  # noqa: E402
+from stylegraph.ui.editor import Editor  # noqa: E402
+from stylegraph.ui.files import dialog_open  # noqa: E402
+from stylegraph.ui.layers import rows  # noqa: E402
+from stylegraph.ui.layers_panel import PICKER  # noqa: E402
+from stylegraph.ui.safety import PROMPT  # noqa: E402
+
+SMALL = 96  # px: the fusion preset's working size here
+
+
+@pytest.fixture
+def editor(registry, images, tmp_path, monkeypatch):
+    """An editor on fusion with a real photo and painting, widgets built, no window."""
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    dpg.create_context()
+    preset = load_preset(shipped_presets()["fusion"], registry)
+    preset.set_input("content", str(images / "content" / "tubingen.jpg"))
+    preset.set_input("style", [str(images / "styles" / "shipwreck.jpg")])
+    preset.graph.set_param("shrink", "longest_side", SMALL)
+    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
+    editor = Editor(registry, controller, output_dir=tmp_path / "out")
+    editor.build()
+    editor.pump()
+    yield editor
+    editor.worker.cancel()
+    if editor.worker.thread is not None:
+        editor.worker.thread.join(60)
+    dpg.destroy_context()
+
+
+def _snapshot(editor: Editor) -> str:
+    return json.dumps(preset_to_dict(editor.controller.preset), sort_keys=True)
+
+
+def _views_hold_only_graph_nodes(editor: Editor) -> None:
+    graph = editor.controller.graph
+    held = [editor.viewer.node_id, editor.viewer.compare_id, editor.layers_panel.stack_id]
+    held += [editor.painter.node_id, *editor.layers_panel.stars]
+    gone = [n for n in held if n is not None and n not in graph]
+    assert not gone, f"a view still holds {gone}"
+
+
+def _add_sweep(editor: Editor, images) -> str:
+    files = [str(images / "styles" / n) for n in ("starry_night.jpg", "gravel.png")]
+    sweep = editor.add_node("style.sweep")
+    editor.controller.set_param(sweep, "style_files", files)
+    editor.viewer.show(sweep)
+    editor.layers_panel.stars[sweep] = {0, 1}
+    editor.pump()
+    return sweep
+
+
+# --- the rule: a view never holds a gone node --------------------------------------------
+def test_a_deleted_sweep_leaves_the_viewer_and_add_starred_does_nothing(editor, images):
+    sweep = _add_sweep(editor, images)
+    assert dpg.is_item_shown("sweep_controls")
+    editor.controller.delete_nodes([sweep])
+    _views_hold_only_graph_nodes(editor)
+    assert not dpg.is_item_shown("sweep_controls"), "the sweep's buttons outlived it"
+    before = _snapshot(editor)
+    button = dpg.get_item_configuration("sweep_add_starred")["callback"]
+    editor.crash.run_callbacks([(button, "sweep_add_starred", None, None)])
+    assert editor.crash.caught == []
+    assert _snapshot(editor) == before
+    # the panel itself refuses a gone sweep, in words
+    assert editor.layers_panel.add_starred(sweep) == []
+    assert editor.messages[-1] == f"there is no Style Sweep {sweep!r} any more: nothing added"
+
+
+def test_undoing_a_painting_layer_or_removing_it_empties_the_viewer(editor, images):
+    panel = editor.layers_panel
+    panel.follow("fuse")
+    ((render, mask),) = panel.add_paintings([str(images / "styles" / "brick.png")])
+    editor.worker.cancel()
+    assert editor.viewer.node_id == mask and editor.painter.active
+    editor.undo()
+    _views_hold_only_graph_nodes(editor)
+    assert editor.viewer.node_id is None and not editor.painter.active
+    editor.redo()
+    editor.viewer.show(mask)
+    editor.viewer.compare(render)
+    editor.pump()
+    number = next(r.number for r in rows(editor.controller.graph, "fuse") if r.source == render)
+    panel._remove(number)
+    _views_hold_only_graph_nodes(editor)
+    assert editor.viewer.node_id is None and editor.viewer.compare_id is None
+    editor.pump()  # and the frame after draws "select a node", no picture
+    assert dpg.get_value("viewer_info") == "select a node"
+
+
+# --- every menu item and button against a gone node ---------------------------------------
+def _callbacks(editor: Editor) -> list[tuple[str, object, object]]:
+    """(label, item, callback) of every menu item and of every button and checkbox in the
+    Layers panel, its picker and the viewer, as they are on screen now."""
+    roots = ["menu_bar", "layers_panel", PICKER, "viewer_panel"]
+    kinds = {
+        "mvAppItemType::mvMenuItem",
+        "mvAppItemType::mvButton",
+        "mvAppItemType::mvCheckbox",
+        "mvAppItemType::mvCombo",
+        "mvAppItemType::mvRadioButton",
+    }
+    found = []
+
+    def walk(item) -> None:
+        if dpg.get_item_type(item) in kinds:
+            callback = dpg.get_item_configuration(item).get("callback")
+            if callback is not None:
+                found.append((dpg.get_item_label(item) or str(item), item, callback))
+        for slot in (0, 1, 2, 3):
+            for child in dpg.get_item_children(item, slot) or []:
+                walk(child)
+
+    for root in roots:
+        walk(root)
+    return found
+
+
+def _tidy(editor: Editor) -> None:
+    """Close what an action opened (a prompt, a dialog, the picker) and stop a run."""
+    for item in (PROMPT, "more_params"):
+        if dpg.does_item_exist(item):
+            dpg.delete_item(item)
+    if dialog_open():
+        from stylegraph.ui import files
+
+        for dialog in list(files._OPEN):
+            files._close(dialog)
+    dpg.hide_item(PICKER)
+    editor.worker.cancel()
+    if editor.worker.thread is not None:
+        editor.worker.thread.join(60)
+
+
+SKIPPED = {"Quit"}  # closing the window is what it is for (it asks first when unsaved)
+
+
+def _press_everything_after(editor: Editor, make_gone) -> set[str]:
+    """Collect every control as the artist sees it, make its node gone, then press each
+    one: the window stays, nothing escapes, and the graph is as it was (an action that
+    edits, as Paste, Add node or Undo do, is one step that undo or redo gives back)."""
+    controls = [c for c in _callbacks(editor) if c[0] not in SKIPPED]
+    make_gone()
+    pressed = set()
+    for label, item, callback in controls:
+        before, steps = _snapshot(editor), editor.controller.history_size
+        value, data = (
+            (dpg.get_value(item), dpg.get_item_user_data(item))
+            if dpg.does_item_exist(item)
+            else (None, None)
+        )
+        editor.crash.run_callbacks([(callback, item, value, data)])
+        assert editor.crash.caught == [], f"{label!r} raised {editor.crash.caught}"
+        assert dpg.does_item_exist("main"), f"{label!r} closed the window"
+        _views_hold_only_graph_nodes(editor)
+        while editor.controller.history_size > steps:  # Paste, Add node: undone
+            editor.controller.undo()
+        while editor.controller.history_size < steps:  # Undo: redone
+            editor.controller.redo()
+        assert _snapshot(editor) == before, f"{label!r} changed the graph"
+        _tidy(editor)
+        pressed.add(label)
+    return pressed
+
+
+def test_every_control_pressed_after_its_sweep_was_deleted_keeps_window_and_graph(editor, images):
+    sweep = _add_sweep(editor, images)
+    pressed = _press_everything_after(editor, lambda: editor.controller.delete_nodes([sweep]))
+    # the menus' items, the panel's rows and the viewer's buttons, the sweep's among them
+    assert {"Add starred as layers", "Run", "Delete", "Style Sweep", "x", "S"} <= pressed
+    assert any(label.startswith("Undo") for label in pressed)
+    assert len(pressed) > 60
+
+
+def test_every_control_pressed_after_a_layer_was_undone_keeps_window_and_graph(editor, images):
+    editor.controller.set_param("facet", "spatial_radius", 9)  # unsaved: New, Open ask
+    panel = editor.layers_panel
+    panel.follow("fuse")
+    panel.add_paintings([str(images / "styles" / "brick.png")])
+    editor.worker.cancel()
+    editor.pump()
+    pressed = _press_everything_after(editor, editor.undo)
+    assert {"Fill", "Empty", "Clear strokes", "mask", "x", "Add painting layer..."} <= pressed
+
+
+# --- crash safety -------------------------------------------------------------------------
+def test_a_defect_behind_a_click_is_told_logged_and_the_graph_autosaved(editor, tmp_path):
+    editor.controller.set_param("facet", "spatial_radius", 9)  # unsaved work
+    editor.viewer.show("facet")
+
+    def broken() -> None:
+        raise KeyError("boom")
+
+    editor.crash.run_callbacks([(broken, "broken_button", None, None)])
+    message = editor.messages[-1]
+    assert message.startswith("broken failed on node facet: 'boom'")
+    log = tmp_path / "recovery" / editor.crash.log_file.name
+    assert str(log) in message
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "KeyError: 'boom'" in text
+    assert "node: facet" in text
+    (saved,) = (tmp_path / "recovery").glob("session-*.json")
+    assert str(saved) in message
+    record = json.loads(saved.read_text())
+    assert record["preset"]["nodes"]["facet"]["params"]["spatial_radius"] == 9
+    assert dpg.does_item_exist("main")
