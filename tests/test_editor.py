@@ -23,7 +23,7 @@ from stylegraph.graph.preset import load_preset  # noqa: E402
 from stylegraph.nodes.functional.recipe_metadata import read_recipe  # noqa: E402
 from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
-from stylegraph.ui.editor import Editor  # noqa: E402
+from stylegraph.ui.editor import NOTHING_TO_DO, Editor  # noqa: E402
 from stylegraph.ui.files import extensions_for  # noqa: E402
 from stylegraph.ui.shortcuts import EQUALS_KEY  # noqa: E402
 from tests.x11 import LiveWindow, live_window, wait_for, window_env  # noqa: E402
@@ -148,7 +148,7 @@ def test_a_run_gives_status_and_a_thumbnail_to_every_picture_node(editor):
     assert {n for n in graph.nx.nodes} == set(editor.canvas.status)
     saved = Path(editor.report.outputs["save"]["path"])
     _finish_run(editor)  # nothing changed: the saved picture is on disk already
-    assert editor.messages[-1] == "nothing changed since the last run: its files are up to date"
+    assert editor.messages[-1] == NOTHING_TO_DO
     assert sorted(saved.parent.iterdir()) == [saved]
     saved.unlink()  # gone: the next run writes it again, from the cached result
     _finish_run(editor)
@@ -189,7 +189,7 @@ def test_run_after_reopening_writes_nothing_again_and_renders_nothing(editor, tm
     editor.worker.thread = None
     editor.run()
     assert editor.worker.thread is None, "a run started: something was rendered again"
-    assert editor.messages[-1] == "nothing changed since the last run: its files are up to date"
+    assert editor.messages[-1] == NOTHING_TO_DO
     assert saved.stat().st_mtime_ns == written_at
     assert sorted(saved.parent.iterdir()) == [saved]
     editor.controller.set_param("facet", "spatial_radius", 9)  # another picture: a new file

@@ -65,15 +65,19 @@ def test_add_painting_layer_wires_render_and_mask_in_one_step(fusion, images):
     ((render, mask),) = added
     graph = fusion.graph
     assert render == "starry_night" and mask == "starry_night_mask"
-    assert graph.input_link("fuse", "layer3").src == render
-    assert graph.input_link("fuse", "mask3").src == mask
+    # under the sharpened photo's detail layer, which stays on top
+    assert graph.input_link("fuse", "layer2").src == render
+    assert graph.input_link("fuse", "mask2").src == mask
+    assert graph.input_link("fuse", "layer3").src == "sharp_photo"
+    assert graph.input_link("fuse", "mask3").src == "soft_edges"
+    assert graph.node("fuse").params["opacities"] == [0.8, 1.0, 0.5]
     assert graph.input_link(render, "content").src == "shrink"  # what the other render paints
     assert graph.input_link(mask, "image").src == "shrink"
     params = graph.node(render).params
     assert params["style_files"] == [starry]
     assert (params["engine"], params["stroke_scale"]) == ("fast", 1.5)  # as the other render
     assert graph.node(mask).params["base"] == 0.0  # hidden until painted in
-    assert rows(graph, "fuse")[0].name == "starry_night"
+    assert [r.name for r in rows(graph, "fuse")] == ["sharp_photo", "starry_night", "render"]
     assert layout.overlaps(graph) == []
 
 
@@ -86,12 +90,13 @@ def test_several_paintings_revealed_land_without_overlap_and_remove_takes_them_a
     assert layout.overlaps(fusion.graph) == []
     after_add = snapshot(fusion)
     removed: list[str] = []
-    _one_step_undo_redo(fusion, lambda: removed.extend(layers.remove("fuse", 3)))
+    _one_step_undo_redo(fusion, lambda: removed.extend(layers.remove("fuse", 2)))
     assert removed == list(added[0])
     assert added[0][0] not in fusion.graph and added[0][1] not in fusion.graph
-    # the scream's layer closed up to layer 3, with its mask
-    assert fusion.graph.input_link("fuse", "layer3").src == added[1][0]
-    assert fusion.graph.input_link("fuse", "mask3").src == added[1][1]
+    # the scream's layer closed up to layer 2, with its mask, under the detail layer
+    assert fusion.graph.input_link("fuse", "layer2").src == added[1][0]
+    assert fusion.graph.input_link("fuse", "mask2").src == added[1][1]
+    assert fusion.graph.input_link("fuse", "layer3").src == "sharp_photo"
     assert fusion.graph.input_link("fuse", "layer4") is None
     fusion.undo()
     assert snapshot(fusion) == after_add
@@ -144,6 +149,14 @@ def test_rename_names_the_layer_for_export(fusion):
     _one_step_undo_redo(fusion, lambda: Layers(fusion).rename("fuse", 2, "edges"))
     assert fusion.graph.node("fuse").params["names"] == ["", "", "edges"]
     assert rows(fusion.graph, "fuse")[0].name == "edges"
+
+
+def test_the_same_painting_twice_gets_a_readable_unique_name(fusion, images):
+    picasso = images / "styles" / "woman-with-hat-matisse.jpg"
+    layers = Layers(fusion)
+    layers.add_paintings("fuse", [str(picasso)])
+    ((again, mask),) = layers.add_paintings("fuse", [str(picasso)])
+    assert (again, mask) == ("woman_with_hat_matisse_2", "woman_with_hat_matisse_2_mask")
 
 
 def test_a_stack_without_a_photo_upstream_says_so(registry):

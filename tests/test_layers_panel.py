@@ -62,8 +62,8 @@ def test_a_layer_dropped_on_another_row_takes_its_place_in_one_undo_step(editor)
     before = _snapshot(controller)
     assert _order(controller.graph) == [
         ("render", "render_mask"),
-        ("sharp_photo", "soft_edges"),
         ("brick", "brick_mask"),
+        ("sharp_photo", "soft_edges"),
     ]
     settings = {r.source: (r.opacity, r.mode, r.visible) for r in rows(controller.graph, "fuse")}
     targets = _drop_targets()
@@ -73,8 +73,8 @@ def test_a_layer_dropped_on_another_row_takes_its_place_in_one_undo_step(editor)
     # the bottom layer (1: render) dragged onto the top row: two places up at once
     dpg.get_item_configuration(top)["drop_callback"](top, 1)
     assert _order(controller.graph) == [
-        ("sharp_photo", "soft_edges"),
         ("brick", "brick_mask"),
+        ("sharp_photo", "soft_edges"),
         ("render", "render_mask"),
     ]
     moved = {r.source: (r.opacity, r.mode, r.visible) for r in rows(controller.graph, "fuse")}

@@ -175,7 +175,8 @@ def test_starred_renders_of_a_sweep_become_masked_layers_in_one_step(editor, ima
     assert [r for r, _ in added] == ["starry_night", "brick"]
     assert controller.history_size == steps + 1
     assert controller.graph.node("brick").params["style_files"] == [files[2]]
-    assert controller.graph.input_link("fuse", "layer4").src == "brick"
+    assert controller.graph.input_link("fuse", "layer3").src == "brick"
+    assert controller.graph.input_link("fuse", "layer4").src == "sharp_photo", "detail on top"
     assert panel.starred_paintings(sweep) == []
     editor.worker.cancel()  # the new layers' renders: not needed here
     editor.worker.thread.join(60)

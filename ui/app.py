@@ -75,6 +75,10 @@ def run_editor(
         editor.safety.offer_recovery(editor.after_restore)
     if run or scripted:
         editor.run()
+    if scripted and editor.nothing_to_do:
+        # its pictures are on disk already: compute (from the cache) what the screenshot
+        # shows, writing nothing, rather than wait for a run that never starts
+        editor.run(preview=True)
     frames, applied, shot_at, layout = 0, False, None, None
     deadline = time.monotonic() + SCRIPT_TIMEOUT
     # a scripted window draws flat out to its screenshot; a user's idles between inputs
@@ -104,7 +108,7 @@ def run_editor(
             layout = _write_geometry(editor, script.geometry, layout)
         if not scripted:
             continue
-        finished = editor.idle and editor.report is not None
+        finished = editor.idle and (editor.report is not None or editor.nothing_to_do)
         if not applied and (finished or time.monotonic() > deadline):
             _apply(editor, script)
             applied, shot_at = True, frames + 6

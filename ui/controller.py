@@ -399,8 +399,9 @@ class Controller:
         self._notify(Change("replace"))
 
     def _arrange_if_unplaced(self) -> None:
-        """A graph whose nodes overlap (or have no positions at all) is laid out on open."""
-        if layout.overlaps(self.graph):
+        """A graph saved without a layout (its nodes then all sit at one spot) is laid
+        out on open; a saved layout is the artist's and is kept, even where nodes overlap."""
+        if layout.unplaced(self.graph):
             for node_id, position in layout.arrange(self.graph).items():
                 self.graph.set_position(node_id, position)
 

@@ -44,6 +44,7 @@ VIEWER_CHROME = 224  # px of the window's height: menus, toolbar, the viewer's t
 MIN_VIEWER = (160, 120)  # px: a small window still shows a usable picture
 VIEW_SPOT_SHIFT = (150.0, 120.0)  # px: about half an ordinary node
 PANEL_PAD, CANVAS_GAP = 16, 24  # px around the viewer's drawing, between canvas and panel
+NOTHING_TO_DO = "nothing needed doing: every saved picture is already on disk, up to date"
 STATUS_LEFT, STATUS_CHAR = 560, 7.5  # px before the status text, px per character (scale 1)
 
 
@@ -101,6 +102,7 @@ class Editor:
         self.written_index = WrittenFiles()  # the same, kept between sessions
         self.previewing = False  # the run going on is an auto-run: it writes nothing
         self.saves_up_to_date = False  # the last run left out saves already on disk
+        self.nothing_to_do = False  # the last Run found every save's picture on disk
         self.messages: list[str] = []
         self._shown = 0  # messages the window has drawn
         self._titled: tuple | None = None  # the undo and redo items' labels on screen
@@ -531,9 +533,11 @@ class Editor:
         targets = [n for n in wanted if not self._already_written(n, keys)]
         self.saves_up_to_date = len(targets) < len(wanted)
         self.previewing = preview
+        self.nothing_to_do = not targets
         if not targets:
             self._recall_from_memory(set(), keys)
-            self.say("nothing changed since the last run: its files are up to date")
+            self._show_made()
+            self.say(NOTHING_TO_DO)
             return
         self.worker.start(self.controller.preset, targets)
         dpg.set_value("progress", 0.0)
@@ -637,7 +641,21 @@ class Editor:
             kept = "; the saved files are up to date" if self.saves_up_to_date else ""
             shown = "; auto-run writes no files: Run (F5) saves" if self.previewing else ""
             self.say(f"done in {report.seconds:.2f} s{_wrote(written)}{kept}{shown}{warned}")
+        self._show_made()
         self.viewer.refresh()
+
+    def _show_made(self) -> None:
+        """An empty viewer shows the picture a run just made: what the final save was
+        given (the graph's result), else the last end node with a picture."""
+        shown = self.viewer.node_id
+        if shown is not None and self.picture(shown) is not None:
+            return
+        graph = self.controller.graph
+        ends = preview_targets(graph)
+        saved = _without_writers(graph, [n for n in ends if graph.node_type(n).side_effect])
+        made = [n for n in saved + ends[::-1] if self.picture(n) is not None]
+        if made:
+            self.viewer.show(made[0])
 
     def _show_result(self, node_id: str, outputs: Any) -> None:
         self.outputs[node_id] = outputs

@@ -26,6 +26,7 @@ STACK_TYPE = "image.layer_stack"
 STYLE_TYPE = "style.transfer"
 PAINT_TYPE = "mask.paint"
 LOAD_TYPE = "image.load"
+DETAIL_PREFIXES = ("sharpen.",)  # node types whose layers are detail, kept on top
 LAYER_LISTS = ("modes", "opacities", "visibility")  # entry n - 1 belongs to layerN
 DEFAULTS = {"modes": "normal", "opacities": 1.0, "visibility": "visible"}
 
@@ -330,8 +331,9 @@ class Layers:
     ) -> list[tuple[str, str]]:
         """For each painting, a style render of the stack's photo and a paint mask over it
         (``revealed``: the mask starts white, the layer showing everywhere; else black,
-        to be painted in), linked as the stack's next layer and mask, placed left of the
-        stack where nothing is. One undo step. Returns (render id, mask id) per painting."""
+        to be painted in), linked as the stack's next layers (under the detail layers kept
+        on top, see ``_detail_layers``), placed left of the stack where nothing is. One
+        undo step. Returns (render id, mask id) per painting."""
         self._stack(stack_id)
         if not paintings:
             raise GraphError("choose at least one painting")
@@ -385,11 +387,16 @@ class Layers:
             if len(added) == 1
             else f"add {len(added)} painting layers"
         )
+        below = _numbers(graph, stack_id, "layer")
+        details = _detail_layers(graph, stack_id, below)
+        order = [n for n in below if n not in details]
+        order += list(range(first, first + len(paintings))) + details
         self._apply(
             label,
             [
                 lambda p: AddNodes(label, specs, links),
                 lambda p: _set_lists(p, stack_id, lists),
+                lambda p: self._permuted(p, stack_id, order) if details else None,
             ],
         )
         return added
@@ -433,6 +440,19 @@ class Layers:
         return doomed
 
 
+def _detail_layers(graph: Any, stack_id: str, numbers: list[int]) -> list[int]:
+    """The detail layers at the top of the stack (a sharpened photo's edges, which the
+    painters keep over everything), bottom first: a new render goes under them."""
+    links = graph.input_links(stack_id)
+    details: list[int] = []
+    for number in sorted(numbers, reverse=True):
+        source = links[f"layer{number}"].src
+        if not graph.node(source).type_id.startswith(DETAIL_PREFIXES):
+            break
+        details.insert(0, number)
+    return details
+
+
 def _only(graph: Any, node_id: str, stack_id: str, number: int) -> bool:
     """Whether ``node_id`` feeds the stack through layer/mask ``number`` alone."""
     ports = [lk.dst_port for lk in graph.links() if lk.src == node_id and lk.dst == stack_id]
@@ -459,8 +479,10 @@ def _stem(painting: str) -> str:
 
 
 def _fresh(stem: str, taken: set[str]) -> str:
+    """``stem``, or ``stem_2``, ``stem_3``... where taken: the same painting twice stays
+    readable (not ``picasso_selfport19072``)."""
     name, n = stem, 2
     while name in taken:
-        name, n = f"{stem}{n}", n + 1
+        name, n = f"{stem}_{n}", n + 1
     taken.add(name)
     return name

@@ -148,8 +148,16 @@ def free_spot(
     return place_new(graph)
 
 
+def unplaced(graph: Graph) -> bool:
+    """Whether the graph has no layout of its own: two or more nodes at the very same
+    spot, where a preset without positions puts them (a hand-made layout never stacks
+    nodes to the pixel)."""
+    positions = [node.position for node in graph.nodes()]
+    return len(set(positions)) < len(positions)
+
+
 def overlaps(graph: Graph, positions: dict[str, Position] | None = None) -> list[tuple[str, str]]:
-    """Pairs of nodes whose rectangles overlap (used by the tests and by open)."""
+    """Pairs of nodes whose rectangles overlap (used by the tests)."""
     where = positions or {node.id: node.position for node in graph.nodes()}
     boxes = {}
     for node_id, (x, y) in where.items():
