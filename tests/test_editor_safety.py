@@ -220,3 +220,50 @@ def test_a_defect_behind_a_click_is_told_logged_and_the_graph_autosaved(editor, 
     record = json.loads(saved.read_text())
     assert record["preset"]["nodes"]["facet"]["params"]["spatial_radius"] == 9
     assert dpg.does_item_exist("main")
+
+
+# --- recovery: this editor's own crashed work, never a running editor's ------------------
+HOLDER = """
+import os, sys, time
+from pathlib import Path
+from stylegraph.graph.preset import load_preset
+from stylegraph.nodes import default_registry
+from stylegraph.presets import shipped_presets
+from stylegraph.ui.recovery import Recovery
+
+recovery = Recovery(Path(sys.argv[1]))
+written = recovery.write(load_preset(shipped_presets()["fusion"], default_registry()), None)
+# as seen from another process namespace: its pid names no process here
+dead = written.with_name("session-999999999-1.json")
+written.rename(dead)
+written.with_suffix(".lock").rename(dead.with_suffix(".lock"))
+print(dead, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_running_editors_file_is_never_offered_even_when_its_pid_means_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    from stylegraph.ui.recovery import Recovery
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        held = tmp_path / holder.stdout.readline().strip()
+        assert held.is_file()
+        assert Recovery(tmp_path).pending() is None, "another running editor's work offered"
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert Recovery(tmp_path).pending() == held, "its work, once it crashed, was not offered"
+
+
+def test_an_edit_is_in_the_recovery_file_by_the_next_frame(editor, tmp_path):
+    editor.controller.set_param("facet", "spatial_radius", 11)
+    editor.pump()  # one frame: a crash now loses nothing
+    (saved,) = (tmp_path / "recovery").glob("session-*.json")
+    record = json.loads(saved.read_text())
+    assert record["preset"]["nodes"]["facet"]["params"]["spatial_radius"] == 11

@@ -1,12 +1,11 @@
 """No callback closes the window: an exception escaping a button, menu item, key or the
 per-frame work is caught here, told in the status line with the node it concerned, written
-in full to ``session-<pid>.log`` beside the recovery file, and the graph is autosaved at
+in full to the ``.log`` beside this session's recovery file, and the graph is autosaved at
 once, so the artist keeps working and nothing made since the last autosave is lost."""
 
 from __future__ import annotations
 
 import inspect
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -30,7 +29,7 @@ class CrashGuard:
 
     @property
     def log_file(self) -> Path:
-        return self.controller.recovery.folder / f"session-{os.getpid()}.log"
+        return self.controller.recovery.log_file
 
     def call(self, action: Callable[..., Any], *args: Any, what: str = "") -> Any:
         """``action(*args)``; an exception it raises is reported, logged and survived."""
