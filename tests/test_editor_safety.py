@@ -7,6 +7,7 @@ the node named, logged in full beside the recovery file, and the graph autosaved
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -20,6 +21,7 @@ from stylegraph.ui.files import dialog_open  # noqa: E402
 from stylegraph.ui.layers import rows  # noqa: E402
 from stylegraph.ui.layers_panel import PICKER  # noqa: E402
 from stylegraph.ui.safety import PROMPT  # noqa: E402
+from tests.x11 import live_window, needs_x  # noqa: E402
 
 SMALL = 96  # px: the fusion preset's working size here
 
@@ -267,3 +269,39 @@ def test_an_edit_is_in_the_recovery_file_by_the_next_frame(editor, tmp_path):
     (saved,) = (tmp_path / "recovery").glob("session-*.json")
     record = json.loads(saved.read_text())
     assert record["preset"]["nodes"]["facet"]["params"]["spatial_radius"] == 11
+
+
+# --- the live window, as the issue met it -------------------------------------------------
+@needs_x
+def test_a_sweep_added_from_the_menu_lands_in_view_and_deleting_it_closes_nothing(tmp_path):
+    """Add node > neural > Style Sweep, click its title, Delete, then click where "Add
+    starred as layers" was: the window closed and lost the work (issue 28, item 1)."""
+    with live_window(tmp_path, "fusion", screen="1600x1000x24") as window:
+
+        def menu(path: str) -> None:
+            found = window.layout(lambda g: path in g.get("menus", {}), 20)
+            x, y = found["menus"][path]
+            window.xdo("mousemove", str(int(x)), str(int(y)))  # a menu opens under a hover
+            window.xdo("click", "1")
+
+        window.layout(lambda g: "Add node" in g.get("menus", {}))
+        time.sleep(2.0)  # the first frames: the window takes input once it listens for it
+        menu("Add node")
+        menu("Add node > neural")
+        menu("Add node > neural > Style Sweep")
+        placed = window.layout(lambda g: "sweep1" in g["nodes"], 20)
+        (left, top), (right, bottom) = placed["canvas"]
+        x, y = placed["nodes"]["sweep1"]
+        assert left < x < right and top < y < bottom, "the new node is out of view"
+        window.click(x, y)  # its title: the viewer shows it, with the sweep's buttons
+        shown = window.layout(lambda g: "Add starred as layers" in g["viewer_buttons"], 20)
+        button = shown["viewer_buttons"]["Add starred as layers"]
+        window.xdo("key", "Delete")
+        gone = window.layout(lambda g: "sweep1" not in g["nodes"], 20)
+        assert "Add starred as layers" not in gone["viewer_buttons"], "the button outlived it"
+        window.click(*button)
+        time.sleep(1.0)
+        assert window.process.poll() is None, "the window closed"
+        window.xdo("key", "ctrl+z")
+        window.layout(lambda g: "sweep1" in g["nodes"], 20)
+        assert window.process.poll() is None

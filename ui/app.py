@@ -17,13 +17,15 @@ from stylegraph.graph.atomic import atomic_write_text
 from stylegraph.graph.preset import Preset
 from stylegraph.graph.registry import Registry
 from stylegraph.ui.controller import Controller
-from stylegraph.ui.editor import Editor, viewer_size_for
+from stylegraph.ui.editor import MENU_SEP, Editor, viewer_size_for
 from stylegraph.ui.files import DIALOG_SIZE, dialog_open
 from stylegraph.ui.layers_panel import centres
 from stylegraph.ui.pacing import FramePacer, X11Wake
 from stylegraph.ui.safety import PROMPT
 
 SCRIPT_TIMEOUT = 600.0  # s: a scripted window gives up on its run after this
+MENU_PAD = 4  # px: a menu label's padding in the menu bar
+POPUP_PAD, POPUP_EXTRA = 8, 36  # px: a menu popup's padding; its width past its labels
 GEOMETRY_EVERY = 5  # frames between looks at the layout for --geometry
 
 
@@ -160,10 +162,41 @@ def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
     layout = {"nodes": nodes, "viewer": viewer, "canvas": canvas, "prompt": prompt}
     layout["dialog"] = _dialog_corners(left, top) if dialog_open() else None
     layout["layers"] = centres(editor.layers_panel.buttons, left, top)
+    layout["menus"] = _menu_centres(editor.menu_items, left, top)
+    layout["viewer_buttons"] = centres(editor.viewer.buttons, left, top)
+    layout["status"] = dpg.get_value("status_full")
     layout["running"] = not editor.idle
     if layout != written:
         atomic_write_text(path, json.dumps(layout))
     return layout
+
+
+def _menu_centres(items: dict[str, int | str], left: float, top: float) -> dict[str, list]:
+    """Where the shown menus and menu items are. Dear PyGui gives them a position but no
+    size (the label's text size stands for it), a menu bar's relative to the window and
+    an open menu's items relative to their popup, which opens under its menu (a submenu's
+    right of its popup, level with its item); an item of a closed menu sits at 0, 0."""
+    out: dict[str, list] = {}
+    corners: dict[str, tuple[float, float]] = {}  # path -> its popup's top-left
+    sizes = {
+        path: dpg.get_text_size(dpg.get_item_label(item)) or (0, 0) for path, item in items.items()
+    }
+    for path, item in items.items():  # a menu comes before its items
+        state = dpg.get_item_state(item) if dpg.does_item_exist(item) else {}
+        x, y = state.get("pos") or (0, 0)
+        width, height = sizes[path]
+        parent = path.rpartition(MENU_SEP)[0]
+        if (x, y) == (0, 0) or (parent and parent not in corners):
+            continue
+        if not parent:
+            ax, ay = left + x, top + y
+            corners[path] = (ax - MENU_PAD, ay + height + 2 * MENU_PAD)
+        else:
+            ax, ay = corners[parent][0] + x, corners[parent][1] + y
+            siblings = [w for p, (w, _) in sizes.items() if p.rpartition(MENU_SEP)[0] == parent]
+            corners[path] = (corners[parent][0] + max(siblings) + POPUP_EXTRA, ay - POPUP_PAD)
+        out[path] = [ax + width / 2 + MENU_PAD, ay + height / 2 + 2]
+    return out
 
 
 def _dialog_corners(left: float, top: float) -> list[list[float]]:

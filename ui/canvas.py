@@ -344,17 +344,53 @@ class Canvas:
             )
         return None
 
-    def frame_all(self) -> None:
-        """Shift the view so the graph's top-left node sits at the top-left corner of the
-        visible canvas, however far the artist has panned."""
-        positions = [n.position for n in self.controller.graph.nodes()]
-        if positions:
-            pan = self._pan() or (0.0, 0.0)
-            self.offset = (
-                FRAME_MARGIN - pan[0] - self.zoom * min(p[0] for p in positions),
-                FRAME_MARGIN - pan[1] - self.zoom * min(p[1] for p in positions),
-            )
-            self.stale = True
+    def frame_all(self) -> bool:
+        """Shift the view, however far the artist has panned, so the whole graph is in it,
+        centred; a graph larger than the view (the node editor cannot zoom out) starts at
+        its top-left corner instead. True when it all fits."""
+        nodes = list(self.controller.graph.nodes())
+        if not nodes:
+            return True
+        graph = self.controller.graph
+        left = min(n.position[0] for n in nodes)
+        top = min(n.position[1] for n in nodes)
+        right = max(n.position[0] + layout.size_in(graph, n.id)[0] for n in nodes)
+        bottom = max(n.position[1] + layout.size_in(graph, n.id)[1] for n in nodes)
+        _, (width, height) = self.screen_rect()
+        box = ((right - left) * self.zoom, (bottom - top) * self.zoom)
+        fits = box[0] + 2 * FRAME_MARGIN <= width and box[1] + 2 * FRAME_MARGIN <= height
+        margin = (
+            max(FRAME_MARGIN, (width - box[0]) / 2) if fits else FRAME_MARGIN,
+            max(FRAME_MARGIN, (height - box[1]) / 2) if fits else FRAME_MARGIN,
+        )
+        self._show_at((left, top), margin)
+        return fits
+
+    def reveal(self, node_id: str) -> bool:
+        """Bring a node into view (a new one placed beyond the visible canvas), centred;
+        True when the view moved. Nothing moves before the canvas is drawn."""
+        if self._pan() is None or node_id not in self.controller.graph:
+            return False
+        pan = self._pan()
+        _, (width, height) = self.screen_rect()
+        x, y = self.to_grid(self.controller.graph.node(node_id).position)
+        x, y = x + pan[0] + NODE_PADDING, y + pan[1] + NODE_PADDING
+        w, h = (v * self.zoom for v in layout.size_in(self.controller.graph, node_id))
+        if x >= 0 and x + w <= width and y >= 0 and y + min(h, height / 2) <= height:
+            return False
+        corner = self.controller.graph.node(node_id).position
+        self._show_at(corner, (max(0.0, (width - w) / 2), max(0.0, (height - h) / 2)))
+        return True
+
+    def _show_at(self, model: tuple[float, float], screen: tuple[float, float]) -> None:
+        """Shift the view so the model point ``model`` lands ``screen`` px from the
+        visible canvas's top-left corner."""
+        pan = self._pan() or (0.0, 0.0)
+        self.offset = (
+            screen[0] - NODE_PADDING - pan[0] - self.zoom * model[0],
+            screen[1] - NODE_PADDING - pan[1] - self.zoom * model[1],
+        )
+        self.stale = True
 
     def delete_selected(self) -> None:
         """Delete what the artist can see selected, in one undo step, and say what went.

@@ -44,6 +44,7 @@ VIEWER_CHROME = 224  # px of the window's height: menus, toolbar, the viewer's t
 MIN_VIEWER = (160, 120)  # px: a small window still shows a usable picture
 VIEW_SPOT_SHIFT = (150.0, 120.0)  # px: about half an ordinary node
 PANEL_PAD, CANVAS_GAP = 16, 24  # px around the viewer's drawing, between canvas and panel
+MENU_SEP = " > "  # between the levels of a menu path
 NOTHING_TO_DO = "nothing needed doing: every saved picture is already on disk, up to date"
 STATUS_LEFT, STATUS_CHAR = 560, 7.5  # px before the status text, px per character (scale 1)
 
@@ -69,6 +70,22 @@ def _without_writers(graph: Graph, targets: list[str]) -> list[str]:
         else:
             kept.append(node_id)
     return list(dict.fromkeys(kept))
+
+
+def menu_paths(item: int | str, path: str = "") -> dict[str, int | str]:
+    """Every menu and menu item under ``item`` by its path ("Add node > neural > Style
+    Sweep"), for the geometry file that input-driving tests click by."""
+    found: dict[str, int | str] = {}
+    for child in dpg.get_item_children(item, 1) or []:
+        kind = dpg.get_item_type(child)
+        if kind not in ("mvAppItemType::mvMenu", "mvAppItemType::mvMenuItem"):
+            continue
+        label = dpg.get_item_label(child)
+        name = f"{path}{MENU_SEP}{label}" if path else label
+        found[name] = child
+        if kind == "mvAppItemType::mvMenu":
+            found.update(menu_paths(child, name))
+    return found
 
 
 def elide(message: str, room: int) -> str:
@@ -140,7 +157,7 @@ class Editor:
             "duplicate": lambda: self._guard(self.controller.duplicate, self.canvas.selected()),
             "delete": self.canvas.delete_selected,
             "arrange": lambda: self._guard(self.controller.arrange),
-            "frame_all": self.canvas.frame_all,
+            "frame_all": self.frame_all,
             "scale_up": lambda: self.set_scale(scaling_steps(self.scale, 1)),
             "scale_down": lambda: self.set_scale(scaling_steps(self.scale, -1)),
             "scale_reset": lambda: self.set_scale(1.0),
@@ -177,6 +194,7 @@ class Editor:
             dpg.add_mouse_release_handler(callback=lambda: self.canvas.commit_moves())
             dpg.add_mouse_wheel_handler(callback=lambda s, delta: self.viewer.on_wheel(delta))
         self.shortcuts.install()
+        self.menu_items = menu_paths(MENU_BAR)
         self.set_scale(self.scale, remember=False)
         self.canvas.refresh()
         self._update_compare()
@@ -301,8 +319,19 @@ class Editor:
             return None
 
     def add_node(self, type_id: str) -> str | None:
-        """A node from the Add node menu, placed where the artist is looking."""
-        return self._guard(self.controller.add_node, type_id, None, None, self._spot_in_view())
+        """A node from the Add node menu, placed where the artist is looking (and
+        brought into view where the free spot nearest that lies beyond it)."""
+        node_id = self._guard(self.controller.add_node, type_id, None, None, self._spot_in_view())
+        if node_id is not None and self.canvas.reveal(node_id):
+            self.say(f"added {node_id}; the view moved to show it")
+        return node_id
+
+    def frame_all(self) -> None:
+        if not self.canvas.frame_all():
+            self.say(
+                "the graph is larger than the view: its top-left is shown, the minimap "
+                "(bottom right) has the rest; Ctrl+- makes it smaller"
+            )
 
     def _paint_node(self, node_id: str) -> None:
         """A node (a layer's mask) in the viewer; the canvas selection, which the viewer

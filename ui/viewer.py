@@ -57,13 +57,16 @@ class Viewer:
         self._pressed_at: tuple[float, float] | None = None
         self._wheel = 0.0
         self.sheets: Any = None  # the Layers panel: a sweep's stars (set by the editor)
+        self.buttons: dict[str, int | str] = {}  # label -> item, for the geometry file
 
     # building ---------------------------------------------------------------------------
     def build(self, width: int, height: int, compare_choices: list[str]) -> None:
         self.width, self.height = width, height
         with dpg.group(horizontal=True):
-            dpg.add_button(label="Fit", callback=lambda: self.set_scale(None))
-            dpg.add_button(label="100 %", callback=lambda: self.set_scale(1.0))
+            self.buttons["Fit"] = dpg.add_button(label="Fit", callback=lambda: self.set_scale(None))
+            self.buttons["100 %"] = dpg.add_button(
+                label="100 %", callback=lambda: self.set_scale(1.0)
+            )
             dpg.add_checkbox(
                 label="Compare with", tag="viewer_compare_on", callback=self._on_compare
             )
@@ -84,7 +87,7 @@ class Viewer:
         dpg.add_text("select a node to see its output", tag="viewer_info")
         with dpg.group(horizontal=True, tag="sweep_controls", show=False):
             dpg.add_text("click renders to star them")
-            dpg.add_button(
+            self.buttons["Add starred as layers"] = dpg.add_button(
                 label="Add starred as layers",
                 tag="sweep_add_starred",
                 callback=lambda: self._on_sweep() and self.sheets.add_starred(self.node_id),
