@@ -779,7 +779,9 @@ def test_save_as_under_real_input_writes_the_typed_absolute_path_and_clears_the_
     registry, tmp_path
 ):
     """Save as... -> OK once froze the window and saved nothing; the dialog joined a typed
-    absolute path onto the folder it showed; the title kept its "*" after a save."""
+    absolute path onto the folder it showed (or onto the name it offered); Ctrl+A did not
+    select the name, Enter did not confirm; the title kept its "*" after a save. The next
+    dialog opens in the folder the last one was answered in."""
     target = tmp_path / "art" / "mine"
     target.parent.mkdir()
     with live_window(tmp_path, "fusion") as window:
@@ -787,15 +789,12 @@ def test_save_as_under_real_input_writes_the_typed_absolute_path_and_clears_the_
         _delete_node(window, "shrink")
         wait_for(lambda: _title(window).startswith("fusion (shipped preset)*"))
         window.xdo("key", "ctrl+shift+s")  # Save as... (Ctrl+S asks the same here)
-        (left, _), (_, bottom) = window.layout(lambda g: g["dialog"])["dialog"]
-        window.click(left + 300, bottom - 44)  # its File Name field
-        # Keys that reach the field in the frame it becomes active can be lost (Ctrl+A
-        # sometimes was), so the old name goes key by key, with keys to spare.
-        time.sleep(0.3)
-        window.xdo("key", "End")
-        window.xdo("key", "--repeat", "40", "--delay", "10", "BackSpace")
+        offered = window.layout(lambda g: g["dialog_fields"])["dialog_fields"]
+        assert offered["name"] == "fusion.json"
+        time.sleep(0.5)  # the name field has the keys, its offered name selected
+        window.xdo("key", "ctrl+a")
         window.xdo("type", "--delay", "20", str(target))  # the dialog shows another folder
-        window.click(left + 19, bottom - 18)  # OK
+        window.xdo("key", "Return")
         saved = target.with_suffix(".json")
         started = time.monotonic()
         wait_for(saved.is_file, 10.0)
@@ -804,6 +803,11 @@ def test_save_as_under_real_input_writes_the_typed_absolute_path_and_clears_the_
         assert time.monotonic() - started < 10.0
         wait_for(lambda: _title(window) == "mine.json - stylegraph", 10.0)
         assert window.process.poll() is None
+        window.xdo("key", "ctrl+shift+s")
+        again = window.layout(lambda g: g["dialog_fields"])["dialog_fields"]
+        assert again == {"folder": str(target.parent), "name": "mine.json"}
+        window.xdo("key", "Escape")
+        window.layout(lambda g: g["dialog"] is None)
 
 
 def test_delete_after_a_box_selection_removes_the_nodes_not_the_links_crossing_it(
@@ -865,24 +869,20 @@ def test_keys_typed_into_a_file_dialog_do_not_edit_the_graph(editor):
     dialogs = [
         item
         for item in dpg.get_all_items()
-        if dpg.get_item_type(item) == "mvAppItemType::mvFileDialog"
+        if dpg.get_item_type(item) == "mvAppItemType::mvWindowAppItem"
+        and dpg.get_item_label(item) == "Save graph as"
     ]
     assert len(dialogs) == 1
 
 
 def test_a_typed_absolute_path_wins_over_the_dialogs_folder(tmp_path):
-    from stylegraph.ui.files import typed_path
+    from stylegraph.ui.files import chosen_path
 
-    answer = {
-        "file_path_name": "/home/me/art/home/me/photos/a.jpg",
-        "file_name": "/home/me/photos/a.jpg",
-        "current_path": "/home/me/art",
-    }
-    assert typed_path(answer) == Path("/home/me/photos/a.jpg")
-    home = typed_path({**answer, "file_name": "~/b.json"})
-    assert home == Path.home() / "b.json"
-    plain = {"file_path_name": "/home/me/art/c.json", "file_name": "c.json"}
-    assert typed_path(plain) == Path("/home/me/art/c.json")
+    art = Path("/home/me/art")
+    assert chosen_path(art, "/home/me/photos/a.jpg") == Path("/home/me/photos/a.jpg")
+    assert chosen_path(art, "~/b.json") == Path.home() / "b.json"
+    assert chosen_path(art, "c.json") == art / "c.json"
+    assert chosen_path(art, "  ") is None
 
 
 def test_a_long_status_line_is_cut_and_shows_whole_on_hover(editor):

@@ -142,8 +142,7 @@ def _tidy(editor: Editor) -> None:
     if dialog_open():
         from stylegraph.ui import files
 
-        for dialog in list(files._OPEN):
-            files._close(dialog)
+        files.close()
     dpg.hide_item(PICKER)
     editor.worker.cancel()
     if editor.worker.thread is not None:

@@ -18,7 +18,7 @@ from stylegraph.graph.preset import Preset
 from stylegraph.graph.registry import Registry
 from stylegraph.ui.controller import Controller
 from stylegraph.ui.editor import MENU_SEP, Editor, viewer_size_for
-from stylegraph.ui.files import DIALOG_SIZE, dialog_open
+from stylegraph.ui.files import DIALOG_SIZE, dialog_fields, dialog_items, dialog_open
 from stylegraph.ui.layers_panel import centres
 from stylegraph.ui.pacing import FramePacer, X11Wake
 from stylegraph.ui.safety import PROMPT
@@ -161,6 +161,8 @@ def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
     }
     layout = {"nodes": nodes, "viewer": viewer, "canvas": canvas, "prompt": prompt}
     layout["dialog"] = _dialog_corners(left, top) if dialog_open() else None
+    layout["dialog_items"] = centres(dialog_items(), left, top)
+    layout["dialog_fields"] = dialog_fields()
     layout["layers"] = centres(editor.layers_panel.buttons, left, top)
     layout["menus"] = _menu_centres(editor.menu_items, left, top)
     layout["viewer_buttons"] = centres(editor.viewer.buttons, left, top)

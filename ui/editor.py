@@ -478,7 +478,8 @@ class Editor:
     ) -> None:
         """A save dialog in the open file's folder, offering its name (or the shipped
         preset's the graph started from)."""
-        ask_path(title, extensions, chosen, save=True, start=self._folder(), name=self._file_stem())
+        name = f"{self._file_stem()}{extensions[0]}"
+        ask_path(title, extensions, chosen, save=True, start=self._folder(), name=name)
 
     def _save_pack(self, path: Path) -> bool:
         try:

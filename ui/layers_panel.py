@@ -78,6 +78,7 @@ class LayersPanel:
         self._used: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._painted_at = 0.0
         self.canvas: int | str | None = None
+        self._browse_after: int | None = None  # the frame after which Browse... opens
 
     # building ---------------------------------------------------------------------------
     def build(self, width: int = -1, canvas: int | str | None = None) -> None:
@@ -106,7 +107,7 @@ class LayersPanel:
             dpg.add_group(tag="layers_picker_list")
             with dpg.group(horizontal=True):
                 self.buttons["Add"] = dpg.add_button(label="Add", callback=self._add_chosen)
-                dpg.add_button(label="Browse...", callback=self._browse)
+                self.buttons["Browse..."] = dpg.add_button(label="Browse...", callback=self._browse)
                 dpg.add_button(label="Cancel", callback=lambda: dpg.hide_item(PICKER))
 
     # following the selection ------------------------------------------------------------
@@ -136,6 +137,8 @@ class LayersPanel:
         self.follow(node_id)
         if not dpg.does_item_exist(PANEL):
             return
+        if self._browse_after is not None and dpg.get_frame_count() > self._browse_after:
+            self._open_browse()
         key = self._state_key()
         if key == self._key or any(dpg.is_item_active(item) for item in self._editing):
             return  # (a slider being dragged is not rebuilt under the mouse)
@@ -348,7 +351,13 @@ class LayersPanel:
         self.add_paintings(chosen)
 
     def _browse(self) -> None:
+        """Browse...: the picker closes and, a frame later (a modal opened in the frame
+        another closes is never shown), a file dialog that takes several paintings."""
         dpg.hide_item(PICKER)
+        self._browse_after = dpg.get_frame_count() + 1
+
+    def _open_browse(self) -> None:
+        self._browse_after = None
         ask_path(
             "Paintings to add as layers",
             IMAGE_EXTENSIONS,

@@ -1,5 +1,5 @@
-"""The editor's settings kept between sessions (the UI scale), in ``settings.json`` beside
-the recent-files list."""
+"""The editor's settings kept between sessions (the UI scale, the folder a file dialog last
+used), in ``settings.json`` beside the recent-files list."""
 
 from __future__ import annotations
 
@@ -33,7 +33,19 @@ class Settings:
 
     @ui_scale.setter
     def ui_scale(self, value: float) -> None:
-        data = {**self._read(), "ui_scale": value}
+        self._write("ui_scale", value)
+
+    @property
+    def last_folder(self) -> Path | None:
+        value = self._read().get("last_folder")
+        return Path(value) if isinstance(value, str) and Path(value).is_dir() else None
+
+    @last_folder.setter
+    def last_folder(self, value: Path) -> None:
+        self._write("last_folder", str(value))
+
+    def _write(self, name: str, value: Any) -> None:
+        data = {**self._read(), name: value}
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(self.file, json.dumps(data, indent=1))

@@ -134,6 +134,8 @@ class Shortcuts:
         if key in MODIFIERS:
             self.held.add(key)
             return
+        if dialog_open():  # its Enter and Esc answer it, and must not run or cancel
+            return
         held = {MODIFIERS[k] for k in self.held}
         name = BINDINGS.get(("ctrl" in held, "shift" in held, key))
         if name is not None:
@@ -144,8 +146,8 @@ class Shortcuts:
 
     def run_pending(self) -> None:
         """Run the queued commands, except while a modal (the unsaved-changes prompt, a
-        file dialog, whose typed name is no Dear PyGui field) or a text field has the
-        keys; Esc cancels a run only when it did not close a menu or a combo's list."""
+        file dialog) or a text field has the keys; Esc cancels a run only when it did
+        not close a menu or a combo's list."""
         self._show_closed_combo()
         popup = self._menu_was_open
         self._menu_was_open = menu_open()
