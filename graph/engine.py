@@ -195,7 +195,8 @@ class Engine:
         keys: dict[str, str] = {}
         for node_id in order:
             node_type = graph.node_type(node_id)
-            resolved = resolve_paths(node_type, graph.node(node_id).params, base_dir)
+            checked = node_type.normalised_params(graph.node(node_id).params)
+            resolved = resolve_paths(node_type, checked, base_dir)
             links = graph.input_links(node_id).items()
             input_keys = {port: f"{keys[link.src]}:{link.src_port}" for port, link in links}
             if node_type.sees_sources:

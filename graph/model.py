@@ -54,15 +54,16 @@ class Graph:
         params: Mapping[str, Any] | None = None,
         position: tuple[float, float] = (0.0, 0.0),
     ) -> str:
-        """Add a node; params not given take their defaults. Values are checked by
-        ``validate`` rather than here, so a preset with a bad value still loads and the
-        problem is reported with every other one."""
+        """Add a node; params not given take their defaults. A value that passes its
+        param's check is kept as the check normalises it (6.0 for an int param is 6, as
+        everywhere else); one that does not is kept as given, for ``validate`` to report
+        with every other problem, so a preset with a bad value still loads."""
         node_type = self.registry.get(type_id)
         node_id = node_id or self._fresh_id(type_id)
         if node_id in self.nx:
             raise GraphError(f"a node with id {node_id!r} already exists")
         merged = node_type.default_params()
-        merged.update(params or {})
+        merged.update(node_type.normalised_params(params or {}))
         self._order = None
         self.nx.add_node(
             node_id,

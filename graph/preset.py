@@ -367,6 +367,12 @@ def parse_value(param_type: ParamType, text: str) -> Any:
         return text.lower() in ("true", "yes", "1")
     if param_type == ParamType.FLOAT_LIST and not text.startswith("["):
         text = f"[{text}]"
+    if param_type in (ParamType.INT, ParamType.FLOAT) and text.strip().lower().lstrip("+-") in (
+        "nan",
+        "inf",
+        "infinity",
+    ):
+        return float(text)  # nan, NaN, -Infinity: each spelling gets the same message
     try:
         return json.loads(text)
     except json.JSONDecodeError:

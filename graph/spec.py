@@ -7,6 +7,7 @@ ids (``image.blend``) are stable forever; display names may change freely.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable, Collection, Mapping
@@ -120,26 +121,50 @@ class Param:
         return out
 
 
+def shown_number(value: float) -> str:
+    """A number as a message quotes it: as written when short, else in a short exponent
+    form (``1e+308``, never its 309 digits)."""
+    text = repr(value)
+    if len(text) <= 20:
+        return text
+    try:
+        return f"{float(value):.6g}"
+    except OverflowError:  # an integer beyond any float
+        return f"a number of {len(str(abs(value))):,} digits"
+
+
 def _check_range(param: Param, value: float) -> None:
     if param.minimum is not None and value < param.minimum:
-        raise ParamError(f"{value!r} is below the minimum {param.minimum}")
+        raise ParamError(f"{shown_number(value)} is below the minimum {param.minimum}")
     if param.maximum is not None and value > param.maximum:
-        raise ParamError(f"{value!r} is above the maximum {param.maximum}")
+        raise ParamError(f"{shown_number(value)} is above the maximum {param.maximum}")
 
 
 def _check_int(param: Param, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ParamError(f"expected a whole number, got {value!r}")
+    """A whole number. JSON has one number type, so a float with no fractional part (6.0,
+    written by another program) is that integer; 6.5 is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamError(f"expected a whole number, got {_shown(value)}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ParamError(f"expected a whole number, got {shown_number(value)}")
+        _check_range(param, value)  # before int(): 1e308 is refused as 1e+308
+        value = int(value)
     _check_range(param, value)
     return value
 
 
+def _shown(value: Any) -> str:
+    """A value of the wrong type, quoted in a message: numbers short, texts shortened."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return shown_number(value)
+    text = repr(value)
+    return text if len(text) <= 103 else f"{text[:60]}...{text[-40:]}"
+
+
 def _check_float(param: Param, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParamError(f"expected a number, got {value!r}")
+        raise ParamError(f"expected a number, got {_shown(value)}")
     try:
         value = float(value)
     except OverflowError:  # an integer of hundreds of digits
@@ -232,6 +257,8 @@ def _check_output_dir(param: Param, value: Any) -> str:
 
 def _check_file_name(param: Param, value: Any) -> str:
     value = _check_file(param, value)
+    if value and not value.strip():
+        raise ParamError(f"{value!r} is blank: give a file name")
     if not value or value in (".", "..") or any(c in value for c in '/\\:*?"<>|'):
         raise ParamError(f"{value!r} must be a plain file name without folders")
     return value
@@ -379,6 +406,11 @@ class NodeType:
     # ctx.sources names the node behind each input (layer names); those ids join the key
     sees_sources: bool = False
     batching: Batching | None = None  # several param sets in one call (batch sweeps)
+    # A check across this type's params (a list's length against another's), given every
+    # param's value once each has passed its own check: ``validate`` calls it, and so does
+    # the engine through ``validate`` before any node runs, so a preset that validates
+    # never fails on its params. Returns (param name, message) for each problem.
+    check_params: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None
     # Params this type had in earlier releases and dropped, with why: a preset saved then
     # still loads, without them, rather than failing on an unknown param.
     retired_params: tuple[tuple[str, str], ...] = ()
@@ -406,6 +438,18 @@ class NodeType:
 
     def default_params(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    def normalised_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` as their checks normalise them (6.0 for an int param is 6): how the
+        graph stores them and the node's run receives them. A value its check refuses, or
+        a name that is no param, is kept as given, for ``validate`` to report."""
+        out = dict(params)
+        for name, value in params.items():
+            param = self._params_by_name.get(name)
+            if param is not None:
+                with contextlib.suppress(ParamError):
+                    out[name] = param.check(value)
+        return out
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description, the one `stylegraph nodes TYPE --json` prints."""

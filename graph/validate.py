@@ -94,15 +94,19 @@ def _node_problems(graph: Graph, node_id: str) -> list[Problem]:
     def add(where: str, message: str) -> None:
         problems.append(Problem(node_id, node.type_id, where, message))
 
+    checked = {}
     for name, value in node.params.items():
         param = node_type.param(name)
         if param is None:
             add(f"param {name!r}", "no such param")
             continue
         try:
-            param.check(value)
+            checked[name] = param.check(value)
         except ParamError as exc:
             add(f"param {name!r}", str(exc))
+    if not problems and node_type.check_params is not None:
+        for name, message in node_type.check_params({**node_type.default_params(), **checked}):
+            add(f"param {name!r}", message)
 
     links = graph.input_links(node_id)
     for port in node_type.inputs:
