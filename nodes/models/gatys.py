@@ -459,9 +459,10 @@ def gatys(
     """One render per style set, optimised together. Coarse to fine when ``settings.scales``
     lists several sizes (neural-style's multi-scale scripts): each scale starts from the
     previous result, enlarged bilinearly, and compares with the photo and the paintings at
-    its own size. ``progress`` is called once per iteration; raising there (a cancel) stops
-    the run within that iteration. ``grams`` keeps the paintings' Grams for the next render
-    on the same network."""
+    its own size. A non-zero ``output_size`` is the result's longest side (the last scale's
+    render is resized to it when they differ). ``progress`` is called once per iteration;
+    raising there (a cancel) stops the run within that iteration. ``grams`` keeps the
+    paintings' Grams for the next render on the same network."""
     stages = plan(settings, output_size, content.shape)
     least = smallest_side(settings)
     for scale, _ in stages:
@@ -494,7 +495,13 @@ def gatys(
         finished += iterations
     if x is None:
         raise ValueError("no scales to render")
-    return [_finished(image, photo, settings) for image in from_pixels(x).clamp(0, 1)]
+    renders = [_finished(image, photo, settings) for image in from_pixels(x).clamp(0, 1)]
+    if output_size and max(renders[0].shape[:2]) != output_size:
+        # output_size is the picture's size, whatever the scales: a coarser last scale
+        # is enlarged to it
+        size = fit_longest_side(*content.shape[:2], output_size)
+        renders = [resize(render, *size) for render in renders]
+    return renders
 
 
 def _finished(image: torch.Tensor, photo: np.ndarray, settings: GatysSettings) -> np.ndarray:

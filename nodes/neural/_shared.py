@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -271,7 +272,69 @@ def device_for(params: dict):
     return device
 
 
-def gatys_settings(params: dict, device):
+def _listed(values: list) -> str:
+    return f"[{', '.join(f'{v:g}' for v in values)}]"
+
+
+def scale_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The gatys engine's scale lists, checked together (the node types' ``check_params``,
+    so ``stylegraph validate`` refuses what the run would): whole pixel sizes ascending
+    coarse to fine, and one whole number of iterations per scale when counts are given."""
+    if params.get("engine") != "gatys":
+        return []
+    scales, counts = params["scales"], params["scale_iterations"]
+    problems = []
+    if any(not float(s).is_integer() for s in scales):
+        problems.append(("scales", f"give whole numbers of pixels, got {_listed(scales)}"))
+    elif any(later <= earlier for earlier, later in itertools.pairwise(scales)):
+        problems.append(
+            ("scales", f"must ascend, coarse to fine (e.g. [256, 512]), got {_listed(scales)}")
+        )
+    if counts and (
+        len(counts) != max(1, len(scales)) or any(not float(n).is_integer() for n in counts)
+    ):
+        problems.append(
+            (
+                "scale_iterations",
+                "give one whole number of iterations per scale "
+                f"({max(1, len(scales))} scales), got {_listed(counts)}",
+            )
+        )
+    return problems
+
+
+def fitted_scales(params: Mapping[str, Any]) -> tuple[list[int], list[int], str | None]:
+    """The scales (and their iterations) a render at ``output_size`` uses: output_size is
+    the picture's size, so scales above it are left out with their iterations, and a
+    render whose largest scale is smaller is enlarged to it. Returns the scales, the
+    counts and the one line that says what changed (None when nothing did)."""
+    scales = [int(s) for s in params["scales"]]
+    counts = [int(n) for n in params["scale_iterations"]]
+    size = params["output_size"]
+    if not size or not scales:
+        return scales, counts, None
+    kept = [i for i, s in enumerate(scales) if s <= size]
+    left_out = [s for s in scales if s > size]
+    if not left_out and scales[-1] == size:
+        return scales, counts, None
+    what = []
+    if left_out:
+        iterations = f" with their iterations ({_listed(counts[len(kept) :])})" if counts else ""
+        what.append(
+            f"scales {_listed(left_out)} are above output_size {size} and were left out"
+            + iterations
+        )
+    if not kept:
+        what.append(f"rendered at {size} px in one scale of {params['iterations']} iterations")
+    elif scales[kept[-1]] < size:
+        what.append(f"the {scales[kept[-1]]} px render is enlarged to {size} px")
+    kept_counts = [counts[i] for i in kept] if counts else []
+    return [scales[i] for i in kept], kept_counts, "; ".join(what)
+
+
+def gatys_settings(params: dict, device, warn: Callable[[str], None] | None = None):
+    """The gatys engine's settings from a node's params; what ``fitted_scales`` changed is
+    said through ``warn`` (a node's ``ctx.warn``)."""
     from stylegraph.nodes.models.device import bfloat16_is_fast
     from stylegraph.nodes.models.gatys import GatysSettings
 
@@ -280,16 +343,13 @@ def gatys_settings(params: dict, device):
         name: tuple(p.strip() for p in params[name].split(",") if p.strip())
         for name in ("content_layers", "style_layers")
     }
-    scale_iterations = tuple(int(n) for n in params["scale_iterations"])
-    if scale_iterations and (
-        len(scale_iterations) != max(1, len(params["scales"]))
-        or scale_iterations != tuple(params["scale_iterations"])
-    ):
-        raise NodeError(
-            "param 'scale_iterations': give one whole number of iterations per scale "
-            f"({max(1, len(params['scales']))} scales), got "
-            f"[{', '.join(f'{n:g}' for n in params['scale_iterations'])}]"
-        )
+    problems = scale_problems({**params, "engine": "gatys"})
+    if problems:  # the engine checked this before the run; a direct caller learns here
+        name, message = problems[0]
+        raise NodeError(f"param {name!r}: {message}")
+    scales, scale_iterations, changed = fitted_scales(params)
+    if changed and warn is not None:
+        warn(changed)
     precision = params["precision"]
     if precision == "auto":
         precision = "bfloat16" if bfloat16_is_fast(device) else "float32"
@@ -310,8 +370,8 @@ def gatys_settings(params: dict, device):
             seed=params["seed"],
             style_scale=params["style_scale"],
             colour=colour,
-            scales=tuple(int(s) for s in params["scales"]),
-            scale_iterations=scale_iterations,
+            scales=tuple(scales),
+            scale_iterations=tuple(scale_iterations),
             precision=precision,
         )
     except ValueError as exc:

@@ -21,6 +21,7 @@ from stylegraph.nodes.neural._shared import (
     load_vgg,
     numbered,
     recolour_styles,
+    scale_problems,
     too_small,
 )
 
@@ -81,7 +82,7 @@ def _builtin(ctx: NodeContext, content, params: dict, device):
 def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
     from stylegraph.nodes.models.gatys import StyleSet, TooSmall, gatys
 
-    settings = gatys_settings(params, device)
+    settings = gatys_settings(params, device, ctx.warn)
     styles = load_styles(ctx, inputs, params)
     masks = [inputs.get(f"mask{n}") for n in range(1, len(styles) + 1)]
     stray = [n for n in numbered(inputs, "mask") if n > len(styles)]
@@ -208,6 +209,7 @@ NODE = NodeType(
     run,
     persistent_cache=True,
     batching=Batching(batch_group, run_batch),
+    check_params=scale_problems,
     inputs=(
         Port("content", PortType.IMAGE),
         Port("style", PortType.IMAGE, "Style images linked from the graph.", variadic=True),

@@ -19,6 +19,7 @@ from stylegraph.nodes.neural._shared import (
     load_styles,
     load_vgg,
     recolour_styles,
+    scale_problems,
     too_small,
 )
 
@@ -44,7 +45,8 @@ def _renders(
     else:
         from stylegraph.nodes.models.gatys import StyleSet, TooSmall, gatys
 
-        settings, vgg = gatys_settings(params, device), load_vgg(params, device)
+        settings = gatys_settings(params, device, ctx.warn)
+        vgg = load_vgg(params, device)
         for start in range(0, len(styles), batch):
             sets = [StyleSet([s]) for s in styles[start : start + batch]]
             try:
@@ -53,7 +55,7 @@ def _renders(
                     sets,
                     vgg,
                     settings,
-                    0,
+                    params["output_size"],
                     device,
                     _part_progress(ctx, len(out), len(sets), len(styles)),
                     gram_cache(params, device),
@@ -94,6 +96,7 @@ NODE = NodeType(
     "out as a labelled contact sheet to curate from: the overnight sweep, in minutes.",
     run,
     persistent_cache=True,
+    check_params=scale_problems,
     inputs=(
         Port("content", PortType.IMAGE),
         Port("style", PortType.IMAGE, "More style images from the graph.", variadic=True),
