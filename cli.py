@@ -13,13 +13,13 @@ import shutil
 import socket
 import sys
 import textwrap
-import threading
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from stylegraph import __version__
+from stylegraph.graph.atomic import remove_empty_folders, watch_new_folder
 from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status, error_sentence
@@ -38,6 +38,7 @@ from stylegraph.graph.recipe import files_written, recipe_json
 from stylegraph.graph.registry import Registry, UnknownNodeType
 from stylegraph.graph.spec import ParamError, ParamType, path_length_problem, short_path
 from stylegraph.graph.validate import ValidationError, is_empty, unset_params, validate
+from stylegraph.jobs.interrupt import CANCELLED, Interrupted, run_cancellable, signals_raise
 from stylegraph.jobs.pack import (
     PACK_SUFFIX,
     is_pack,
@@ -156,9 +157,14 @@ def _unset(preset: Preset, nodes: Iterable[str] | None = None) -> tuple[list[str
 
 
 def _check_before_running(preset: Preset) -> None:
-    """What a run would stop at, refused before any node runs: named inputs not set, other
-    required params left empty, and input files that are missing or no regular files."""
+    """What a run would stop at, refused before any node runs: what ``validate`` reports
+    (values of the wrong type first, since the other checks read them), named inputs not
+    set, other required params left empty, and input files that are missing or no
+    regular files."""
     needed = preset.graph.upstream(preset.graph.sinks())
+    problems = validate(preset.graph, needed)
+    if problems:
+        raise ValidationError(problems)
     inputs, lines = _unset(preset, needed)
     lines = [
         f"the preset's input {name!r} is not set: --set {name}={_placeholder(preset, name)}"
@@ -237,57 +243,41 @@ def cmd_run(args: argparse.Namespace, registry: Registry) -> int:
     _apply_sets(preset, args.set or [])
     out_dir = _check_out(args.out)
     _check_before_running(preset)
-    cancel = CancelToken()
     engine = _engine(args)
-    holder: dict[str, Any] = {}
+    made = watch_new_folder(out_dir)
 
-    def work(on_event: Any) -> None:
-        try:
-            holder["report"] = engine.run(
-                preset.graph,
-                output_dir=out_dir,
-                base_dir=preset.base_dir,
-                cancel=cancel,
-                on_event=on_event,
-                recipe=recipe_json(preset),
-            )
-        except BaseException as exc:
-            holder["error"] = exc
+    def work(cancel: CancelToken) -> RunReport:
+        return engine.run(
+            preset.graph,
+            output_dir=out_dir,
+            base_dir=preset.base_dir,
+            cancel=cancel,
+            on_event=progress,
+            recipe=recipe_json(preset),
+        )
 
     show_progress = not (args.quiet or args.json)
     progress = _Progress(preset) if show_progress else None
-    thread = threading.Thread(target=work, args=(progress,), daemon=True)
     try:
         if progress is not None:
             with progress:
-                thread.start()
-                _join(thread, cancel)
+                report, signum = run_cancellable(work)
         else:
-            thread.start()
-            _join(thread, cancel)
-    except KeyboardInterrupt:
-        cancel.cancel()
-        thread.join()
-    if "error" in holder:
-        raise holder["error"]
-    report: RunReport = holder["report"]
-    _print_report(preset, report, args)
+            report, signum = run_cancellable(work)
+    finally:
+        if made is not None:
+            remove_empty_folders(made)  # a run that wrote nothing leaves no folder behind
+    _print_report(preset, report, args, cancelled=signum is not None or report.cancelled)
+    if signum is not None:
+        return 128 + signum
     if report.cancelled:
         return 130
     return 0 if report.ok else 1
 
 
-def _join(thread: threading.Thread, cancel: CancelToken) -> None:
-    try:
-        while thread.is_alive():
-            thread.join(0.1)
-    except KeyboardInterrupt:
-        print("cancelling...", file=sys.stderr)
-        cancel.cancel()
-        thread.join()
-
-
-def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -> None:
+def _print_report(
+    preset: Preset, report: RunReport, args: argparse.Namespace, *, cancelled: bool
+) -> None:
     written = files_written(preset.graph, report)
     if args.json:
         print(json.dumps({**report.to_json(), "written": written}, indent=2))
@@ -301,8 +291,8 @@ def _print_report(preset: Preset, report: RunReport, args: argparse.Namespace) -
             print(f"error: {_one_line(node_report.error or '')}", file=sys.stderr)
             if args.debug and node_report.traceback:
                 print(node_report.traceback, file=sys.stderr)
-    if report.cancelled:
-        print("cancelled", file=sys.stderr)
+    if cancelled:
+        print(CANCELLED, file=sys.stderr)
 
 
 def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
@@ -317,10 +307,13 @@ def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
         _apply_sets(preset, (args.set or []) + item_sets)
         return preset
 
-    try:
+    out_dir = _check_out(args.out)
+    made = watch_new_folder(out_dir)
+
+    def work(cancel: CancelToken) -> int:
         return run_batch(
             args.over,
-            _check_out(args.out),
+            out_dir,
             make_preset,
             recipe_json,
             lambda: _engine(args),
@@ -330,9 +323,20 @@ def cmd_batch(args: argparse.Namespace, registry: Registry) -> int:
             cluster=args.cluster,
             json_lines=args.json,
             sheet=args.sheet,
+            cancel=cancel,
         )
+
+    try:
+        code, signum = run_cancellable(work)
     except BatchError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        if made is not None:
+            remove_empty_folders(made)
+    if signum is not None:
+        print(CANCELLED, file=sys.stderr)
+        return 128 + signum
+    return code
 
 
 def cmd_sheet(args: argparse.Namespace, registry: Registry) -> int:
@@ -709,7 +713,13 @@ def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.func(args, default_registry())
+        if args.func is cmd_edit:  # the editor's window has its own Ctrl+C
+            return args.func(args, default_registry())
+        with signals_raise():
+            return args.func(args, default_registry())
+    except Interrupted as exc:
+        print(CANCELLED, file=sys.stderr)
+        return exc.exit_code
     except (UsageError, PresetError, ValidationError, GraphError, UnknownNodeType) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -5,16 +5,127 @@ partial one, and a new file gets the mode any program would give it.
 temp file; renamed into place, that private mode would stay on a painter's output. The
 final mode is therefore set from the process umask (0644 under the usual 022) before the
 rename, unless the caller asks for a private file (cache entries).
+
+Every temp file and staging folder in use is listed in one registry, so that a process told
+to stop (Ctrl+C, SIGTERM) while a write is under way can remove them before it exits:
+``forget_partial_files`` takes the registry's lock for good, so no new one starts after it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+_partial: set[Path] = set()
+_partial_lock = threading.Lock()
+
+
+def mark_partial(path: Path) -> None:
+    """``path`` (a temp file or staging folder) is not whole yet; ``done_partial`` when it is
+    renamed into place or removed. Blocks for good once ``forget_partial_files`` has run."""
+    with _partial_lock:
+        _partial.add(Path(path))
+
+
+def done_partial(path: Path) -> None:
+    with _partial_lock:
+        _partial.discard(Path(path))
+
+
+_new_folders: set[Path] = set()
+
+
+def watch_new_folder(folder: Path) -> Path | None:
+    """Note the outermost of ``folder`` and its parents that does not exist yet, so that
+    ``forget_partial_files`` removes it if it is still empty then; returns it (None when
+    ``folder`` exists)."""
+    made = first_missing(Path(folder).absolute())
+    if made is not None:
+        with _partial_lock:
+            _new_folders.add(made)
+    return made
+
+
+def forget_partial_files() -> list[Path]:
+    """Remove every temp file and staging folder still in use, then the watched new folders
+    left empty, and let no new one start (the lock is never released): for a process about
+    to exit while another thread writes. Returns what was removed."""
+    _partial_lock.acquire()
+    removed = []
+    for path in sorted(_partial):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        removed.append(path)
+    for folder in sorted(_new_folders):
+        removed += remove_empty_folders(folder)
+    return removed
+
+
+def first_missing(folder: Path) -> Path | None:
+    """The outermost of ``folder`` and its parents that does not exist yet (what making
+    ``folder`` would create), or None when it exists."""
+    missing = None
+    while not os.path.lexists(folder):
+        missing = folder
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return missing
+
+
+def remove_empty_folders(top: Path) -> list[Path]:
+    """Remove ``top`` and the folders under it that hold no file, deepest first (a folder
+    with a file in it, at any depth, stays); returns the folders removed."""
+    top = Path(top)
+    if not top.is_dir() or top.is_symlink():
+        return []
+    removed = []
+    for root, dirs, _files in os.walk(top, topdown=False):
+        for name in dirs:
+            folder = Path(root) / name
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+                removed.append(folder)
+    with contextlib.suppress(OSError):
+        top.rmdir()
+        removed.append(top)
+    return removed
+
+
+@contextlib.contextmanager
+def partial_path(path: Path) -> Iterator[Path]:
+    """Hold ``path`` in the registry for the block."""
+    mark_partial(path)
+    try:
+        yield path
+    finally:
+        done_partial(path)
+
+
+def new_temp_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
+    """``tempfile.mkstemp`` in ``directory``, the file listed as partial (under the lock,
+    so a stopping process either sees it or keeps it from being made)."""
+    with _partial_lock:
+        fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
+        _partial.add(Path(name))
+    return fd, Path(name)
+
+
+def new_temp_dir(directory: Path | None, prefix: str) -> Path:
+    """``tempfile.mkdtemp``, the folder listed as partial until ``done_partial``."""
+    with _partial_lock:
+        path = Path(tempfile.mkdtemp(dir=directory, prefix=prefix))
+        _partial.add(path)
+    return path
 
 
 def current_umask() -> int:
@@ -51,8 +162,7 @@ def temp_file_beside(
     """A hidden temp file in ``path``'s folder, flushed, fsync'd and given its final mode
     when the block ends; removed if the block raises. The caller decides how it is moved
     into place (``os.replace``, or a link that refuses to overwrite)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    tmp = Path(name)
+    fd, tmp = new_temp_file(path.parent, f".{path.name}.", suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh, tmp
@@ -62,6 +172,7 @@ def temp_file_beside(
             os.chmod(tmp, public_mode())
     except BaseException:
         tmp.unlink(missing_ok=True)
+        done_partial(tmp)
         raise
 
 
@@ -81,6 +192,8 @@ def replace_with(tmp: Path, path: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        done_partial(tmp)
     fsync_dir(path.parent)
 
 

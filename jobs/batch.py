@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.preset import Preset
 from stylegraph.jobs.items import (
@@ -49,9 +50,12 @@ def run_batch(
     cluster: str | None = None,
     json_lines: bool = False,
     sheet: bool = False,
+    cancel: CancelToken | None = None,
 ) -> int:
-    """0 when every item is done or skipped, 1 when any failed, 130 when interrupted (what
-    was written is whole and is skipped next time)."""
+    """0 when every item is done or skipped, 1 when any failed, 130 when ``cancel`` stopped
+    it (what was written is whole and is skipped next time; an item cut short is neither
+    written nor reported)."""
+    cancel = cancel or CancelToken()
     axes = merge_axes(over)
     check_axes(axes, make_preset([]))
     items = expand_items(axes, template)
@@ -63,7 +67,6 @@ def run_batch(
     clear_stale(out_dir, prepared)  # a killed batch's staging folders and temp files
     reporter = BatchReporter(len(items), json_lines=json_lines, show_progress=not json_lines)
     stats = BatchStats()
-    interrupted = False
     with reporter:
         for name, error in failed.items():
             reporter.finished(ItemResult(name, "failed", error=error))
@@ -88,23 +91,23 @@ def run_batch(
                 staging=out_dir,
                 on_node=reporter.node,
                 jobs=jobs,
+                cancel=cancel,
             )
-        try:
-            for rendered in renders:
-                if rendered.error is not None:
-                    result = ItemResult(rendered.name, "failed", rendered.seconds, rendered.error)
-                else:
-                    written = write_files(rendered.files, out_dir)
-                    outputs = [str(p) for p in written]
-                    result = ItemResult(rendered.name, "done", rendered.seconds, outputs=outputs)
-                reporter.finished(result)
-        except KeyboardInterrupt:
-            interrupted = True
+        for rendered in renders:
+            if cancel.cancelled:
+                break
+            if rendered.error is not None:
+                result = ItemResult(rendered.name, "failed", rendered.seconds, rendered.error)
+            else:
+                written = write_files(rendered.files, out_dir)
+                outputs = [str(p) for p in written]
+                result = ItemResult(rendered.name, "done", rendered.seconds, outputs=outputs)
+            reporter.finished(result)
     if json_lines:
         print(json.dumps({"summary": summary_json(reporter, stats)}), flush=True)
     reporter.print_summary()
     if sheet and any(r.status != "failed" for r in reporter.results):
         print(f"contact sheet: {write_sheet(out_dir)}", file=sys.stderr)
-    if interrupted:
+    if cancel.cancelled:
         return 130
     return 1 if reporter.failed else 0

@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import zipfile
 import zlib
 from collections import Counter
@@ -31,7 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from stylegraph.graph.atomic import atomic_write_bytes, fsync_dir, replace_with, temp_file_beside
+from stylegraph.graph.atomic import (
+    atomic_write_bytes,
+    done_partial,
+    first_missing,
+    fsync_dir,
+    mark_partial,
+    new_temp_dir,
+    replace_with,
+    temp_file_beside,
+)
 from stylegraph.graph.cache import default_cache_dir
 from stylegraph.graph.files import file_refs, missing_files, resolve_ref
 from stylegraph.graph.preset import (
@@ -121,6 +129,10 @@ def write_pack(
     photo stays home). A pack a receiver would refuse under ``limits`` (default: the
     defaults) is not written."""
     out_path = Path(out_path)
+    folder = out_path.absolute().parent
+    if not folder.is_dir():
+        why = "is not a folder" if os.path.lexists(folder) else "does not exist"
+        raise PackError(str(out_path), [("$", f"cannot write the pack: {folder} {why}")])
     data = copy.deepcopy(preset_to_dict(preset))
     left_out = {(b.node, b.param) for b in left_for_receiver(preset, with_inputs).values()}
     for node_id, param_name in left_out:
@@ -234,7 +246,9 @@ def unpack(
         from stylegraph.nodes import default_registry
 
         registry = default_registry()
-    created = _first_missing(dest.absolute())
+    created = first_missing(dest.absolute())
+    if created is not None:
+        mark_partial(created)  # an interrupted unpack leaves no folder behind
     try:
         with _open_zip(path) as zf:
             raw, data, entries = _check(zf, path, limits)
@@ -246,6 +260,9 @@ def unpack(
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
         raise
+    finally:
+        if created is not None:
+            done_partial(created)
     return dest / PRESET_ENTRY
 
 
@@ -270,18 +287,6 @@ def _checked_preset(
     if outside:
         raise PackError(str(path), outside)
     return preset
-
-
-def _first_missing(folder: Path) -> Path | None:
-    """The outermost of ``folder`` and its parents that does not exist yet (what making
-    ``folder`` would create), or None when it exists."""
-    missing = None
-    while not folder.exists():
-        missing = folder
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    return missing
 
 
 def _sha256_file(path: Path) -> str:
@@ -481,7 +486,7 @@ def _extract(
     one has passed."""
     source = str(path)
     target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target, prefix=".sgpack-"))
+    staging = new_temp_dir(target, ".sgpack-")
     try:
         total = 0
         problems = []
@@ -520,6 +525,7 @@ def _extract(
         fsync_dir(files_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        done_partial(staging)
 
 
 def _base(info: zipfile.ZipInfo) -> str:

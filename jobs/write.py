@@ -9,11 +9,10 @@ import contextlib
 import glob
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from stylegraph.graph.atomic import atomic_write_bytes
+from stylegraph.graph.atomic import atomic_write_bytes, done_partial, new_temp_dir
 from stylegraph.jobs.items import PreparedItem
 
 try:
@@ -34,7 +33,7 @@ class Staging:
         whose results travel back as bytes)."""
         if parent is not None:
             parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(dir=parent, prefix=STAGING_PREFIX))
+        self.path = new_temp_dir(parent, STAGING_PREFIX)
         self._fd: int | None = os.open(self.path, os.O_RDONLY)
         if fcntl is not None:
             with contextlib.suppress(OSError):  # a file system without locks: never cleared
@@ -42,6 +41,7 @@ class Staging:
 
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        done_partial(self.path)
         if self._fd is not None:
             os.close(self._fd)  # releases the lock
             self._fd = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from stylegraph.graph.atomic import fsync_dir, public_mode
+from stylegraph.graph.atomic import done_partial, fsync_dir, new_temp_file, public_mode
 
 _EXIF_ORIENTATION = 0x0112
 
@@ -145,7 +144,7 @@ def encode_to_temp(
         args["quality"] = quality
     if fmt == "tiff":
         args["compression"] = "tiff_lzw"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".stylegraph-", suffix=EXTENSIONS[fmt])
+    fd, tmp = new_temp_file(directory, ".stylegraph-", EXTENSIONS[fmt])
     try:
         with os.fdopen(fd, "wb") as fh:
             pil.save(fh, format=FORMATS[fmt], **args)
@@ -153,9 +152,10 @@ def encode_to_temp(
             os.fsync(fh.fileno())  # whole on disk before it gets its final name
         os.chmod(tmp, public_mode())  # mkstemp's 0600 would keep the output from others
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+        done_partial(tmp)
         raise
-    return Path(tmp)
+    return tmp
 
 
 def place_file(tmp: Path, target: Path, overwrite: bool) -> Path:
@@ -163,7 +163,10 @@ def place_file(tmp: Path, target: Path, overwrite: bool) -> Path:
     (``name-0001.png``, ...). Linking fails on an existing name, so two runs writing at once
     never replace each other's file."""
     if overwrite:
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        finally:
+            done_partial(tmp)
         fsync_dir(target.parent)
         return target
     candidates = [target] + [
@@ -184,3 +187,4 @@ def place_file(tmp: Path, target: Path, overwrite: bool) -> Path:
         raise FileExistsError(f"{target}: all 10,000 numbered names are taken")
     finally:
         tmp.unlink(missing_ok=True)
+        done_partial(tmp)
