@@ -155,11 +155,17 @@ def expand_items(axes: list[Axis], template: str | None = None) -> list[BatchIte
     return items
 
 
+LAYERED_SUFFIXES = (".psd", ".ora")  # written by Export Layers; they carry no recipe
+
+
 def name_outputs(preset: Preset, item_name: str) -> list[Path]:
-    """Point every Save Image node at the item's name (``NAME`` for one, ``NAME_node`` for
-    several) and return the files they will write, relative to the output folder."""
+    """Point every file-writing node at the item's name and return the files they will
+    write, relative to the output folder: Save Image (``NAME`` for one, ``NAME_node`` for
+    several), and Export Layers' PSD and ORA, named after the Save Image linked to its
+    ``name_from`` (as a run names them), else ``NAME`` (``NAME_node`` for several)."""
     graph = preset.graph
     saves = sorted(n.id for n in graph.nodes() if n.type_id == "image.save")
+    exports = sorted(n.id for n in graph.nodes() if n.type_id == "image.export_layers")
     outputs = []
     for node_id in saves:
         filename = item_name if len(saves) == 1 else f"{item_name}_{node_id}"
@@ -168,6 +174,16 @@ def name_outputs(preset: Preset, item_name: str) -> list[Path]:
         outputs.append(
             Path(params["directory"] or ".") / f"{filename}{EXTENSIONS[params['format']]}"
         )
+    for node_id in exports:
+        link = graph.input_link(node_id, "name_from")
+        if link is not None and link.src in saves:
+            stem = graph.node(link.src).params["filename"]
+        else:
+            stem = item_name if len(exports) == 1 else f"{item_name}_{node_id}"
+            graph.set_param(node_id, "filename", stem)
+        params = graph.node(node_id).params
+        folder = Path(params["directory"] or ".")
+        outputs += [folder / f"{stem}.{fmt}" for fmt in params["format"].split("+")]
     return outputs
 
 
@@ -193,10 +209,15 @@ def prepare(
 
 
 def is_done(prepared: PreparedItem, out_dir: Path) -> bool:
-    """Finished earlier: every output exists and carries exactly the recipe that would be
-    run now, so a changed param (or a changed input file's path) renders again."""
+    """Finished earlier: every output exists and every picture carries exactly the recipe
+    that would be run now, so a changed param (or a changed input file's path) renders
+    again. Layered files, which carry no recipe, need only exist."""
     wanted = json.loads(prepared.recipe)
     for relative in prepared.outputs:
+        if relative.suffix in LAYERED_SUFFIXES:
+            if not (out_dir / relative).is_file():
+                return False
+            continue
         try:
             if read_recipe(out_dir / relative) != wanted:
                 return False

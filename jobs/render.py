@@ -19,6 +19,7 @@ from typing import Any
 from stylegraph.graph.context import CancelToken, NodeContext, NodeError
 from stylegraph.graph.engine import Engine, Event, Status, check_outputs
 from stylegraph.graph.preset import Preset
+from stylegraph.graph.recipe import files_of
 from stylegraph.jobs.items import PreparedItem
 from stylegraph.jobs.plan import BATCH_SIZE
 from stylegraph.jobs.write import Staging
@@ -131,9 +132,9 @@ class Renderer:
         nodes = {n: r.status.value for n, r in report.nodes.items()}
         self.stats.node_runs.update(n for n, r in report.nodes.items() if r.status == Status.RAN)
         written = [
-            Path(outputs["path"])
+            Path(path)
             for node_id, outputs in report.outputs.items()
-            if graph.node_type(node_id).side_effect and "path" in outputs
+            for path in files_of(graph, node_id, outputs)
         ]
         files = {}
         for path in written:
