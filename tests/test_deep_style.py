@@ -308,3 +308,56 @@ def test_auto_precision_is_bfloat16_only_where_the_hardware_runs_it(registry):
     params["precision"] = "float32"
     assert gatys_settings(params, CPU).precision == "float32"
     assert not bfloat16_is_fast(torch.device("meta"))
+
+
+def _deep(registry, photo, starry, **params):
+    content = np.ascontiguousarray(resize(photo, 60, 80))
+    return run_node(
+        registry,
+        "style.transfer",
+        {"content": content, "style1": starry},
+        {"engine": "gatys", "init": "content", **params},
+    )
+
+
+def test_output_size_is_the_pictures_size_and_larger_scales_are_left_out(registry, photo, starry):
+    """scales [32, 64] at output_size 48: 64 is left out with its iterations, said in one
+    line, and the 32 px render is enlarged to 48 px (it was a 64 px picture)."""
+    out, warnings = _deep(
+        registry, photo, starry, scales=[32, 64], scale_iterations=[3, 2], output_size=48
+    )
+    assert out["image"].shape == (36, 48, 3)
+    assert warnings == [
+        "scales [64] are above output_size 48 and were left out with their iterations ([2]); "
+        "the 32 px render is enlarged to 48 px"
+    ]
+
+
+def test_a_small_output_size_never_starts_the_print_sized_render(registry, photo, starry):
+    """The deep-style preset's 256..2048 px schedule at output_size 48: one 48 px scale of
+    ``iterations`` (it went on to render 2048 px, for minutes)."""
+    out, warnings = _deep(
+        registry,
+        photo,
+        starry,
+        scales=[256, 512, 1024, 2048],
+        scale_iterations=[300, 150, 60, 30],
+        output_size=48,
+        iterations=2,
+    )
+    assert out["image"].shape == (36, 48, 3)
+    assert warnings == [
+        "scales [256, 512, 1024, 2048] are above output_size 48 and were left out with their "
+        "iterations ([300, 150, 60, 30]); rendered at 48 px in one scale of 2 iterations"
+    ]
+
+
+def test_scales_that_end_at_output_size_render_as_given(registry, photo, starry):
+    out, warnings = _deep(
+        registry, photo, starry, scales=[32, 48], scale_iterations=[2, 1], output_size=48
+    )
+    assert out["image"].shape == (36, 48, 3)
+    assert warnings == []
+    out, warnings = _deep(registry, photo, starry, scales=[32, 64], scale_iterations=[2, 1])
+    assert out["image"].shape == (48, 64, 3)  # output_size 0: the last scale's size
+    assert warnings == []
