@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -399,3 +400,45 @@ def test_a_pack_runs_as_a_batch_with_the_painting_it_carries(images, tmp_path, c
     sets = ["--set", "paint.output_size=64", "--json"]
     assert main(["batch", str(pack), "--over", f"content={listing}", "--out", str(out), *sets]) == 0
     assert sorted(p.name for p in out.glob("*.png")) == ["chelsea.png", "coffee.png"]
+
+
+def test_each_item_keeps_its_layered_files_under_its_name(images, tmp_path, capsys):
+    """fusion writes a PNG, a PSD and an ORA per run; a batch keeps all three per item,
+    named after the item, lists them in the report, and skips an item only when all three
+    are there."""
+    photos = [images / "content" / "chelsea.png", images / "content" / "coffee.png"]
+    out = tmp_path / "out"
+    args = [
+        "fusion",
+        *(f"--over=content={p}" for p in photos),
+        f"--over=style={images / 'styles' / 'starry_night.jpg'}",
+        "--set",
+        "shrink.longest_side=64",
+        "--out",
+        str(out),
+    ]
+    code, lines, _ = _batch(args, capsys)
+    assert code == 0
+    items = {line["item"]: line for line in lines if "item" in line}
+    expected = {}
+    for stem in ("chelsea_starry_night", "coffee_starry_night"):
+        expected[stem] = [str(out / f"{stem}{suffix}") for suffix in (".png", ".psd", ".ora")]
+        assert items[stem]["status"] == "done"
+        assert items[stem]["outputs"] == expected[stem]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        Path(path).name for paths in expected.values() for path in paths
+    )
+    from tests.psd_reader import read_psd
+
+    psd = read_psd(out / "coffee_starry_night.psd")
+    png = read_image(out / "coffee_starry_night.png")
+    assert (psd.height, psd.width) == png.shape[:2] and len(psd.layers) >= 2
+    assert zipfile.ZipFile(out / "coffee_starry_night.ora").read("mimetype") == (
+        b"image/openraster"
+    )
+    # resume: all there, all skipped; a missing ORA renders that item again
+    (out / "chelsea_starry_night.ora").unlink()
+    code, lines, _ = _batch(args, capsys)
+    statuses = {line["item"]: line["status"] for line in lines if "item" in line}
+    assert statuses == {"chelsea_starry_night": "done", "coffee_starry_night": "skipped"}
+    assert (out / "chelsea_starry_night.ora").is_file()
