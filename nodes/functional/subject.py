@@ -24,6 +24,15 @@ the middle, against a background that reaches the frame. So:
    the fast guided filter with the photo as guide, so its edge follows the full-size
    photo's edges; ``feather`` softens it.
 
+Photos without colour (a black-and-white print, saved as grey or as RGB: ``is_grey``)
+have one Lab bin for everything; their histogram bins are lightness times texture
+instead, so a smooth sky, a grainy lawn and a dark coat are still told apart.
+
+Photos of people: ``select_subject`` (the node's entry) uses MediaPipe's person model
+(``person_mask``) where the face models find a face, as Photoshop's Select Subject
+knows people; colour contrast with the frame cannot tell a dark suit from a dark
+backdrop. The model's answer is refined to the photo's edges by the same guided filter.
+
 Limits: one subject near the middle is the case served. A landscape without one gives
 whatever its middle holds; a background object of the subject's colours that touches it
 (a black table beside a black helmet) may be taken in; keep and remove hints correct it.
@@ -40,12 +49,17 @@ import cv2
 import numpy as np
 
 from stylegraph.nodes.functional.channels import to_u8
+from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import guided_upsample
+from stylegraph.nodes.functional.person import person_probability, shows_people
 
 WORK_SIZE = 200  # px along the longest side where saliency and GrabCut run
 _L_BINS = 4  # histogram bins for lightness
 _AB_BINS = 24  # histogram bins for each of Lab's colour axes, over -64..64
 _ITERATIONS = 3
+GREY_CHROMA = 4.0  # Lab chroma under which a photo counts as having no colour
+_GREY_L_BINS = 16  # lightness bins for a photo without colour
+_TEXTURE_BINS = 6  # texture bins for a photo without colour
 PRIOR_SPREAD = 0.5
 
 
@@ -77,12 +91,34 @@ def _frame_weights(height: int, width: int) -> np.ndarray:
 def _colour_index(image: np.ndarray) -> np.ndarray:
     """Each pixel's bin in a coarse CIELAB histogram: few lightness bins and more for
     the two colour axes, so a backdrop lit brighter behind the subject still counts as
-    one colour while an orange suit and a grey wall do not."""
+    one colour while an orange suit and a grey wall do not. A photo without colour
+    (``is_grey``) is binned by lightness and texture instead (``_grey_index``)."""
     lab = cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.float32), cv2.COLOR_RGB2Lab)
+    if is_grey(lab):
+        return _grey_index(lab[..., 0])
     light = np.clip(lab[..., 0] * (_L_BINS / 100.0), 0, _L_BINS - 1).astype(np.int32)
     a = np.clip((lab[..., 1] + 64.0) * (_AB_BINS / 128.0), 0, _AB_BINS - 1).astype(np.int32)
     b = np.clip((lab[..., 2] + 64.0) * (_AB_BINS / 128.0), 0, _AB_BINS - 1).astype(np.int32)
     return (light * _AB_BINS + a) * _AB_BINS + b
+
+
+def is_grey(lab: np.ndarray) -> bool:
+    """True when a CIELAB picture has no colour to speak of: 99 % of its pixels within
+    ``GREY_CHROMA`` of grey (a black-and-white photo, saved as grey or as RGB)."""
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    return float(np.percentile(chroma, 99)) < GREY_CHROMA
+
+
+def _grey_index(lightness: np.ndarray) -> np.ndarray:
+    """Bins for a photo without colour: ``_GREY_L_BINS`` of lightness times
+    ``_TEXTURE_BINS`` of texture (the lightness's standard deviation over 5 x 5 px, in
+    octaves from 1 to 16 units), so a smooth grey sky, a grainy lawn and a dark coat of
+    similar lightness are told apart as colours would tell them."""
+    light = np.clip(lightness * (_GREY_L_BINS / 100.0), 0, _GREY_L_BINS - 1).astype(np.int32)
+    mean = cv2.blur(lightness, (5, 5))
+    spread = np.sqrt(np.maximum(cv2.blur(lightness * lightness, (5, 5)) - mean * mean, 0.0))
+    texture = np.clip(np.floor(np.log2(np.maximum(spread, 1.0))) + 1, 0, _TEXTURE_BINS - 1)
+    return light * _TEXTURE_BINS + texture.astype(np.int32)
 
 
 def _likelihood(index: np.ndarray, centre: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -231,6 +267,57 @@ def subject_mask(
     labels = seed_labels(saliency(likelihood), likelihood, tightness, keep_small, remove_small)
     cut = clean_cut(grabcut_from_seeds(small, labels), keep_small, remove_small)
     return refine_to(rgb, cut.astype(np.float32), feather)
+
+
+PERSON_WORK_SIZE = 256  # px along the longest side where the person model's answer is refined
+METHODS = ("auto", "person", "colour")
+
+
+def person_mask(
+    image: np.ndarray,
+    feather: float = 0.2,
+    keep: np.ndarray | None = None,
+    remove: np.ndarray | None = None,
+) -> np.ndarray:
+    """The people in ``image`` as a soft mask (float32 H x W, 0..1): the person model's
+    answer (``person.person_probability``) at about 256 px in the photo's proportions,
+    hints applied (keep: 1, remove: 0), then brought to the photo's size along its
+    edges as the colour method's cut is."""
+    rgb = as_rgb(image)
+    probability = person_probability(rgb)
+    height, width = rgb.shape[:2]
+    scale = min(1.0, PERSON_WORK_SIZE / max(height, width))
+    small_h, small_w = max(8, round(height * scale)), max(8, round(width * scale))
+    small = cv2.resize(probability, (small_w, small_h), interpolation=cv2.INTER_LINEAR)
+    keep_small = _hint(keep, small_h, small_w)
+    remove_small = _hint(remove, small_h, small_w)
+    if keep_small is not None:
+        small[keep_small] = 1.0
+    if remove_small is not None:
+        small[remove_small] = 0.0
+    return refine_to(rgb, small, feather)
+
+
+def select_subject(
+    image: np.ndarray,
+    method: str = "auto",
+    tightness: float = 0.5,
+    feather: float = 0.2,
+    keep: np.ndarray | None = None,
+    remove: np.ndarray | None = None,
+) -> tuple[np.ndarray, str]:
+    """Photoshop's Select Subject: the person model where the photo shows people, the
+    colour method (``subject_mask``) otherwise; ``method`` "person" or "colour" forces
+    one. Returns the mask and the method used. ``tightness`` only steers the colour
+    method (the person model's answer is a person's outline)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    rgb = as_rgb(image)
+    if method == "colour":
+        return subject_mask(rgb, tightness, feather, keep, remove), "colour"
+    if method == "auto" and not shows_people(rgb):
+        return subject_mask(rgb, tightness, feather, keep, remove), "colour"
+    return person_mask(rgb, feather, keep, remove), "person"
 
 
 def refine_to(guide: np.ndarray, small_mask: np.ndarray, feather: float) -> np.ndarray:

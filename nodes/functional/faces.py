@@ -1,0 +1,437 @@
+"""Faces, their landmarks and their eyes in a photo, from MediaPipe's models.
+
+Three models, as MediaPipe's face mesh and iris pipelines chain them:
+
+1. **Face detection** (``face_detection_short_range``, BlazeFace): a 128 x 128 picture in
+   -1..1, 896 anchors on two grids (16 x 16 x 2 at stride 8, 8 x 8 x 6 at stride 16);
+   each anchor gives a score and a box with six keypoints (eyes, nose, mouth, ears) as
+   offsets in input pixels. The model is made for faces that fill a good part of the
+   picture, so it runs on the whole photo and on half-size tiles (a small face in a
+   full-length portrait); boxes of all runs are merged by weighted non-maximum
+   suppression, as MediaPipe does.
+2. **Face landmarks** (``face_landmark``): a 192 x 192 crop in 0..1, square, 1.5 times the
+   face's box, turned so the eyes are level; 468 points (x, y in crop pixels) and a face
+   score. Run twice: from the detector's box, then from the box of its own points, as
+   MediaPipe's tracking does, which centres the crop on the face.
+3. **Eyes** (``iris_landmark``): a 64 x 64 crop in 0..1 around each eye, 2.3 times the
+   distance between its corners, the person's left eye mirrored (the model knows one
+   eye); 71 eye points (the first 16 the lid contour) and 5 iris points (the centre and
+   four on its rim).
+
+Parts are polygons over the landmark indices of MediaPipe's face mesh topology (face
+oval, brows, lips) and the iris model's lid contour and iris circle; ``part_mask`` draws
+them, anti-aliased, at the photo's size.
+
+Ranges: images float32 H x W x 3 in 0..1 (H x W grey is accepted); points are (x, y) in
+the photo's pixels; masks float32 H x W in 0..1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from stylegraph.nodes.models.mediapipe import interpreter
+
+# --- face mesh topology (MediaPipe face_mesh_connections: index lists of its 468 points)
+FACE_OVAL = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+)  # fmt: skip
+LIPS_OUTER = (
+    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291,
+    409, 270, 269, 267, 0, 37, 39, 40, 185,
+)  # fmt: skip
+LIPS_INNER = (
+    78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308,
+    415, 310, 311, 312, 13, 82, 81, 80, 191,
+)  # fmt: skip
+# Brows: the lower edge from the outer end inwards, then the upper edge back out.
+RIGHT_BROW = (46, 53, 52, 65, 55, 107, 66, 105, 63, 70)
+LEFT_BROW = (276, 283, 282, 295, 285, 336, 296, 334, 293, 300)
+# Eyes in the face mesh: the lower lid from the outer corner, then the upper lid back.
+RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
+LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+# Eye corners (outer, inner) that place the iris model's crop.
+RIGHT_EYE_CORNERS = (33, 133)
+LEFT_EYE_CORNERS = (263, 362)
+# The iris model's first 16 eye points: the lower lid outer -> inner (9), the upper lid
+# outer -> inner (7); as a closed outline: the lower lid, then the upper lid backwards.
+IRIS_MODEL_LID = (0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 14, 13, 12, 11, 10, 9)
+
+PARTS = ("face", "skin", "eyes", "irises", "brows", "lips", "mouth")
+
+DETECTION_SCORE = 0.5
+LANDMARK_SCORE = 0.5
+_NMS_IOU = 0.3
+
+
+@dataclass(frozen=True)
+class Eye:
+    """One eye: its lid outline (16 points) and its iris (centre, radius), in pixels."""
+
+    lid: np.ndarray
+    iris_centre: tuple[float, float]
+    iris_radius: float
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face: detection score, the 468 mesh points (x, y in pixels) and both eyes
+    (the person's right eye first, on the picture's left in a frontal view)."""
+
+    score: float
+    mesh: np.ndarray
+    eyes: tuple[Eye, Eye]
+
+    @property
+    def width(self) -> float:
+        """The face oval's width in px (ear to ear)."""
+        return float(np.ptp(self.mesh[list(FACE_OVAL), 0]))
+
+    @property
+    def area(self) -> float:
+        return float(cv2.contourArea(self.mesh[list(FACE_OVAL)].astype(np.float32)))
+
+
+# --- crops ------------------------------------------------------------------------------
+
+
+def _crop_matrix(centre: tuple[float, float], size: float, angle: float, out: int) -> np.ndarray:
+    """The 2 x 3 affine map from crop coordinates (0..out) to photo coordinates of a
+    square of side ``size`` around ``centre``, turned by ``angle`` (radians, the crop's
+    x axis in the photo). Coordinates here and in every point this module returns are
+    continuous, 0 at the picture's top-left edge (a pixel's centre is at i + 0.5), as
+    MediaPipe's normalised landmarks are."""
+    scale = size / out
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    half = out / 2.0
+    return np.array(
+        [
+            [cos, -sin, centre[0] - cos * half + sin * half],
+            [sin, cos, centre[1] - sin * half - cos * half],
+        ],
+        np.float64,
+    )
+
+
+def _crop(image: np.ndarray, matrix: np.ndarray, out: int, mirror: bool = False) -> np.ndarray:
+    """The crop ``matrix`` describes, ``out`` px square (edges beyond the photo repeat
+    it, as MediaPipe's crops do), mirrored left-right if asked."""
+    if mirror:
+        matrix = matrix @ np.array([[-1.0, 0.0, out], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    # OpenCV maps pixel centres (integers): shift by half a pixel on both sides.
+    pixels = matrix.copy()
+    pixels[:, 2] += matrix[:, :2] @ [0.5, 0.5] - 0.5
+    return cv2.warpAffine(
+        image,
+        pixels,
+        (out, out),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def _to_photo(points: np.ndarray, matrix: np.ndarray, out: int, mirror: bool = False) -> np.ndarray:
+    xy = points[:, :2].astype(np.float64)
+    if mirror:
+        xy = np.column_stack([out - xy[:, 0], xy[:, 1]])
+    return xy @ matrix[:, :2].T + matrix[:, 2]
+
+
+# --- 1. detection -----------------------------------------------------------------------
+
+
+def _anchors() -> np.ndarray:
+    """BlazeFace short-range anchor centres (896 x 2, 0..1): 2 per cell of the 16 x 16
+    grid, then 6 per cell of the 8 x 8 grid."""
+    rows = []
+    for cells, per_cell in ((16, 2), (8, 6)):
+        centre = (np.arange(cells) + 0.5) / cells
+        y, x = np.meshgrid(centre, centre, indexing="ij")
+        grid = np.stack([x.ravel(), y.ravel()], axis=1)
+        rows.append(np.repeat(grid, per_cell, axis=0))
+    return np.concatenate(rows).astype(np.float32)
+
+
+_ANCHORS = _anchors()
+
+
+def _detect_square(rgb: np.ndarray, x0: int, y0: int, side: int) -> list[np.ndarray]:
+    """Detections in one square of the photo (top-left ``x0, y0``, ``side`` px; parts
+    beyond the photo are padded black, as MediaPipe letterboxes), each as [score, x0,
+    y0, x1, y1, 12 keypoint coordinates] in photo coordinates."""
+    model = interpreter("face_detection_short_range")
+    size = model.input_size[0]
+    height, width = rgb.shape[:2]
+    square = np.zeros((side, side, 3), np.float32)
+    top, left = max(0, y0), max(0, x0)
+    bottom, right = min(height, y0 + side), min(width, x0 + side)
+    square[top - y0 : bottom - y0, left - x0 : right - x0] = rgb[top:bottom, left:right]
+    picture = cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
+    regressors, scores = model.invoke(picture * 2.0 - 1.0)
+    logits = np.clip(scores[0, :, 0].astype(np.float64), -100.0, 100.0)
+    score = 1.0 / (1.0 + np.exp(-logits))
+    found = []
+    offset = np.array([x0, y0], np.float64)
+    for i in np.flatnonzero(score >= DETECTION_SCORE):
+        raw = regressors[0, i].astype(np.float64) / size
+        middle = raw[:2] + _ANCHORS[i]
+        half = raw[2:4] / 2
+        keypoints = raw[4:16].reshape(6, 2) + _ANCHORS[i]
+        box = np.concatenate([middle - half, middle + half]) * side + np.tile(offset, 2)
+        points = (keypoints * side + offset).ravel()
+        found.append(np.concatenate([[score[i]], box, points]))
+    return found
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of box ``a`` (x0, y0, x1, y1) with each row of ``b``."""
+    x0 = np.maximum(a[0], b[:, 0])
+    y0 = np.maximum(a[1], b[:, 1])
+    x1 = np.minimum(a[2], b[:, 2])
+    y1 = np.minimum(a[3], b[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = lambda box: (box[..., 2] - box[..., 0]) * (box[..., 3] - box[..., 1])  # noqa: E731
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+
+
+def _weighted_nms(detections: np.ndarray) -> list[np.ndarray]:
+    """MediaPipe's weighted non-maximum suppression: each cluster of boxes overlapping
+    the best one by IoU 0.3 becomes their score-weighted mean, with the best score."""
+    order = np.argsort(-detections[:, 0])
+    remaining = detections[order]
+    merged = []
+    while len(remaining):
+        overlap = _iou(remaining[0, 1:5], remaining[:, 1:5]) >= _NMS_IOU
+        cluster = remaining[overlap]
+        weights = cluster[:, :1]
+        mean = (cluster[:, 1:] * weights).sum(axis=0) / weights.sum()
+        merged.append(np.concatenate([[cluster[0, 0]], mean]))
+        remaining = remaining[~overlap]
+    return merged
+
+
+def detect_faces(rgb: np.ndarray) -> list[np.ndarray]:
+    """Face detections in the photo ([score, box, keypoints] rows, photo pixels), from
+    the whole picture and from half-size tiles overlapping by half."""
+    height, width = rgb.shape[:2]
+    long_side = max(height, width)
+    squares = [((width - long_side) // 2, (height - long_side) // 2, long_side)]
+    side = min(height, width) // 2
+    if side >= 64:
+        for y in np.linspace(0, height - side, max(2, round(2 * height / side) - 1)):
+            for x in np.linspace(0, width - side, max(2, round(2 * width / side) - 1)):
+                squares.append((round(x), round(y), side))
+    found = [d for square in squares for d in _detect_square(rgb, *square)]
+    return _weighted_nms(np.array(found)) if found else []
+
+
+# --- 2. landmarks and 3. eyes -----------------------------------------------------------
+
+
+def _landmarks(
+    rgb: np.ndarray, centre: tuple[float, float], size: float, angle: float
+) -> tuple[np.ndarray, float]:
+    """The 468 mesh points in photo pixels, and the model's face score (0..1), for a
+    crop around ``centre``."""
+    model = interpreter("face_landmark")
+    out = model.input_size[0]
+    matrix = _crop_matrix(centre, size, angle, out)
+    points, score = model.invoke(_crop(rgb, matrix, out))
+    mesh = _to_photo(points.reshape(-1, 3), matrix, out)
+    return mesh, float(1.0 / (1.0 + np.exp(-float(score.ravel()[0]))))
+
+
+def _mesh_roi(mesh: np.ndarray) -> tuple[tuple[float, float], float, float]:
+    """A landmark crop from the mesh itself: turned so the eye corners are level, centred
+    on the points' box in that frame, 1.5 times its longer side."""
+    (rx, ry), (lx, ly) = mesh[RIGHT_EYE_CORNERS[0]], mesh[LEFT_EYE_CORNERS[0]]
+    angle = math.atan2(ly - ry, lx - rx)
+    cos, sin = math.cos(angle), math.sin(angle)
+    turned = mesh @ np.array([[cos, -sin], [sin, cos]])  # into the face's frame
+    low, high = turned.min(axis=0), turned.max(axis=0)
+    middle = (low + high) / 2
+    centre = middle @ np.array([[cos, sin], [-sin, cos]])
+    return (float(centre[0]), float(centre[1])), float((high - low).max() * 1.5), angle
+
+
+def _eye(rgb: np.ndarray, mesh: np.ndarray, corners: tuple[int, int], mirror: bool) -> Eye:
+    """One eye from the iris model, cropped around the mesh's eye corners."""
+    model = interpreter("iris_landmark")
+    out = model.input_size[0]
+    outer, inner = mesh[corners[0]], mesh[corners[1]]
+    direction = inner - outer if not mirror else outer - inner
+    angle = math.atan2(direction[1], direction[0])
+    centre = (outer + inner) / 2
+    size = float(np.hypot(*(inner - outer))) * 2.3
+    matrix = _crop_matrix((float(centre[0]), float(centre[1])), size, angle, out)
+    contour, iris = model.invoke(_crop(rgb, matrix, out, mirror))
+    lid = _to_photo(contour.reshape(-1, 3)[list(IRIS_MODEL_LID)], matrix, out, mirror)
+    ring = _to_photo(iris.reshape(-1, 3), matrix, out, mirror)
+    radius = float(np.hypot(*(ring[1:] - ring[0]).T).mean())
+    return Eye(lid, (float(ring[0, 0]), float(ring[0, 1])), radius)
+
+
+def find_faces(image: np.ndarray) -> list[Face]:
+    """Every face the models find in ``image`` (float32 H x W x 3 or H x W, 0..1), the
+    largest first."""
+    rgb = as_rgb(image)
+    faces = []
+    for detection in detect_faces(rgb):
+        box, keypoints = detection[1:5], detection[5:].reshape(6, 2)
+        (rx, ry), (lx, ly) = keypoints[0], keypoints[1]
+        angle = math.atan2(ly - ry, lx - rx)
+        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        size = max(box[2] - box[0], box[3] - box[1]) * 1.5
+        mesh, score = _landmarks(rgb, centre, size, angle)
+        if score < LANDMARK_SCORE:
+            continue
+        mesh, score = _landmarks(rgb, *_mesh_roi(mesh))
+        if score < LANDMARK_SCORE:
+            continue
+        eyes = (_eye(rgb, mesh, RIGHT_EYE_CORNERS, False), _eye(rgb, mesh, LEFT_EYE_CORNERS, True))
+        faces.append(Face(float(detection[0]), mesh, eyes))
+    return sorted(_distinct(faces), key=lambda face: -face.area)
+
+
+def _distinct(faces: list[Face]) -> list[Face]:
+    """One face per person: tiles may find the same face twice with boxes too different
+    for the detector's merge; two meshes whose ovals overlap by half are one face."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda f: -f.score):
+        box = _mesh_box(face.mesh)
+        if all(_iou(box, _mesh_box(other.mesh)[None])[0] < 0.5 for other in kept):
+            kept.append(face)
+    return kept
+
+
+def _mesh_box(mesh: np.ndarray) -> np.ndarray:
+    return np.array([*mesh.min(axis=0), *mesh.max(axis=0)])
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """float32 H x W x 3 from a grey, RGB or RGBA picture (the models want colour)."""
+    image = np.asarray(image, np.float32)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[2] == 1:
+        return np.ascontiguousarray(np.repeat(image, 3, axis=2))
+    return np.ascontiguousarray(image[..., :3])
+
+
+# --- parts ------------------------------------------------------------------------------
+
+_SHIFT = 8  # fractional bits of the points given to OpenCV's fill
+
+
+class _Canvas:
+    """A supersampled window of the photo around one face, where parts are filled by
+    coverage (as ``masks.shape`` fills polygons): points in photo coordinates (0 at the
+    top-left edge), each pixel's value the share of it covered."""
+
+    def __init__(self, points: np.ndarray, height: int, width: int) -> None:
+        low = np.floor(points.min(axis=0)) - 2
+        high = np.ceil(points.max(axis=0)) + 2
+        self.x0, self.y0 = int(max(0, low[0])), int(max(0, low[1]))
+        self.x1, self.y1 = int(min(width, high[0])), int(min(height, high[1]))
+        self.height, self.width = height, width
+        span = max(1, self.x1 - self.x0, self.y1 - self.y0)
+        self.factor = 4 if span <= 1000 else 2 if span <= 2000 else 1
+        shape = (max(1, self.y1 - self.y0) * self.factor, max(1, self.x1 - self.x0) * self.factor)
+        self.pixels = np.zeros(shape, np.uint8)
+
+    def _fixed(self, points: np.ndarray) -> np.ndarray:
+        """Photo coordinates as OpenCV's fixed-point pixel centres of the canvas."""
+        local = (points - [self.x0, self.y0]) * self.factor - 0.5
+        return np.round(local * (1 << _SHIFT)).astype(np.int32)
+
+    def fill(self, polygons: list[np.ndarray], value: int = 1) -> None:
+        cv2.fillPoly(self.pixels, [self._fixed(p) for p in polygons], value, cv2.LINE_8, _SHIFT)
+
+    def circle(self, centre: tuple[float, float], radius: float) -> np.ndarray:
+        """A separate layer holding one filled circle."""
+        layer = np.zeros_like(self.pixels)
+        (x, y), r = self._fixed(np.array([centre]))[0], round(radius * self.factor * (1 << _SHIFT))
+        cv2.circle(layer, (int(x), int(y)), max(1, r), 1, -1, cv2.LINE_8, _SHIFT)
+        return layer
+
+    def mask(self) -> np.ndarray:
+        """The canvas as a full-size coverage mask (float32 H x W, 0..1)."""
+        full = np.zeros((self.height, self.width), np.float32)
+        if self.x1 > self.x0 and self.y1 > self.y0:
+            window = cv2.resize(
+                self.pixels.astype(np.float32),
+                (self.x1 - self.x0, self.y1 - self.y0),
+                interpolation=cv2.INTER_AREA,
+            )
+            full[self.y0 : self.y1, self.x0 : self.x1] = window
+        return full
+
+
+def face_part_mask(face: Face, part: str, height: int, width: int) -> np.ndarray:
+    """One part of one face as a mask (float32 H x W, 0..1, edges anti-aliased):
+
+    - face: inside the face oval (brow to chin, ear to ear);
+    - skin: the face without eyes, brows and mouth;
+    - eyes: inside each eye's lids (the iris model's lid contour);
+    - irises: each iris circle, cut by the lids;
+    - brows: the two brows;
+    - lips: the lips without the opening between them;
+    - mouth: the lips and the opening between them.
+    """
+    mesh = face.mesh.astype(np.float64)
+    lids = [eye.lid for eye in face.eyes]
+    canvas = _Canvas(np.concatenate([mesh, *lids]), height, width)
+    polygon = lambda indices: mesh[list(indices)]  # noqa: E731
+    if part == "face":
+        canvas.fill([polygon(FACE_OVAL)])
+    elif part == "skin":
+        canvas.fill([polygon(FACE_OVAL)])
+        canvas.fill([*lids, polygon(RIGHT_BROW), polygon(LEFT_BROW), polygon(LIPS_OUTER)], 0)
+    elif part == "eyes":
+        canvas.fill(lids)
+    elif part == "irises":
+        circles = sum(canvas.circle(eye.iris_centre, eye.iris_radius) for eye in face.eyes)
+        canvas.fill(lids)
+        canvas.pixels &= np.minimum(circles, 1).astype(np.uint8)
+    elif part == "brows":
+        canvas.fill([polygon(RIGHT_BROW), polygon(LEFT_BROW)])
+    elif part == "lips":
+        canvas.fill([polygon(LIPS_OUTER)])
+        canvas.fill([polygon(LIPS_INNER)], 0)
+    elif part == "mouth":
+        canvas.fill([polygon(LIPS_OUTER)])
+    else:
+        raise ValueError(f"unknown face part {part!r}; known: {', '.join(PARTS)}")
+    return canvas.mask()
+
+
+FEATHER_SHARE = 0.05  # of a face's width: the blur's standard deviation at feather 1
+
+
+def parts_mask(
+    faces: list[Face],
+    parts: tuple[str, ...] | list[str],
+    height: int,
+    width: int,
+    feather: float = 0.0,
+) -> np.ndarray:
+    """The union of ``parts`` over ``faces`` (float32 H x W, 0..1), each face's parts
+    softened by a Gaussian of ``feather`` x 0.05 x that face's width, so one setting
+    suits a face of any size."""
+    if not 0.0 <= feather <= 1.0:
+        raise ValueError(f"feather must be between 0 and 1, got {feather}")
+    mask = np.zeros((height, width), np.float32)
+    for face in faces:
+        face_mask = np.zeros_like(mask)
+        for part in parts:
+            np.maximum(face_mask, face_part_mask(face, part, height, width), out=face_mask)
+        sigma = feather * FEATHER_SHARE * face.width
+        if sigma > 0:
+            face_mask = cv2.GaussianBlur(face_mask, (0, 0), sigma)
+        np.maximum(mask, face_mask, out=mask)
+    return np.clip(mask, 0.0, 1.0)

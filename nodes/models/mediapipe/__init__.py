@@ -1,0 +1,96 @@
+"""MediaPipe's person, face and iris models, kept in the repository and run by LiteRT.
+
+The four ``.tflite`` files beside this module come unchanged from the ``mediapipe`` 0.10.14
+wheel (``mediapipe/modules/...``, Apache-2.0, see LICENSE here); they are read as data by
+``ai-edge-litert`` (Google's LiteRT runtime), so neither mediapipe nor its opencv-contrib
+is installed and nothing is downloaded at run time. Each file's SHA-256 is checked the
+first time it is loaded: a damaged or replaced file is refused with a ``ModelFileError``
+that names it. Each model is loaded once per process and shared (``interpreter``); LiteRT
+interpreters are not safe to call from two threads at once, so ``invoke`` holds a lock
+per model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_DIR = Path(__file__).resolve().parent
+
+# name -> SHA-256 of ``MODEL_DIR / f"{name}.tflite"``
+MODELS = {
+    "selfie_segmentation": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+    "face_detection_short_range": (
+        "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"
+    ),
+    "face_landmark": "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    "iris_landmark": "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
+}
+THREADS = 2  # the CPU work of one model call; the rest of a run goes on in other threads
+
+
+class ModelFileError(RuntimeError):
+    """A shipped model file is missing or not the file this version was tested with."""
+
+
+def model_path(name: str) -> Path:
+    return MODEL_DIR / f"{name}.tflite"
+
+
+def verified_bytes(name: str) -> bytes:
+    """The model file's content, after checking it against its recorded SHA-256."""
+    if name not in MODELS:
+        raise KeyError(f"no shipped model named {name!r}; known: {', '.join(MODELS)}")
+    path = model_path(name)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(
+            f"model file {path} cannot be read ({exc.strerror or exc}); reinstall stylegraph"
+        ) from exc
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != MODELS[name]:
+        raise ModelFileError(
+            f"model file {path} is damaged or replaced: its SHA-256 is {digest}, "
+            f"expected {MODELS[name]}; reinstall stylegraph"
+        )
+    return content
+
+
+class _Model:
+    """One loaded interpreter and the lock that serialises calls to it."""
+
+    def __init__(self, name: str) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.name = name
+        self._interpreter = Interpreter(model_content=verified_bytes(name), num_threads=THREADS)
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]
+        self._outputs = self._interpreter.get_output_details()
+        self._lock = threading.Lock()
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(height, width) of the model's input picture."""
+        _, height, width, _ = self._input["shape"]
+        return int(height), int(width)
+
+    def invoke(self, picture: np.ndarray) -> list[np.ndarray]:
+        """The model's outputs (copies, in the file's order) for one float32 picture of
+        ``input_size`` x 3."""
+        batch = np.ascontiguousarray(picture[None], np.float32)
+        with self._lock:
+            self._interpreter.set_tensor(self._input["index"], batch)
+            self._interpreter.invoke()
+            return [self._interpreter.get_tensor(o["index"]).copy() for o in self._outputs]
+
+
+@cache
+def interpreter(name: str) -> _Model:
+    """The named model, loaded and checked once per process."""
+    return _Model(name)
