@@ -284,22 +284,24 @@ def test_resume_after_kill_9(images, styles, tmp_path, capsys):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert first["status"] == "done"
-    finished = [p for p in out.iterdir() if not p.name.startswith(".")]
-    assert 1 <= len(finished) < 9, "the kill should land mid-batch"
-    for path in finished:  # whole files only under final names
+    pictures = [p for p in out.iterdir() if p.suffix == ".png" and not p.name.startswith(".")]
+    assert 1 <= len(pictures) < 9, "the kill should land mid-batch"
+    for path in pictures:  # whole files only under final names
         assert read_recipe(path)["inputs"]["style"]
+    whole = [p for p in pictures if all(p.with_suffix(s).is_file() for s in (".psd", ".ora"))]
     assert not [p.name for p in system_temp.iterdir() if "stylegraph" in p.name]
     [staging] = [p for p in out.iterdir() if p.name.startswith(".stylegraph-batch-")]
     assert staging.is_dir()
     code, lines, _ = _batch(args, capsys)
     summary = _summary(lines)
     assert code == 0
-    assert summary["skipped"] == len(finished)
-    assert summary["done"] == 9 - len(finished)
+    assert summary["skipped"] == len(whole)  # an item is done when all three files are
+    assert summary["done"] == 9 - len(whole)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{c}_{s}.png"
+        f"{c}_{s}{suffix}"
         for c in ("astronaut", "chelsea", "coffee")
         for s in ("shipwreck", "starry_night", "the_scream")
+        for suffix in (".png", ".psd", ".ora")
     )
 
 
