@@ -1,24 +1,40 @@
-"""Subject mask and quick selection against hand-drawn reference masks. Prints JSON.
+"""Subject, person and face-part masks against hand-drawn reference masks. Prints JSON.
 
 Targets: the subject mask's IoU with each reference at least 0.85, and a quick selection
 from two hint strokes (one keep, one remove) at least 0.9; the subject mask well under a
 second at 500 px on the CPU. References: tests/data/masks (polygons placed by eye over
 each photo, see draw.py there).
-Run: python -m benchmarks.masks
+
+People: on each people photo, mask.subject (which picks the person model there) against
+the traced person outline, IoU at least 0.95; mask.face's eyes and irises against the
+traced lids and iris circles, eyes IoU at least 0.8 and both outlines within 2 px on
+average. References: tests/data/people/*.json and tests/data/masks/astronaut.json (the
+astronaut with the helmet she holds). Photos not kept in the repository are read from
+``--photos DIR`` (obama.jpg: ``pip download --no-deps --no-binary=:all:
+face_recognition==1.3.0`` and unpack its tests/test_images). TUNED names the photos
+looked at while choosing the method's settings; the others are held out.
+Speed: each model (person, face detection + landmarks + irises) under 0.1 s at 500 px
+and under 0.5 s at 2000 px.
+Run: python -m benchmarks.masks [--photos DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from benchmarks.common import IMAGES, machine, run_node
 from stylegraph.nodes import default_registry
+from stylegraph.nodes.functional.faces import find_faces
 from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.masks import shape
+from stylegraph.nodes.functional.person import person_probability
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
 
 REFERENCES = Path(__file__).resolve().parent.parent / "tests" / "data" / "masks"
@@ -26,6 +42,19 @@ PHOTOS = {"astronaut": "astronaut.png", "chelsea": "chelsea.png", "coffee": "cof
 SIZES = (500, 2048)
 SUBJECT_TARGET = 0.85
 QUICK_TARGET = 0.9
+PEOPLE_DIR = REFERENCES.parent / "people"
+# name -> (reference JSON, where the photo is: "shared", "repo" or "photos" for --photos)
+PEOPLE = {
+    "astronaut": (REFERENCES / "astronaut.json", "shared"),
+    "grace_hopper": (PEOPLE_DIR / "grace_hopper.json", "repo"),
+    "camera": (PEOPLE_DIR / "camera.json", "repo"),
+    "obama": (PEOPLE_DIR / "obama.json", "photos"),
+}
+TUNED = ("astronaut", "grace_hopper")
+PERSON_TARGET = 0.95
+EYES_TARGET = 0.8
+OUTLINE_TARGET_PX = 2.0
+MODEL_SECONDS = {500: 0.1, 2000: 0.5}
 
 
 def _stroke(points: list[list[float]], mode: str) -> dict:
@@ -65,7 +94,118 @@ def _timed(registry, type_id: str, inputs: dict, params: dict) -> tuple[np.ndarr
     return outputs["mask"], round(min(times), 3)
 
 
+def _polygons(data: dict, key: str) -> np.ndarray:
+    """The union of the reference's ``key`` polygons (bool H x W), less ``key_cut``."""
+    width, height = data["size"]
+    polygons = data.get("polygons", {})
+    if isinstance(polygons, list):  # tests/data/masks format: one subject
+        adds = [p["points"] for p in polygons if p["mode"] == "add"]
+        cuts = [p["points"] for p in polygons if p["mode"] != "add"]
+    else:
+        adds, cuts = polygons.get(key, []), polygons.get(f"{key}_cut", [])
+    mask = np.zeros((height, width), bool)
+    for points, add in [(p, True) for p in adds] + [(p, False) for p in cuts]:
+        scaled = [[x / width, y / height] for x, y in points]
+        filled = shape(height, width, "polygon", points=scaled) >= 0.5
+        mask = mask | filled if add else mask & ~filled
+    return mask
+
+
+def _irises(data: dict) -> np.ndarray:
+    """The traced iris circles, cut by the traced lids (bool H x W)."""
+    width, height = data["size"]
+    circles = np.zeros((height, width), bool)
+    for circle in data["polygons"]["irises"]:
+        (x, y), r = circle["centre"], circle["radius"]
+        box = ((x - r) / width, (y - r) / height, 2 * r / width, 2 * r / height)
+        circles |= shape(height, width, "ellipse", box=box) >= 0.5
+    return circles & _polygons(data, "eyes")
+
+
+def _outline_distance(mask: np.ndarray, truth: np.ndarray) -> float:
+    """The mean distance (px) between the two masks' outlines, both ways."""
+
+    def outline(region: np.ndarray) -> np.ndarray:
+        region = region.astype(np.uint8)
+        return region - cv2.erode(region, np.ones((3, 3), np.uint8)) > 0
+
+    a, b = outline(mask), outline(truth)
+    if not a.any() or not b.any():
+        return float("inf")
+    to_a = cv2.distanceTransform((~a).astype(np.uint8), cv2.DIST_L2, 5)
+    to_b = cv2.distanceTransform((~b).astype(np.uint8), cv2.DIST_L2, 5)
+    return round(float((to_b[a].mean() + to_a[b].mean()) / 2), 2)
+
+
+def _seconds(function, *args) -> float:
+    """The best of three calls' seconds."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        function(*args)
+        times.append(time.perf_counter() - start)
+    return round(min(times), 4)
+
+
+def _photo(name: str, where: str, data: dict, photos: Path | None) -> np.ndarray | None:
+    if where == "shared":
+        return read_image(IMAGES / "content" / data["image"])
+    if where == "repo":
+        return read_image(PEOPLE_DIR / data["image"])
+    if photos is not None and (photos / data["image"]).is_file():
+        return read_image(photos / data["image"])
+    return None
+
+
+def people(registry, photos: Path | None) -> dict:
+    """Person, eyes and irises against the traced references, and the models' times."""
+    results = {}
+    for name, (source, where) in PEOPLE.items():
+        data = json.loads(source.read_text())
+        photo = _photo(name, where, data, photos)
+        if photo is None:
+            results[name] = {"skipped": f"{data['image']} not found; pass --photos DIR"}
+            continue
+        row: dict = {"size": f"{photo.shape[1]}x{photo.shape[0]}", "tuned": name in TUNED}
+        person, _ = run_node(registry, "mask.subject", {"image": photo}, {})
+        truth = _polygons(data, "person")
+        row["person_iou"] = iou(person["mask"], truth)
+        row["person_outline_px"] = _outline_distance(person["mask"] >= 0.5, truth)
+        row["person_met"] = row["person_iou"] >= PERSON_TARGET
+        if "eyes" in data.get("polygons", {}):
+            for part, part_truth in (("eyes", _polygons(data, "eyes")), ("irises", _irises(data))):
+                found, _ = run_node(registry, "mask.face", {"image": photo}, {"parts": [part]})
+                row[f"{part}_iou"] = iou(found["mask"], part_truth)
+                row[f"{part}_outline_px"] = _outline_distance(found["mask"] >= 0.5, part_truth)
+            row["eyes_met"] = (
+                row["eyes_iou"] >= EYES_TARGET
+                and max(row["eyes_outline_px"], row["irises_outline_px"]) <= OUTLINE_TARGET_PX
+            )
+        results[name] = row
+    return results
+
+
+def model_times() -> dict:
+    """Each model's seconds on a portrait (Grace Hopper) scaled to 500 and 2000 px."""
+    photo = read_image(PEOPLE_DIR / "grace_hopper.jpg")
+    times = {}
+    for size in MODEL_SECONDS:
+        height, width = fit_longest_side(*photo.shape[:2], size)
+        scaled = resize(photo, height, width, "lanczos")
+        person_probability(scaled)  # loads the models once, as a process does
+        find_faces(scaled)
+        times[f"{size}px"] = {
+            "person_s": _seconds(person_probability, scaled),
+            "faces_landmarks_irises_s": _seconds(find_faces, scaled),
+            "target_s": MODEL_SECONDS[size],
+        }
+    return times
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, help="folder with the photos not kept here")
+    args = parser.parse_args()
     registry = default_registry()
     results = {}
     for name, file in PHOTOS.items():
@@ -91,15 +231,32 @@ def main() -> None:
             "quick_selection_met": quick_iou >= QUICK_TARGET,
             "quick_selection_s": quick_seconds,
         }
+    people_results = people(registry, args.photos)
+    times = model_times()
+    measured = [r for r in people_results.values() if "skipped" not in r]
     print(
         json.dumps(
             {
                 "benchmark": "masks",
-                "targets": {"subject_iou": SUBJECT_TARGET, "quick_selection_iou": QUICK_TARGET},
+                "targets": {
+                    "subject_iou": SUBJECT_TARGET,
+                    "quick_selection_iou": QUICK_TARGET,
+                    "person_iou": PERSON_TARGET,
+                    "eyes_iou": EYES_TARGET,
+                    "eye_and_iris_outline_px": OUTLINE_TARGET_PX,
+                    "model_s": MODEL_SECONDS,
+                },
                 "machine": machine(),
                 "photos": results,
+                "people": people_results,
+                "model_times": times,
                 "all_targets_met": all(
                     r["subject_met"] and r["quick_selection_met"] for r in results.values()
+                )
+                and all(r["person_met"] and r.get("eyes_met", True) for r in measured)
+                and all(
+                    max(t["person_s"], t["faces_landmarks_irises_s"]) <= t["target_s"]
+                    for t in times.values()
                 ),
             },
             indent=2,

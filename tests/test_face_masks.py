@@ -1,0 +1,341 @@
+"""Masks that know people, faces and eyes: MediaPipe's models shipped in the repository,
+checked by hash, run offline; mask.subject's person method, mask.face, the eye-light, and
+the subject mask on photos without colour."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmarks.masks import _irises, _outline_distance, _polygons
+from stylegraph.graph.context import NodeContext
+from stylegraph.graph.engine import Engine, Status
+from stylegraph.graph.model import Graph
+from stylegraph.nodes.functional import faces as faces_module
+from stylegraph.nodes.functional.eye_light import eye_light
+from stylegraph.nodes.functional.faces import PARTS, find_faces, parts_mask
+from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.subject import select_subject, subject_mask
+from stylegraph.nodes.models import mediapipe
+from tests.conftest import REPO
+
+PEOPLE = REPO / "tests" / "data" / "people"
+MASKS = REPO / "tests" / "data" / "masks"
+
+
+def iou(mask: np.ndarray, truth: np.ndarray) -> float:
+    found = mask >= 0.5
+    return float((found & truth).sum() / max(1, (found | truth).sum()))
+
+
+@pytest.fixture(scope="module")
+def hopper() -> np.ndarray:
+    return read_image(PEOPLE / "grace_hopper.jpg")
+
+
+@pytest.fixture(scope="module")
+def hopper_reference() -> dict:
+    return json.loads((PEOPLE / "grace_hopper.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def hopper_faces(hopper):
+    return find_faces(hopper)
+
+
+def run(registry, type_id: str, image: np.ndarray, **params) -> tuple[dict, list[str]]:
+    node = registry.get(type_id)
+    values = {**node.default_params(), **params}
+    ctx = NodeContext("node_1", Path("."))
+    return node.run(ctx, {"image": image}, values), ctx.warnings
+
+
+# --- the model files ---------------------------------------------------------------------
+
+
+def test_every_shipped_model_matches_its_recorded_hash():
+    for name in mediapipe.MODELS:
+        assert mediapipe.verified_bytes(name) == mediapipe.model_path(name).read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "missing"])
+def test_a_damaged_model_file_is_refused_naming_it(tmp_path, monkeypatch, registry, damage):
+    for file in mediapipe.MODEL_DIR.glob("*.tflite"):
+        shutil.copy(file, tmp_path / file.name)
+    target = tmp_path / "face_landmark.tflite"
+    if damage == "flip":
+        content = bytearray(target.read_bytes())
+        content[len(content) // 2] ^= 0x01
+        target.write_bytes(bytes(content))
+    elif damage == "truncate":
+        target.write_bytes(target.read_bytes()[:1000])
+    else:
+        target.unlink()
+    monkeypatch.setattr(mediapipe, "MODEL_DIR", tmp_path)
+    mediapipe.interpreter.cache_clear()
+    try:
+        with pytest.raises(mediapipe.ModelFileError) as caught:
+            find_faces(read_image(PEOPLE / "grace_hopper.jpg"))
+    finally:
+        mediapipe.interpreter.cache_clear()
+    message = str(caught.value)
+    assert str(target) in message
+    if damage == "missing":
+        assert "cannot be read" in message
+    else:
+        assert "damaged or replaced" in message
+        assert mediapipe.MODELS["face_landmark"] in message
+
+
+def test_models_load_once_per_process(hopper):
+    mediapipe.interpreter.cache_clear()
+    find_faces(hopper)
+    find_faces(hopper)
+    info = mediapipe.interpreter.cache_info()
+    assert info.misses == 3  # detection, landmarks, iris: each loaded once
+    assert info.hits > 0
+
+
+def test_person_and_face_masks_run_with_the_network_unreachable(monkeypatch, registry, tmp_path):
+    """Nothing is downloaded: every socket fails, and a graph of both masks still runs."""
+
+    def no_network(*args, **kwargs):
+        raise OSError("network unreachable (test)")
+
+    mediapipe.interpreter.cache_clear()  # the models load again, offline
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    graph = Graph(registry)
+    graph.add_node("image.load", "photo", {"path": str(PEOPLE / "grace_hopper.jpg")})
+    graph.add_node("mask.subject", "person")
+    graph.add_node("mask.face", "eyes", {"parts": ["eyes", "irises"]})
+    graph.connect("photo", "image", "person", "image")
+    graph.connect("photo", "image", "eyes", "image")
+    report = Engine().run(graph, output_dir=tmp_path)
+    assert report.with_status(Status.FAILED) == [], report
+    assert report.outputs["person"]["mask"].mean() > 0.3
+    assert report.outputs["eyes"]["mask"].max() == pytest.approx(1.0)
+
+
+# --- person --------------------------------------------------------------------------------
+
+
+def test_select_subject_uses_the_person_model_on_a_portrait(hopper, hopper_reference):
+    truth = _polygons(hopper_reference, "person")
+    mask, method = select_subject(hopper)
+    assert method == "person"
+    assert iou(mask, truth) >= 0.95
+    colour, forced = select_subject(hopper, method="colour")
+    assert forced == "colour"
+    np.testing.assert_array_equal(colour, subject_mask(hopper))
+
+
+def test_select_subject_keeps_the_colour_method_without_a_face(images):
+    cat = read_image(images / "content" / "chelsea.png")
+    mask, method = select_subject(cat)
+    assert method == "colour"
+    np.testing.assert_array_equal(mask, subject_mask(cat))
+
+
+def test_the_person_method_takes_keep_and_remove_hints(hopper):
+    height, width = hopper.shape[:2]
+    remove = np.zeros((height, width), np.float32)
+    remove[:, : width // 2] = 1.0
+    mask, _ = select_subject(hopper, method="person", remove=remove)
+    assert (mask[:, : width // 2 - 4] >= 0.5).sum() == 0
+    assert mask[300:, width // 2 + 8 :].mean() > 0.8
+
+
+def test_the_subject_node_inverts_the_person_mask_for_background(registry, hopper):
+    subject, _ = run(registry, "mask.subject", hopper)
+    background, _ = run(registry, "mask.subject", hopper, select="background")
+    np.testing.assert_allclose(background["mask"], 1.0 - subject["mask"], atol=1e-6)
+
+
+# --- face parts ------------------------------------------------------------------------------
+
+
+def test_eyes_and_irises_follow_the_traced_outlines(hopper, hopper_faces, hopper_reference):
+    height, width = hopper.shape[:2]
+    eyes = parts_mask(hopper_faces, ["eyes"], height, width)
+    irises = parts_mask(hopper_faces, ["irises"], height, width)
+    assert _outline_distance(eyes >= 0.5, _polygons(hopper_reference, "eyes")) <= 2.0
+    assert _outline_distance(irises >= 0.5, _irises(hopper_reference)) <= 2.0
+
+
+def test_parts_nest_as_a_face_does(hopper, hopper_faces):
+    height, width = hopper.shape[:2]
+    part = {name: parts_mask(hopper_faces, [name], height, width) >= 0.5 for name in PARTS}
+    assert all(part[name].any() for name in PARTS)
+    assert not (part["irises"] & ~part["eyes"]).any()
+    assert not (part["lips"] & ~part["mouth"]).any()
+    soft = {name: parts_mask(hopper_faces, [name], height, width) for name in PARTS}
+    holes = parts_mask(hopper_faces, ["eyes", "brows", "mouth"], height, width)
+    assert (soft["skin"] + holes <= 1.0 + 1e-6).all()  # skin stops where they start
+    assert (part["skin"] & ~part["face"]).sum() == 0
+
+
+def test_several_parts_at_once_are_their_union(hopper, hopper_faces):
+    height, width = hopper.shape[:2]
+    union = parts_mask(hopper_faces, ["eyes", "lips"], height, width)
+    expected = np.maximum(
+        parts_mask(hopper_faces, ["eyes"], height, width),
+        parts_mask(hopper_faces, ["lips"], height, width),
+    )
+    np.testing.assert_array_equal(union, expected)
+
+
+def test_feather_softens_the_edge_by_the_face_size(hopper, hopper_faces):
+    height, width = hopper.shape[:2]
+    hard = parts_mask(hopper_faces, ["eyes"], height, width)
+    soft = parts_mask(hopper_faces, ["eyes"], height, width, feather=1.0)
+    sigma = faces_module.FEATHER_SHARE * hopper_faces[0].width
+    np.testing.assert_allclose(soft, cv2.GaussianBlur(hard, (0, 0), sigma), atol=1e-6)
+    assert ((soft > 0.01) & (soft < 0.99)).sum() > 3 * ((hard > 0.01) & (hard < 0.99)).sum()
+
+
+def test_a_photo_without_a_face_gives_an_empty_mask_and_one_warning(registry, images):
+    cat = read_image(images / "content" / "chelsea.png")
+    outputs, warnings = run(registry, "mask.face", cat, parts=["eyes", "skin"])
+    assert outputs["mask"].shape == cat.shape[:2]
+    assert outputs["mask"].max() == 0.0
+    assert warnings == ["node_1: no face found in the photo; the face mask is empty"]
+
+
+def test_no_parts_chosen_is_refused_naming_the_param(registry, hopper):
+    from stylegraph.graph.context import NodeError
+
+    with pytest.raises(NodeError, match="parts: choose at least one of face, skin, eyes"):
+        run(registry, "mask.face", hopper, parts=[])
+
+
+def two_faces(hopper, images) -> np.ndarray:
+    """Grace Hopper beside the astronaut (her face smaller): one photo, two sitters."""
+    astronaut = read_image(images / "content" / "astronaut.png")
+    astronaut = cv2.resize(astronaut, (450, 450), interpolation=cv2.INTER_AREA)
+    side = np.zeros((600, 450, 3), np.float32)
+    side[75:525] = astronaut
+    return np.concatenate([hopper, side], axis=1)
+
+
+def test_several_faces_every_face_or_the_largest(registry, hopper, images):
+    photo = two_faces(hopper, images)
+    found = find_faces(photo)
+    assert len(found) == 2
+    assert found[0].area > found[1].area
+    assert found[0].mesh[:, 0].mean() < 512 < found[1].mesh[:, 0].mean()  # Hopper first
+    every, _ = run(registry, "mask.face", photo, parts=["eyes"])
+    largest, _ = run(registry, "mask.face", photo, parts=["eyes"], faces="largest")
+    assert every["mask"][:, :512].max() == largest["mask"][:, :512].max() == 1.0
+    assert every["mask"][:, 512:].max() > 0.9
+    assert largest["mask"][:, 512:].max() == 0.0
+
+
+def test_a_face_cut_by_the_frame_keeps_the_eye_inside(hopper, hopper_faces):
+    cut = np.ascontiguousarray(hopper[:, 250:])
+    found = find_faces(cut)
+    assert len(found) == 1
+    height, width = cut.shape[:2]
+    eyes = parts_mask(found, ["eyes"], height, width)
+    assert eyes.shape == (height, width)
+    whole = parts_mask(hopper_faces, ["eyes"], *hopper.shape[:2])[:, 250:]
+    assert iou(eyes, whole >= 0.5) >= 0.6  # the eye left in the frame, found again
+
+
+# --- photo kinds ---------------------------------------------------------------------------
+
+
+def test_a_greyscale_portrait_gets_its_eyes_and_person(tmp_path, hopper, hopper_faces):
+    path = tmp_path / "grey.png"
+    Image.open(PEOPLE / "grace_hopper.jpg").convert("L").save(path)
+    grey = read_image(path)
+    height, width = grey.shape[:2]
+    found = find_faces(grey)
+    assert len(found) == 1
+    colour_eyes = parts_mask(hopper_faces, ["eyes"], height, width) >= 0.5
+    assert iou(parts_mask(found, ["eyes"], height, width), colour_eyes) >= 0.7
+    mask, method = select_subject(grey)
+    assert method == "person"
+    assert iou(mask, select_subject(hopper)[0] >= 0.5) >= 0.95
+
+
+def test_a_16_bit_portrait_gives_the_8_bit_masks(tmp_path, hopper, hopper_faces):
+    path = tmp_path / "deep.png"
+    deep = np.round(hopper * 65535).astype(np.uint16)
+    cv2.imwrite(str(path), cv2.cvtColor(deep, cv2.COLOR_RGB2BGR))
+    photo = read_image(path)
+    height, width = photo.shape[:2]
+    found = find_faces(photo)
+    assert len(found) == 1
+    np.testing.assert_allclose(found[0].mesh, hopper_faces[0].mesh, atol=0.5)
+    eyes = parts_mask(found, ["eyes"], height, width)
+    assert iou(eyes, parts_mask(hopper_faces, ["eyes"], height, width) >= 0.5) >= 0.9
+
+
+def test_a_6000_px_portrait_is_served_in_its_own_pixels(hopper, hopper_faces):
+    big = cv2.resize(hopper, (5120, 6000), interpolation=cv2.INTER_CUBIC)
+    found = find_faces(big)
+    assert len(found) == 1
+    scale = 6000 / hopper.shape[0]
+    for eye, small in zip(found[0].eyes, hopper_faces[0].eyes, strict=True):
+        assert np.hypot(*(np.subtract(eye.iris_centre, np.multiply(small.iris_centre, scale)))) < (
+            3 * scale
+        )
+    irises = parts_mask(found, ["irises"], 6000, 5120)
+    assert irises.shape == (6000, 5120)
+    assert irises.sum() == pytest.approx(
+        parts_mask(hopper_faces, ["irises"], *hopper.shape[:2]).sum() * scale**2, rel=0.35
+    )
+    person, method = select_subject(big)
+    assert method == "person" and person.shape == (6000, 5120)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "I;16", "grey RGB"])
+def test_the_colour_subject_mask_works_on_a_greyscale_photo(tmp_path, images, mode):
+    """A black-and-white photo without a person: lightness and texture stand in for
+    colour, so the mask is the cat, not the whole frame."""
+    source = Image.open(images / "content" / "chelsea.png").convert("L")
+    path = tmp_path / "grey.png"
+    if mode == "I;16":
+        source = Image.fromarray((np.asarray(source, np.uint16) * 257).astype(np.uint16))
+    elif mode == "LA":
+        source = source.convert("LA")
+    elif mode == "grey RGB":
+        source = source.convert("RGB")
+    source.save(path)
+    photo = read_image(path)
+    mask, method = select_subject(photo)
+    assert method == "colour"
+    truth = np.array(Image.open(MASKS / "chelsea.png")).astype(bool)
+    assert 0.4 < (mask >= 0.5).mean() < 0.85  # not the whole frame
+    assert iou(mask, truth) >= 0.85
+
+
+# --- eye-light -----------------------------------------------------------------------------
+
+
+def test_the_eye_light_brightens_inside_the_irises_only(hopper, hopper_faces):
+    height, width = hopper.shape[:2]
+    lit = eye_light(hopper[..., :3], hopper_faces, 0.5, 0.8)
+    change = (lit - hopper[..., :3]).max(axis=2)
+    irises = parts_mask(hopper_faces, ["irises"], height, width)
+    assert (lit >= hopper[..., :3] - 1e-6).all()  # screened: never darker
+    assert (change[irises == 0] == 0).all()
+    assert change.max() > 0.5
+    np.testing.assert_array_equal(eye_light(hopper[..., :3], hopper_faces, 0.5, 0.0), hopper)
+    bigger = eye_light(hopper[..., :3], hopper_faces, 1.0, 0.8)
+    assert ((bigger - hopper[..., :3]).max(axis=2) > 0.05).sum() > (change > 0.05).sum()
+
+
+def test_the_eye_light_node_passes_a_photo_without_a_face_with_a_warning(registry, images):
+    cat = read_image(images / "content" / "chelsea.png")
+    outputs, warnings = run(registry, "filter.eye_light", cat)
+    np.testing.assert_array_equal(outputs["image"], cat)
+    assert warnings == ["node_1: no face found in the photo; no eye-light added"]
