@@ -5,8 +5,11 @@ node lands in the view, and a saved layout is opened as saved."""
 from __future__ import annotations
 
 import json
+import time
 
+import numpy as np
 import pytest
+from PIL import Image
 
 dpg = pytest.importorskip("dearpygui.dearpygui")
 
@@ -14,7 +17,8 @@ from stylegraph.graph.preset import load_preset, save_preset  # noqa: E402
 from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui import layout  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
-from stylegraph.ui.editor import NOTHING_TO_DO, Editor  # noqa: E402
+from stylegraph.ui.editor import NOTHING_TO_DO, Editor, viewer_size_for  # noqa: E402
+from tests.x11 import live_window, needs_x  # noqa: E402
 
 
 @pytest.fixture
@@ -63,6 +67,12 @@ def test_a_run_with_its_pictures_on_disk_says_nothing_needed_doing(editor):
     assert editor.viewer.node_id is not None, "the picture made before is shown again"
 
 
+def test_the_viewers_drawing_leaves_its_controls_the_room_they_take_at_the_ui_scale():
+    width, height = viewer_size_for(1500, 860)
+    larger = viewer_size_for(1500, 860, 1.25)
+    assert larger[0] == width and height - larger[1] >= 0.24 * (860 - height)
+
+
 def test_a_saved_layout_with_overlapping_nodes_opens_as_saved(registry, tmp_path):
     preset = load_preset(shipped_presets()["fusion"], registry)
     stack = preset.graph.node("fuse").position
@@ -74,3 +84,38 @@ def test_a_saved_layout_with_overlapping_nodes_opens_as_saved(registry, tmp_path
     controller.open(path)
     saved = json.loads(path.read_text())["ui"]["positions"]
     assert {n.id: list(n.position) for n in controller.graph.nodes()} == saved
+
+
+# --- the live window ------------------------------------------------------------------------
+@needs_x
+def test_the_viewers_controls_fit_at_125_percent_and_in_a_1100_by_700_window(images, tmp_path):
+    """At 125 % the viewer got a scrollbar and layer names were cut; at 1100 x 700 the
+    painter's mode buttons ran off the viewer's right edge."""
+    content, style = images / "content" / "tubingen.jpg", images / "styles" / "shipwreck.jpg"
+    args = ["fusion", "--set", f"content={content}", "--set", f"style={style}"]
+    args += ["--set", "shrink.longest_side=96", "--run"]
+    with live_window(tmp_path, *args, screen="1600x1000x24") as window:
+
+        def click(label: str) -> None:
+            found = window.layout(lambda g: label in g.get("layers", {}), 60)
+            window.click(*found["layers"][label])
+
+        window.layout(lambda g: g.get("running") is False and "layers" in g, 300)
+        time.sleep(1.0)
+        click("Add painting layer...")
+        click("painting woman-with-hat-matisse")
+        click("Add")  # its mask goes to the viewer, with the painter's controls
+        window.layout(lambda g: "paint woman_with_hat_matisse_mask" in g["layers"], 60)
+        window.xdo("key", "ctrl+equal")
+        window.xdo("key", "ctrl+equal")
+        time.sleep(2.0)
+        large = window.read()
+        assert large["viewer_cut"] == [], f"cut at 125 %: {large['viewer_cut']}"
+        window.xdo("key", "ctrl+0")
+        window.xdo("windowsize", window.window_id(), "1100", "700")
+        small = window.layout(lambda g: g["canvas"] != large["canvas"], 20)
+        time.sleep(1.0)
+        small = window.read()
+        assert small["viewer_cut"] == [], f"cut at 1100 x 700: {small['viewer_cut']}"
+        Image.fromarray(window.grab().astype(np.uint8)).save(tmp_path / "small.png")
+        assert window.process.poll() is None

@@ -99,6 +99,7 @@ def run_editor(
             pacer.wait_for_frame(
                 lambda: editor.crash.call(editor.pump, what="updating the window"),
                 lambda: not editor.idle,
+                lambda: editor.shortcuts.keys_coming,
             )
         dpg.render_dearpygui_frame()
         if pacer is not None and any(dpg.is_mouse_button_down(b) for b in range(3)):
@@ -168,6 +169,7 @@ def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
     layout["viewer_buttons"] = centres(editor.viewer.buttons, left, top)
     layout["status"] = dpg.get_value("status_full")
     layout["running"] = not editor.idle
+    layout["viewer_cut"] = cut_off("viewer_panel")
     if layout != written:
         atomic_write_text(path, json.dumps(layout))
     return layout
@@ -199,6 +201,30 @@ def _menu_centres(items: dict[str, int | str], left: float, top: float) -> dict[
             corners[path] = (corners[parent][0] + max(siblings) + POPUP_EXTRA, ay - POPUP_PAD)
         out[path] = [ax + width / 2 + MENU_PAD, ay + height / 2 + 2]
     return out
+
+
+def cut_off(panel: int | str) -> list[str]:
+    """The shown items of ``panel`` that reach past its edges (cut, or behind a
+    scrollbar), by label or type: the window's layout at this size and scale leaves no
+    room for them."""
+    state = dpg.get_item_state(panel)  # a child window reports its place as "pos"
+    (left, top), (width, height) = state["pos"], state["rect_size"]
+    found = []
+
+    def walk(item: int | str) -> None:
+        for child in dpg.get_item_children(item, 1) or []:
+            if not dpg.is_item_shown(child):
+                continue
+            state = dpg.get_item_state(child)
+            if state.get("visible") and state.get("rect_max") and state["rect_size"][0] > 0:
+                x1, y1 = state["rect_max"]
+                if x1 > left + width + 1 or y1 > top + height + 1:
+                    text = dpg.get_value(child) if "Text" in dpg.get_item_type(child) else ""
+                    found.append(dpg.get_item_label(child) or str(text))
+            walk(child)
+
+    walk(panel)
+    return found
 
 
 def _dialog_corners(left: float, top: float) -> list[list[float]]:

@@ -28,6 +28,7 @@ from stylegraph.ui.crash import CrashGuard
 from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENSIONS, ask_path
 from stylegraph.ui.layers_panel import PANEL as LAYERS_PANEL
 from stylegraph.ui.layers_panel import LayersPanel
+from stylegraph.ui.lines import elide, room_for
 from stylegraph.ui.painter import Painter
 from stylegraph.ui.params import ParamWidgets
 from stylegraph.ui.safety import Safety
@@ -40,22 +41,22 @@ from stylegraph.ui.written import WrittenFiles
 
 LOAD_TYPE = "image.load"  # its output is the default "before" of the comparison
 VIEWER_SHARE = 0.42  # of the window's width; the canvas has the rest
-VIEWER_CHROME = 224  # px of the window's height: menus, toolbar, the viewer's two control rows
+VIEWER_CHROME = 250  # px of the window's height at scale 1: menus, toolbar, the viewer's rows
 MIN_VIEWER = (160, 120)  # px: a small window still shows a usable picture
 VIEW_SPOT_SHIFT = (150.0, 120.0)  # px: about half an ordinary node
 PANEL_PAD, CANVAS_GAP = 16, 24  # px around the viewer's drawing, between canvas and panel
 MENU_SEP = " > "  # between the levels of a menu path
 NOTHING_TO_DO = "nothing needed doing: every saved picture is already on disk, up to date"
-STATUS_LEFT, STATUS_CHAR = 560, 7.5  # px before the status text, px per character (scale 1)
+STATUS_LEFT = 560  # px before the status text at scale 1
 
 
-def viewer_size_for(width: int, height: int) -> tuple[int, int]:
-    """The viewer's drawing size in a window of ``width`` x ``height`` client pixels: a
-    fixed share of the width and all the height the controls leave, so a larger window
-    gives the picture the room rather than the controls."""
+def viewer_size_for(width: int, height: int, scale: float = 1.0) -> tuple[int, int]:
+    """The viewer's drawing size in a window of ``width`` x ``height`` client pixels at
+    UI ``scale``: a fixed share of the width and all the height the controls (larger at
+    a larger scale) leave, so the picture never pushes the panel into a scrollbar."""
     return (
         max(MIN_VIEWER[0], int(width * VIEWER_SHARE)),
-        max(MIN_VIEWER[1], height - VIEWER_CHROME),
+        max(MIN_VIEWER[1], height - int(VIEWER_CHROME * scale)),
     )
 
 
@@ -86,12 +87,6 @@ def menu_paths(item: int | str, path: str = "") -> dict[str, int | str]:
         if kind == "mvAppItemType::mvMenu":
             found.update(menu_paths(child, name))
     return found
-
-
-def elide(message: str, room: int) -> str:
-    """``message`` on one line of at most ``room`` characters, cut with "..." at the end."""
-    line = " ".join(message.split())
-    return line if len(line) <= room else line[: max(0, room - 3)].rstrip() + "..."
 
 
 def _wrote(paths: list[str]) -> str:
@@ -187,7 +182,10 @@ class Editor:
                     self.canvas.build(width=-viewer_size[0] - CANVAS_GAP, height=-1)
                     self.layers_panel.build(width=-viewer_size[0] - CANVAS_GAP, canvas=CANVAS)
                 with dpg.child_window(
-                    width=viewer_size[0] + PANEL_PAD, height=-1, tag="viewer_panel"
+                    width=viewer_size[0] + PANEL_PAD,
+                    height=-1,
+                    tag="viewer_panel",
+                    no_scrollbar=True,  # the drawing is sized to the room left (fit_window)
                 ):
                     self.viewer.build(*viewer_size, self._compare_choices())
         with dpg.handler_registry(tag="mouse"):
@@ -206,7 +204,7 @@ class Editor:
         window (0 x 0) keeps the layout it had."""
         if width <= 0 or height <= 0:
             return
-        drawing = viewer_size_for(width, height)
+        drawing = viewer_size_for(width, height, self.scale)
         dpg.configure_item(CANVAS, width=-drawing[0] - CANVAS_GAP)
         dpg.configure_item(LAYERS_PANEL, width=-drawing[0] - CANVAS_GAP)
         dpg.configure_item("viewer_panel", width=drawing[0] + PANEL_PAD)
@@ -277,6 +275,10 @@ class Editor:
         self.canvas.params.scale = scale
         self.canvas.rescale(scale, corner)
         self.canvas.stale = True
+        self.layers_panel.rescale(scale)
+        self.viewer.rescale(scale)
+        if dpg.is_viewport_ok():  # the viewer's controls grew or shrank with the text
+            self.fit_window(dpg.get_viewport_client_width(), dpg.get_viewport_client_height())
         if remember:
             self.settings.ui_scale = scale
             self.say(f"UI scale {scale:.0%} (Ctrl+= larger, Ctrl+- smaller, Ctrl+0 actual)")
@@ -295,7 +297,7 @@ class Editor:
     def _status_room(self) -> int:
         """How many characters fit after the toolbar's buttons and progress bar."""
         width = dpg.get_viewport_client_width() if dpg.is_viewport_ok() else 1500
-        return max(20, int((width - STATUS_LEFT * self.scale) / (STATUS_CHAR * self.scale)))
+        return room_for(width - STATUS_LEFT * self.scale, self.scale)
 
     def _guarded(self, name: str, command: Callable[[], Any]) -> Callable[[], Any]:
         """A shortcut's command that reports a defect instead of closing the window."""

@@ -43,6 +43,7 @@ PANEL = "layers_panel"
 ROWS = "layers_rows"
 PICKER = "layers_picker"
 THUMB = 44  # px: a layer's picture and mask in its row
+NAME_WIDTH = 140  # px at scale 1: a layer's name field (a longer name shows on hover)
 HEIGHT = 230  # px: the docked panel's height under the canvas
 GAP = 8  # px between the canvas and the panel (Dear PyGui's item spacing)
 PAYLOAD = "stylegraph_layer"  # a dragged row's grip carries its layer number
@@ -79,6 +80,7 @@ class LayersPanel:
         self._painted_at = 0.0
         self.canvas: int | str | None = None
         self._browse_after: int | None = None  # the frame after which Browse... opens
+        self.scale = 1.0  # the UI scale: text fields widen with it
 
     # building ---------------------------------------------------------------------------
     def build(self, width: int = -1, canvas: int | str | None = None) -> None:
@@ -124,6 +126,11 @@ class LayersPanel:
         if self.stack_id is None:
             stacks = [n.id for n in graph.nodes() if n.type_id == STACK_TYPE]
             self.stack_id = stacks[0] if len(stacks) == 1 else None
+
+    def rescale(self, scale: float) -> None:
+        """Widths that hold text (a layer's name) follow the UI scale; rebuilt at once."""
+        self.scale = scale
+        self._key = None
 
     def forget(self, exists: Callable[[str], bool]) -> None:
         """Let go of a stack, or a sweep's stars, the graph no longer has."""
@@ -253,11 +260,13 @@ class LayersPanel:
                 dpg.add_text("solo: only this layer over the base (again: all)")
             field = dpg.add_input_text(
                 default_value=row.name,
-                width=110,
+                width=int(NAME_WIDTH * self.scale),
                 on_enter=True,
                 callback=lambda s, text: self._guard(self.layers.rename, stack, n, text),
             )
             self._editing.append(field)
+            with dpg.tooltip(field):  # a long name is cut in the field
+                dpg.add_text(f"{row.name} (Enter renames)")
             slider = dpg.add_slider_float(
                 default_value=row.opacity,
                 min_value=0.0,

@@ -131,11 +131,18 @@ class FramePacer:
         """Something happened: draw at full speed for a while."""
         self.active_until = self.clock() + HOLD_S
 
-    def wait_for_frame(self, tick: Callable[[], bool], running: Callable[[], bool]) -> None:
+    def wait_for_frame(
+        self,
+        tick: Callable[[], bool],
+        running: Callable[[], bool],
+        eager: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """``eager``: frames now without the cap (keys are arriving, one a frame)."""
         while True:
             now = self.clock()
             if now < self.active_until:
-                self._sleep_until(self.last_frame + 1.0 / ACTIVE_FPS)
+                if not eager():
+                    self._sleep_until(self.last_frame + 1.0 / ACTIVE_FPS)
                 break
             if running():
                 self._sleep_until(self.last_frame + 1.0 / RUN_FPS)

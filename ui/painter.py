@@ -116,9 +116,11 @@ class Painter:
                         max_value=high,
                         format=shown,
                     )
+            # the brush's modes and the views on two rows: one row was cut off at the
+            # right of the viewer in a 1100 px window
+            dpg.add_radio_button(MODES, tag="brush_mode", horizontal=True)
             with dpg.group(horizontal=True):
-                dpg.add_radio_button(MODES, tag="brush_mode", horizontal=True)
-                dpg.add_text("|")
+                dpg.add_text("show")
                 dpg.add_radio_button(
                     VIEWS, tag="painter_view", horizontal=True, callback=self._on_view
                 )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -53,6 +54,7 @@ BINDINGS: dict[tuple[bool, bool, int], str] = {
 KEYS = sorted({key for _, _, key in BINDINGS})
 BLOCKING = "unsaved_prompt"  # while this modal is open, keys answer it, not the graph
 MENU_BAR = "menu_bar"
+KEYS_EAGER_S = 0.25  # s after a key press during which frames are not paced
 CLOSES_POPUPS = "cancel"  # Esc: with a menu open it closes the menu and does nothing else
 
 
@@ -112,6 +114,7 @@ class Shortcuts:
     def __init__(self, commands: Mapping[str, Callable[[], Any]]) -> None:
         self.commands = commands
         self.held: set[int] = set()
+        self.key_at = 0.0  # when the last key press reached the window
         self.pending: deque[str] = deque()
         # whether a menu was open in the frame before the last one: Esc closes a menu in
         # the frame it is pressed, and its event is handled here a frame later
@@ -119,6 +122,13 @@ class Shortcuts:
         # a combo hidden for one frame to close its list (Dear PyGui, without keyboard
         # navigation, leaves it open on Esc and has no call to close it), and that frame
         self._closing: tuple[int | str, int] | None = None
+
+    @property
+    def keys_coming(self) -> bool:
+        """Whether keys are arriving: typed characters reach a field one per frame, so
+        frames then come as fast as they can (a 48-character path typed on a loaded
+        machine was half drawn 2 s later at 60 frames a second)."""
+        return time.monotonic() - self.key_at < KEYS_EAGER_S
 
     @property
     def busy(self) -> bool:
@@ -131,6 +141,7 @@ class Shortcuts:
             dpg.add_key_release_handler(callback=self._released)
 
     def _pressed(self, sender: Any, key: int) -> None:
+        self.key_at = time.monotonic()
         if key in MODIFIERS:
             self.held.add(key)
             return

@@ -17,6 +17,7 @@ import dearpygui.dearpygui as dpg
 import numpy as np
 
 from stylegraph.ui import textures
+from stylegraph.ui.lines import elide, room_for
 from stylegraph.ui.painter import Painter
 
 DRAW = "viewer_draw"
@@ -58,6 +59,7 @@ class Viewer:
         self._wheel = 0.0
         self.sheets: Any = None  # the Layers panel: a sweep's stars (set by the editor)
         self.buttons: dict[str, int | str] = {}  # label -> item, for the geometry file
+        self.scale = 1.0  # the UI scale: the info line holds fewer characters as it grows
 
     # building ---------------------------------------------------------------------------
     def build(self, width: int, height: int, compare_choices: list[str]) -> None:
@@ -85,6 +87,8 @@ class Viewer:
                 callback=self._on_compare,
             )
         dpg.add_text("select a node to see its output", tag="viewer_info")
+        with dpg.tooltip("viewer_info", tag="viewer_info_tip", show=False):
+            dpg.add_text("", tag="viewer_info_full", wrap=480)
         with dpg.group(horizontal=True, tag="sweep_controls", show=False):
             dpg.add_text("click renders to star them")
             self.buttons["Add starred as layers"] = dpg.add_button(
@@ -118,6 +122,17 @@ class Viewer:
             self._key = None
             if dpg.does_item_exist("sweep_controls"):
                 dpg.configure_item("sweep_controls", show=self._on_sweep())
+
+    def rescale(self, scale: float) -> None:
+        self.scale = scale
+        self._key = None
+
+    def _info(self, text: str) -> None:
+        """The info line over the picture, cut to the viewer's width (whole on hover)."""
+        shown = elide(text, room_for(self.width, self.scale))
+        dpg.set_value("viewer_info", shown)
+        dpg.set_value("viewer_info_full", text)
+        dpg.configure_item("viewer_info_tip", show=shown != text)
 
     def forget(self, exists: Callable[[str], bool]) -> None:
         """Let go of a node the graph no longer has: shown, it leaves the view empty (no
@@ -160,7 +175,7 @@ class Viewer:
                 self._clear()
                 self._key = ("empty", self.node_id)
                 text = "no output yet: run the graph" if self.node_id else "select a node"
-                dpg.set_value("viewer_info", f"{self.node_id or ''}  {text}".strip())
+                self._info(f"{self.node_id or ''}  {text}".strip())
             return
         height, width = image.shape[:2]
         scale, ox, oy = self._placement(height, width)
@@ -174,11 +189,10 @@ class Viewer:
             self._draw(image, other, scale, ox, oy)
             self._draw_stars(stars, image.shape[:2], scale, ox, oy)
             note = self.painter.note if self.painter.active else ""
-            dpg.set_value(
-                "viewer_info",
+            self._info(
                 f"{self.node_id}: {width} x {height}, {scale:.0%}"
                 + (f"  |  left: {self.compare_id}" if other is not None else "")
-                + (f"  |  {note}" if note else ""),
+                + (f"  |  {note}" if note else "")
             )
         mouse = self._mouse() if dpg.is_item_hovered(DRAW) else None
         self.painter.draw_live(DRAW, scale, ox, oy, height, width, mouse)
