@@ -29,7 +29,7 @@ from stylegraph.presets import shipped_presets
 from tests.psd_reader import read_psd
 
 STEP = 1 / 255
-NAMES = ["dry_brush", "render", "sharp_photo"]  # the ids of the nodes feeding the stack
+NAMES = ["base", "render", "sharp_photo"]  # the ids of the nodes feeding the stack
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_fusion_exported_as_psd_and_ora_reads_back_layer_by_layer(
     assert ora["root"].attrib["w"] == "64" and ora["root"].attrib["h"] == "43"
     layers = ora["layers"]
     assert [a["name"] for a in layers] == [
-        "dry_brush",
+        "base",
         "render",
         "render mask",
         "sharp_photo",

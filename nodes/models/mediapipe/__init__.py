@@ -13,7 +13,11 @@ per model.
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -61,6 +65,24 @@ def verified_bytes(name: str) -> bytes:
     return content
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """LiteRT's C++ core prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+    to the process's stderr when the first model is prepared: a line a user of
+    ``stylegraph run`` cannot act on. Its file descriptor points at the null device
+    while a model is prepared; Python's own warnings and errors are not written then."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 class _Model:
     """One loaded interpreter and the lock that serialises calls to it."""
 
@@ -68,8 +90,10 @@ class _Model:
         from ai_edge_litert.interpreter import Interpreter
 
         self.name = name
-        self._interpreter = Interpreter(model_content=verified_bytes(name), num_threads=THREADS)
-        self._interpreter.allocate_tensors()
+        content = verified_bytes(name)
+        with _native_stderr_silenced():
+            self._interpreter = Interpreter(model_content=content, num_threads=THREADS)
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]
         self._outputs = self._interpreter.get_output_details()
         self._lock = threading.Lock()
