@@ -389,7 +389,7 @@ def test_with_input_packs_the_painting_and_leaves_the_photo_home(
     )
     assert main(["validate", str(pack)]) == 0
     assert capsys.readouterr().out == (
-        f"{pack}: valid (13 nodes; inputs: content, style)\n"
+        f"{pack}: valid (15 nodes; inputs: content, style)\n"
         f"{pack}: a run needs content: --set content=PHOTO\n"
     )
 
