@@ -12,7 +12,7 @@ from stylegraph.graph.preset import load_preset, preset_to_dict
 from stylegraph.presets import shipped_presets
 from stylegraph.ui import layout
 from stylegraph.ui.controller import Controller
-from stylegraph.ui.layers import Layers, mask_target, rows, stack_of
+from stylegraph.ui.layers import Layers, mask_source, mask_target, rows, stack_of
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +165,39 @@ def test_a_stack_without_a_photo_upstream_says_so(registry):
     with pytest.raises(GraphError, match=f"{stack} has no photo upstream"):
         Layers(controller).add_paintings(stack, ["a.jpg"])
     assert controller.history_size == 1
+
+
+def test_a_layer_masked_to_eyes_in_one_step(fusion):
+    layers = Layers(fusion)
+    made: list[str] = []
+    _one_step_undo_redo(fusion, lambda: made.append(layers.set_mask("fuse", 1, "eyes")))
+    (eyes,) = made
+    graph = fusion.graph
+    assert eyes == "render_eyes"
+    assert graph.input_link("fuse", "mask1").src == eyes
+    assert graph.input_link(eyes, "image").src == "shrink"  # the photo the layer paints
+    assert graph.node(eyes).type_id == "mask.face"
+    assert graph.node(eyes).params["parts"] == ["eyes"]
+    assert mask_source(graph, eyes) == "eyes"
+    assert "render_mask" not in graph  # the old mask fed this layer alone
+    assert layout.overlaps(graph) == []
+    assert rows(graph, "fuse")[1].mask == eyes
+
+
+def test_subject_person_and_painting_masks_and_a_refusal(fusion):
+    layers = Layers(fusion)
+    person = layers.set_mask("fuse", 2, "person")
+    graph = fusion.graph
+    assert graph.node(person).params["method"] == "person"
+    assert mask_source(graph, person) == "person"
+    assert "soft_edges" not in graph and "edges" in graph  # only the mask node itself goes
+    subject = layers.set_mask("fuse", 2, "subject")
+    assert mask_source(graph, subject) == "subject" and person not in graph
+    assert layers.set_mask("fuse", 2, "subject") == subject  # already so: nothing to do
+    painted = layers.set_mask("fuse", 2, "painting")
+    assert graph.node(painted).type_id == "mask.paint"
+    assert graph.node(painted).params["base"] == 0.0
+    with pytest.raises(GraphError, match="a layer's mask can be painting, subject, person, face"):
+        layers.set_mask("fuse", 2, "ears")
+    fusion.undo()
+    assert graph.input_link("fuse", "mask2").src == subject

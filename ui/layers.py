@@ -4,8 +4,9 @@ commands on the graph.
 The graph stays the one truth. A layer is the stack's ``layerN`` input with its ``maskN``
 and its entries in the ``modes``, ``opacities``, ``visibility`` and ``names`` lists; every
 change here (add a painting as a masked layer, remove, reorder, show, solo, opacity, blend
-mode) is one command that the controller records, so one undo puts the graph back exactly.
-Nothing here imports Dear PyGui: the panel (``layers_panel``) is a view over these rows.
+mode, what a layer's mask is) is one command that the controller records, so one undo puts
+the graph back exactly. Nothing here imports Dear PyGui: the panel (``layers_panel``) is a
+view over these rows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from stylegraph.graph.model import GraphError, Link
 from stylegraph.graph.preset import Preset
+from stylegraph.nodes.functional.faces import PARTS
 from stylegraph.ui import layout
 from stylegraph.ui.commands import AddNodes, Command, DeleteNodes, NodeSpec
 
@@ -29,6 +31,11 @@ LOAD_TYPE = "image.load"
 DETAIL_PREFIXES = ("sharpen.",)  # node types whose layers are detail, kept on top
 LAYER_LISTS = ("modes", "opacities", "visibility")  # entry n - 1 belongs to layerN
 DEFAULTS = {"modes": "normal", "opacities": 1.0, "visibility": "visible"}
+SUBJECT_TYPE = "mask.subject"
+FACE_TYPE = "mask.face"
+# What a layer's mask can be, as the Layers panel offers it: painted by hand, the photo's
+# subject, its people, or a part of its faces.
+MASK_SOURCES = ("painting", "subject", "person", *PARTS)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,34 @@ def mask_target(graph: Any, paint_id: str) -> tuple[str, int] | None:
             if match:
                 return link.dst, int(match.group(1))
     return None
+
+
+def mask_source(graph: Any, node_id: str | None) -> str | None:
+    """Which of ``MASK_SOURCES`` the mask node ``node_id`` is, or None (another kind of
+    mask: a luminance range, the sharpened photo's edges)."""
+    if node_id is None:
+        return None
+    node = graph.node(node_id)
+    if node.type_id == PAINT_TYPE:
+        return "painting"
+    if node.type_id == SUBJECT_TYPE and node.params.get("select") == "subject":
+        return "person" if node.params.get("method") == "person" else "subject"
+    if node.type_id == FACE_TYPE and len(node.params.get("parts", [])) == 1:
+        return node.params["parts"][0]
+    return None
+
+
+def _mask_spec(source: str) -> tuple[str, dict[str, Any]]:
+    """The node type and params that make a mask of ``source``."""
+    if source == "painting":
+        return PAINT_TYPE, {"base": 0.0}
+    if source == "subject":
+        return SUBJECT_TYPE, {}
+    if source == "person":
+        return SUBJECT_TYPE, {"method": "person"}
+    if source in PARTS:
+        return FACE_TYPE, {"parts": [source], "feather": 0.2}
+    raise GraphError(f"a layer's mask can be {', '.join(MASK_SOURCES)}; not {source!r}")
 
 
 def photo_of(graph: Any, stack_id: str) -> tuple[str, str]:
@@ -400,6 +435,51 @@ class Layers:
             ],
         )
         return added
+
+    def set_mask(self, stack_id: str, number: int, source: str) -> str:
+        """Layer ``number``'s mask made of ``source`` (one of ``MASK_SOURCES``): a new mask
+        node of the stack's photo linked as its maskN, in the old mask's place; the old
+        mask node goes where nothing else uses it. One undo step (which brings a painted
+        mask back with its strokes). Returns the new mask node's id."""
+        self._stack(stack_id)
+        self._layer(stack_id, number)
+        type_id, params = _mask_spec(source)
+        graph = self.preset.graph
+        old = graph.input_link(stack_id, f"mask{number}")
+        if old is not None and mask_source(graph, old.src) == source:
+            return old.src
+        photo, photo_port = photo_of(graph, stack_id)
+        layer = graph.input_link(stack_id, f"layer{number}").src
+        mask_id = _fresh(f"{layer}_{source}", set(graph.nx.nodes))
+        spec = NodeSpec(mask_id, type_id, params, (0.0, 0.0))
+        spec.params = _full_params(graph, spec)
+        doomed = (
+            [old.src]
+            if old is not None
+            and set(graph.nx.succ[old.src]) == {stack_id}
+            and _only(graph, old.src, stack_id, number)
+            else []
+        )
+        if doomed:
+            spec.position = graph.node(old.src).position
+        else:
+            size = layout.node_size(graph.registry.get(type_id))
+            sx, sy = graph.node(stack_id).position
+            spec.position = layout.free_spot(graph, [((0.0, 0.0), size)], (sx - size[0], sy))
+        links = [
+            Link(photo, photo_port, mask_id, "image"),
+            Link(mask_id, "mask", stack_id, f"mask{number}"),
+        ]
+        label = f"mask layer {number} to {source}"
+        self._apply(
+            label,
+            [
+                lambda p: Relink(stack_id, [old], [], {}, {}, label) if old else None,
+                lambda p: DeleteNodes.of(p, doomed) if doomed else None,
+                lambda p: AddNodes(label, [spec], links),
+            ],
+        )
+        return mask_id
 
     def _style_params(self, stack_id: str) -> dict[str, Any]:
         """A new render's settings: those of the stack's first style render (so a new
