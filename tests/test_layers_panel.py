@@ -18,6 +18,7 @@ from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
 from stylegraph.ui.layers import rows  # noqa: E402
 from stylegraph.ui.layers_panel import PAYLOAD  # noqa: E402
+from stylegraph.ui.painter import TINT, TINT_STRENGTH  # noqa: E402
 from tests.x11 import live_window, needs_x, wait_for  # noqa: E402
 
 
@@ -182,3 +183,31 @@ def test_the_layers_panel_sits_under_the_canvas_and_follows_the_window_size(tmp_
                 assert y > cb, f"{label} covers the canvas"
                 assert cl <= x < vl, f"{label} is not in the canvas's column"
         Image.fromarray(window.grab().astype(np.uint8)).save(tmp_path / "layers.png")
+
+
+def test_masking_a_layer_to_eyes_is_one_choice_shown_over_the_photo(editor):
+    """The row's mask choice makes the layer's mask a face part in one undo step and puts
+    it in the viewer, where a face-part mask shows tinted over its photo."""
+    graph = editor.controller.graph
+    before = _snapshot(editor.controller)
+    combo = editor.layers_panel.buttons["mask of render"]
+    assert dpg.get_value(combo) == "other"  # fusion's render is masked to the background
+    dpg.get_item_callback(combo)(combo, "eyes")
+    eyes = graph.input_link("fuse", "mask1").src
+    assert graph.node(eyes).type_id == "mask.face"
+    assert graph.node(eyes).params["parts"] == ["eyes"]
+    assert editor.viewer.node_id == eyes
+    editor.pump()
+    assert dpg.get_value(editor.layers_panel.buttons["mask of render"]) == "eyes"
+    photo = np.random.default_rng(0).random((40, 60, 3), dtype=np.float32)
+    mask = np.zeros((40, 60), np.float32)
+    mask[10:20, 15:30] = 1.0
+    editor.outputs["shrink"] = {"image": photo}
+    editor.outputs[eyes] = {"mask": mask}
+    shown = editor.picture(eyes)
+    assert shown is editor.picture(eyes)  # the same array each frame: no redraw
+    np.testing.assert_array_equal(shown[0, 0], photo[0, 0])  # outside: the photo
+    tint = TINT_STRENGTH * TINT + (1 - TINT_STRENGTH) * photo[15, 20]
+    np.testing.assert_allclose(shown[15, 20], tint, atol=1e-6)
+    editor.controller.undo()
+    assert _snapshot(editor.controller) == before

@@ -29,6 +29,7 @@ from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENS
 from stylegraph.ui.layers_panel import PANEL as LAYERS_PANEL
 from stylegraph.ui.layers_panel import LayersPanel
 from stylegraph.ui.lines import elide, room_for
+from stylegraph.ui.mask_view import OVER_PHOTO, MaskOverPhoto
 from stylegraph.ui.painter import Painter
 from stylegraph.ui.params import ParamWidgets
 from stylegraph.ui.safety import Safety
@@ -120,6 +121,7 @@ class Editor:
         self._titled: tuple | None = None  # the undo and redo items' labels on screen
         self.canvas = Canvas(controller, ParamWidgets(self._set_param, self._base_dir), self.say)
         self.painter = Painter(controller, self.port_output, self.say)
+        self._mask_over_photo = MaskOverPhoto()
         self.viewer = Viewer(self.picture, self.painter, self.say)
         self.layers_panel = LayersPanel(
             controller,
@@ -721,11 +723,22 @@ class Editor:
 
     # pictures ---------------------------------------------------------------------------------
     def picture(self, node_id: str) -> np.ndarray | None:
-        """A node's first image or mask output from its latest run."""
+        """A node's first image or mask output from its latest run; a subject, person or
+        face-part mask over the photo it was found on (``mask_view``)."""
         outputs = self.outputs.get(node_id) or {}
-        return next(
+        shown = next(
             (v for v in outputs.values() if isinstance(v, np.ndarray) and v.ndim in (2, 3)), None
         )
+        graph = self.controller.graph
+        if shown is None or shown.ndim != 2 or node_id not in graph:
+            return shown
+        if graph.node(node_id).type_id not in OVER_PHOTO:
+            return shown
+        link = graph.input_link(node_id, "image")
+        photo = self.port_output(link.src, link.src_port) if link else None
+        if photo is None or photo.shape[:2] != shown.shape:
+            return shown
+        return self._mask_over_photo(shown, photo)
 
     def port_output(self, node_id: str, port: str) -> np.ndarray | None:
         value = (self.outputs.get(node_id) or {}).get(port)

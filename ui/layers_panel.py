@@ -1,6 +1,7 @@
 """The Layers panel: the selected Layer Stack as a paint program shows it, one row per
 layer (top first) with a grip to drag it to another place, its picture, name, visibility,
-solo, opacity, blend mode and mask, and a remove button; under them the base.
+solo, opacity, blend mode, what its mask is (painted, the photo's subject or people, a
+face part: one choice) and the mask, and a remove button; under them the base.
 
 A view of the graph like the canvas: every change goes through ``ui.layers`` as one
 undoable command, and the rows are rebuilt from the graph whenever it or the shown pictures
@@ -37,7 +38,16 @@ from stylegraph.nodes.functional.paint import render_strokes
 from stylegraph.nodes.functional.resize import fit_longest_side
 from stylegraph.ui import textures
 from stylegraph.ui.files import IMAGE_EXTENSIONS, ask_path
-from stylegraph.ui.layers import PAINT_TYPE, STACK_TYPE, LayerRow, Layers, rows, stack_of
+from stylegraph.ui.layers import (
+    MASK_SOURCES,
+    PAINT_TYPE,
+    STACK_TYPE,
+    LayerRow,
+    Layers,
+    mask_source,
+    rows,
+    stack_of,
+)
 
 PANEL = "layers_panel"
 ROWS = "layers_rows"
@@ -287,6 +297,13 @@ class LayersPanel:
             )
             mask_port = self.controller.graph.input_link(stack, f"mask{n}")
             shown = self._thumb(row.mask, mask_port.src_port) if mask_port else None
+            source = mask_source(self.controller.graph, row.mask) if row.mask else None
+            self.buttons[f"mask of {row.source}"] = dpg.add_combo(
+                MASK_SOURCES if source else ("other", *MASK_SOURCES),
+                default_value=source or "other",
+                width=80,
+                callback=lambda s, chosen: chosen != "other" and self._mask_to(n, chosen),
+            )
             if row.mask is not None:
                 button = dpg.add_button(
                     label="mask" if shown is None else "paint",
@@ -307,6 +324,14 @@ class LayersPanel:
             self.say(str(exc))
             self._key = None  # put the widgets back to the graph's values
             return None
+
+    def _mask_to(self, number: int, source: str) -> None:
+        """Layer ``number`` masked to ``source`` (eyes, person...), shown in the viewer
+        over the photo, as a paint program's "mask from selection" is one action."""
+        made = self._guard(self.layers.set_mask, self.stack_id, number, source)
+        if made is not None:
+            self.say(f"layer {number} masked to {source} ({made}): run to see it")
+            self.show_node(made)
 
     def _remove(self, number: int) -> None:
         removed = self._guard(self.layers.remove, self.stack_id, number)
