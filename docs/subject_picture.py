@@ -15,7 +15,7 @@ from stylegraph.graph.engine import Engine
 from stylegraph.graph.preset import load_preset
 from stylegraph.nodes import default_registry
 from stylegraph.nodes.functional.channels import to_u8
-from stylegraph.nodes.functional.subject import subject_mask
+from stylegraph.nodes.functional.subject import select_subject
 from stylegraph.presets import shipped_presets
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ def main() -> None:
         raise SystemExit(f"the fusion preset failed: {report.to_json()}")
     photo = report.outputs["shrink"]["image"][..., :3]
     fused = report.outputs["fuse"]["image"][..., :3]
-    mask = subject_mask(photo)[..., None]
+    mask = select_subject(photo)[0][..., None]
     cut_out = photo * (0.25 + 0.75 * mask) + np.array([0.0, 0.0, 0.35]) * (1.0 - mask) * 0.4
     gap = np.ones((photo.shape[0], 8, 3), np.float32)
     strip = np.concatenate([photo, gap, np.clip(cut_out, 0, 1), gap, fused], axis=1)
