@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
 dpg = pytest.importorskip("dearpygui.dearpygui")
 
@@ -245,3 +246,110 @@ def test_an_artist_adds_a_painting_as_a_masked_layer_and_paints_it_in_over_the_c
         far = changed[: middle - 120]
         assert far.mean() < 1.0, "the picture changed away from the stroke"
         assert before.std() > 20, "the viewer showed no picture"
+
+
+class Counted:
+    """The live window driven as an artist would, counting each click, key, typed text or
+    drag as one action."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.actions = 0
+
+    def xdo(self, *args: str) -> None:
+        self.actions += 1
+        self.window.xdo(*args)
+
+    def click_at(self, x: float, y: float) -> None:
+        self.xdo("mousemove", str(int(x)), str(int(y)), "click", "1")
+
+    def click(self, group: str, label: str, seconds: float = 60) -> None:
+        found = self.window.layout(lambda g: label in (g.get(group) or {}), seconds)
+        self.click_at(*found[group][label])
+
+
+def _grip_order(layout: dict) -> list[str]:
+    """The Layers panel's rows, top first, by the source each grip moves."""
+    grips = [(y, label[5:]) for label, (_, y) in layout["layers"].items() if label[:5] == "grip "]
+    return [source for _, source in sorted(grips)]
+
+
+@needs_x
+def test_three_paintings_become_layers_in_at_most_8_actions_under_the_detail_layer(
+    images, tmp_path
+):
+    """One dialog takes several paintings (the issue counted 12 actions, one dialog per
+    painting); the new layers go under the sharpened photo's detail layer; the same
+    painting again is named brick_2."""
+    content, style = images / "content" / "tubingen.jpg", images / "styles" / "shipwreck.jpg"
+    args = ["fusion", "--set", f"content={content}", "--set", f"style={style}"]
+    args += ["--set", "shrink.longest_side=96", "--run"]
+    with live_window(tmp_path, *args, screen="1600x1000x24") as window:
+        window.pause = 0.6
+        artist = Counted(window)
+        window.layout(lambda g: g.get("running") is False and "layers" in g, 600)
+        time.sleep(1.0)
+        artist.click("layers", "Add painting layer...")
+        artist.click("layers", "Browse...")
+        opened = window.layout(lambda g: g.get("dialog_fields"), 20)["dialog_fields"]
+        assert opened["folder"] == str(images / "styles"), "not where the graph's paintings are"
+        for name in ("brick.png", "gravel.png", "the_scream.jpg"):
+            artist.click("dialog_items", f"entry {name}", 20)
+        artist.xdo("key", "Return")
+        added = window.layout(lambda g: "grip the_scream" in g.get("layers", {}), 60)
+        count = artist.actions
+        assert count <= 8, f"{count} actions for three paintings"
+        order = _grip_order(added)
+        assert order[0] == "sharp_photo", f"the detail layer is not on top: {order}"
+        assert set(order[1:4]) == {"brick", "gravel", "the_scream"} and order[-1] == "render"
+        # the same painting again: a readable name, not brick2 or a cut one
+        artist.click("layers", "Add painting layer...")
+        artist.click("layers", "painting brick")
+        artist.click("layers", "Add")
+        window.layout(lambda g: "grip brick_2" in g.get("layers", {}), 60)
+        assert window.process.poll() is None
+    (tmp_path / "actions.txt").write_text(f"three paintings as layers: {count} actions\n")
+    print(f"three paintings as layers: {count} actions")
+
+
+@needs_x
+def test_two_renders_of_a_sweep_curated_into_layers_in_at_most_10_actions(
+    registry, images, tmp_path
+):
+    from stylegraph.graph.preset import save_preset
+
+    preset = load_preset(shipped_presets()["fusion"], registry)
+    preset.set_input("content", str(images / "content" / "tubingen.jpg"))
+    preset.set_input("style", [str(images / "styles" / "shipwreck.jpg")])
+    graph = preset.graph
+    graph.set_param("shrink", "longest_side", 96)
+    files = [str(images / "styles" / n) for n in ("starry_night.jpg", "gravel.png", "brick.png")]
+    # under the photo, in view as the graph opens (the painter set the sweep up earlier)
+    graph.add_node("style.sweep", "sweep", {"style_files": files, "columns": 3}, (40.0, 380.0))
+    graph.connect("shrink", "image", "sweep", "content")
+    path = tmp_path / "curate.json"
+    save_preset(preset, path)
+    with live_window(tmp_path, str(path), "--run", screen="1600x1000x24") as window:
+        window.pause = 0.6
+        artist = Counted(window)
+        window.layout(lambda g: g.get("running") is False and "sweep" in g["nodes"], 600)
+        time.sleep(1.0)
+        start = window.read()
+        (left, top), (right, bottom) = start["canvas"]
+        sx, sy = start["nodes"]["sweep"]
+        assert left < sx < right and top < sy < bottom
+        artist.click("nodes", "sweep")
+        sheet = window.layout(lambda g: len(g.get("sheet") or []) == 3, 30)["sheet"]
+        artist.click_at(*sheet[0])  # starry night
+        artist.click_at(*sheet[2])  # brick
+        time.sleep(1.0)
+        Image.fromarray(window.grab().astype(np.uint8)).save(tmp_path / "starred.png")
+        artist.click("viewer_buttons", "Add starred as layers")
+        added = window.layout(
+            lambda g: {"grip starry_night", "grip brick"} <= set(g.get("layers", {})), 60
+        )
+        count = artist.actions
+        assert count <= 10, f"{count} actions to curate two renders"
+        assert _grip_order(added)[0] == "sharp_photo"
+        assert window.process.poll() is None
+    print(f"two sweep renders curated into layers: {count} actions")

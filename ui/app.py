@@ -170,6 +170,11 @@ def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
     layout["status"] = dpg.get_value("status_full")
     layout["running"] = not editor.idle
     layout["viewer_cut"] = cut_off("viewer_panel")
+    layout["viewer_node"] = editor.viewer.node_id
+    draw = dpg.get_item_rect_min("viewer_draw")
+    layout["sheet"] = [
+        [left + draw[0] + x, top + draw[1] + y] for x, y in editor.viewer.sheet_centres()
+    ]
     if layout != written:
         atomic_write_text(path, json.dumps(layout))
     return layout

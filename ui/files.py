@@ -2,8 +2,9 @@
 the name field has the keys as soon as the dialog opens, its offered name selected (typing
 replaces it, Ctrl+A selects it again), Enter confirms, a typed full path replaces the
 folder rather than being joined onto it, a click on a folder opens it, and a dialog that
-takes several files (the paintings to add as layers) toggles each file clicked. Every
-dialog opens in the folder the last one was answered in (kept between sessions).
+takes several files (the paintings to add as layers) toggles each file clicked. A dialog
+opens in the folder the last one for the same kind of file (pictures, graphs, packs,
+weights) was answered in, kept between sessions; else where the caller suggests.
 
 Only files with the asked extensions are listed (``.*`` is never offered); one dialog is
 open at a time and it is deleted once answered."""
@@ -75,7 +76,7 @@ def ask_path(
     A save dialog offers ``name``, selected, so that typing replaces it."""
     if dialog_open():  # one at a time: a second modal over the first took no input
         return DIALOG
-    last = Settings().last_folder
+    last = Settings().last_folder(extensions[0])
     folder = next(
         (f for f in (last, start) if f is not None and Path(f).is_dir()), Path.cwd()
     ).resolve()
@@ -209,7 +210,8 @@ def _answer(paths: list[Path]) -> None:
         return
     dialog = _OPEN.pop()
     if paths:
-        Settings().last_folder = paths[0].parent if paths[0].parent.is_dir() else dialog.folder
+        folder = paths[0].parent if paths[0].parent.is_dir() else dialog.folder
+        Settings().remember_folder(dialog.extensions[0], folder)
     dpg.delete_item(DIALOG)
     dialog.on_choose(paths)
 

@@ -392,11 +392,13 @@ class LayersPanel:
 
     def _open_browse(self) -> None:
         self._browse_after = None
+        known = self.paintings()
         ask_path(
             "Paintings to add as layers",
             IMAGE_EXTENSIONS,
             lambda paths: paths and self.add_paintings([str(p) for p in paths]),
             multiple=True,
+            start=known[0].parent if known else None,  # where the graph's paintings are
         )
 
     def add_paintings(

@@ -35,14 +35,17 @@ class Settings:
     def ui_scale(self, value: float) -> None:
         self._write("ui_scale", value)
 
-    @property
-    def last_folder(self) -> Path | None:
-        value = self._read().get("last_folder")
+    def last_folder(self, kind: str) -> Path | None:
+        """The folder the last file dialog for ``kind`` of file (pictures, graphs,
+        packs, model weights) was answered in."""
+        folders = self._read().get("last_folders")
+        value = folders.get(kind) if isinstance(folders, dict) else None
         return Path(value) if isinstance(value, str) and Path(value).is_dir() else None
 
-    @last_folder.setter
-    def last_folder(self, value: Path) -> None:
-        self._write("last_folder", str(value))
+    def remember_folder(self, kind: str, folder: Path) -> None:
+        folders = self._read().get("last_folders")
+        folders = folders if isinstance(folders, dict) else {}
+        self._write("last_folders", {**folders, kind: str(folder)})
 
     def _write(self, name: str, value: Any) -> None:
         data = {**self._read(), name: value}

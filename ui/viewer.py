@@ -60,6 +60,7 @@ class Viewer:
         self.sheets: Any = None  # the Layers panel: a sweep's stars (set by the editor)
         self.buttons: dict[str, int | str] = {}  # label -> item, for the geometry file
         self.scale = 1.0  # the UI scale: the info line holds fewer characters as it grows
+        self.placed: tuple | None = None  # scale, x, y, (height, width) of the shown picture
 
     # building ---------------------------------------------------------------------------
     def build(self, width: int, height: int, compare_choices: list[str]) -> None:
@@ -181,6 +182,7 @@ class Viewer:
         scale, ox, oy = self._placement(height, width)
         self._interact(scale, ox, oy, height, width)
         scale, ox, oy = self._placement(height, width)
+        self.placed = (scale, ox, oy, (height, width))
         other = self.picture(self.compare_id) if self.compare_id else None
         stars = self._stars()
         key = (id(image), id(other), self.painter.version, scale, ox, oy, self.split, stars)
@@ -196,6 +198,17 @@ class Viewer:
             )
         mouse = self._mouse() if dpg.is_item_hovered(DRAW) else None
         self.painter.draw_live(DRAW, scale, ox, oy, height, width, mouse)
+
+    def sheet_centres(self) -> list[tuple[float, float]]:
+        """Where the renders of the shown sweep's sheet are, in the drawing's pixels (for
+        the geometry file that input-driving tests click by)."""
+        if not self._on_sweep() or self.placed is None:
+            return []
+        scale, ox, oy, (height, width) = self.placed
+        return [
+            (ox + (u0 + u1) / 2 * width * scale, oy + (v0 + v1) / 2 * height * scale)
+            for u0, v0, u1, v1 in self.sheets.sweep_cells(self.node_id, (height, width))
+        ]
 
     def _on_sweep(self) -> bool:
         return self.sheets is not None and self.sheets.is_sweep(self.node_id)
