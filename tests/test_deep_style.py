@@ -27,6 +27,7 @@ from stylegraph.nodes.models.gatys import (
     plan,
     style_losses,
 )
+from stylegraph.nodes.neural._shared import fitted_scales
 
 CPU = torch.device("cpu")
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -321,43 +322,60 @@ def _deep(registry, photo, starry, **params):
 
 
 def test_output_size_is_the_pictures_size_and_larger_scales_are_left_out(registry, photo, starry):
-    """scales [32, 64] at output_size 48: 64 is left out with its iterations, said in one
-    line, and the 32 px render is enlarged to 48 px (it was a 64 px picture)."""
+    """scales [32, 64] at output_size 48: 64 is left out and the last scale renders at 48
+    px in its 2 iterations, said in one line (it was a 64 px picture)."""
     out, warnings = _deep(
         registry, photo, starry, scales=[32, 64], scale_iterations=[3, 2], output_size=48
     )
     assert out["image"].shape == (36, 48, 3)
     assert warnings == [
-        "scales [64] are above output_size 48 and were left out with their iterations ([2]); "
-        "the 32 px render is enlarged to 48 px"
+        "output_size 48 is the picture's size: scales [64] were left out with their "
+        "iterations ([2]), and the last scale renders at 48 px in 2 iterations"
     ]
+    assert fitted_scales({"scales": [32, 64], "scale_iterations": [3, 2], "output_size": 48})[
+        :2
+    ] == ([32, 48], [3, 2])
 
 
 def test_a_small_output_size_never_starts_the_print_sized_render(registry, photo, starry):
-    """The deep-style preset's 256..2048 px schedule at output_size 48: one 48 px scale of
-    ``iterations`` (it went on to render 2048 px, for minutes)."""
-    out, warnings = _deep(
-        registry,
-        photo,
-        starry,
-        scales=[256, 512, 1024, 2048],
-        scale_iterations=[300, 150, 60, 30],
-        output_size=48,
-        iterations=2,
+    """The deep-style preset's 256..2048 px schedule at output_size 48: one 48 px scale, in
+    the first scale's iterations (it went on to render 2048 px, for minutes)."""
+    params = {"scales": [256, 512, 1024, 2048], "scale_iterations": [300, 150, 60, 30]}
+    assert fitted_scales({**params, "output_size": 48}) == (
+        [48],
+        [300],
+        "output_size 48 is the picture's size: scales [256, 512, 1024, 2048] were left out "
+        "with their iterations ([300, 150, 60, 30]), and the last scale renders at 48 px in "
+        "300 iterations",
     )
+    assert fitted_scales({**params, "output_size": 600})[:2] == ([256, 512, 600], [300, 150, 60])
+    no_counts = {"scales": [256, 512], "scale_iterations": [], "iterations": 7}
+    assert fitted_scales({**no_counts, "refine_iterations": 5, "output_size": 100}) == (
+        [100],
+        [],
+        "output_size 100 is the picture's size: scales [256, 512] were left out, and the "
+        "last scale renders at 100 px in 7 iterations",
+    )
+    few = {"scales": [256, 512], "scale_iterations": [3, 2]}
+    out, warnings = _deep(registry, photo, starry, **few, output_size=48)
     assert out["image"].shape == (36, 48, 3)
     assert warnings == [
-        "scales [256, 512, 1024, 2048] are above output_size 48 and were left out with their "
-        "iterations ([300, 150, 60, 30]); rendered at 48 px in one scale of 2 iterations"
+        "output_size 48 is the picture's size: scales [256, 512] were left out with their "
+        "iterations ([3, 2]), and the last scale renders at 48 px in 3 iterations"
     ]
 
 
-def test_scales_that_end_at_output_size_render_as_given(registry, photo, starry):
+def test_scales_that_end_at_or_below_output_size_render_as_given(registry, photo, starry):
     out, warnings = _deep(
         registry, photo, starry, scales=[32, 48], scale_iterations=[2, 1], output_size=48
     )
     assert out["image"].shape == (36, 48, 3)
     assert warnings == []
+    out, warnings = _deep(
+        registry, photo, starry, scales=[24, 32], scale_iterations=[2, 1], output_size=48
+    )
+    assert out["image"].shape == (36, 48, 3)
+    assert warnings == ["the 32 px render is enlarged to output_size 48"]
     out, warnings = _deep(registry, photo, starry, scales=[32, 64], scale_iterations=[2, 1])
     assert out["image"].shape == (48, 64, 3)  # output_size 0: the last scale's size
     assert warnings == []

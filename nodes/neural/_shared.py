@@ -304,32 +304,32 @@ def scale_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def fitted_scales(params: Mapping[str, Any]) -> tuple[list[int], list[int], str | None]:
-    """The scales (and their iterations) a render at ``output_size`` uses: output_size is
-    the picture's size, so scales above it are left out with their iterations, and a
-    render whose largest scale is smaller is enlarged to it. Returns the scales, the
-    counts and the one line that says what changed (None when nothing did)."""
+    """The scales (and their iterations) a render at ``output_size`` uses. output_size is
+    the picture's size: the scales above it are left out with their iterations, and the
+    last scale is rendered at output_size itself, with the iterations of the scale it
+    takes the place of (the first one left out); scales that all end below it are
+    rendered as listed and the result enlarged. Returns the scales, the counts and the
+    one line that says what changed (None when nothing did)."""
     scales = [int(s) for s in params["scales"]]
     counts = [int(n) for n in params["scale_iterations"]]
     size = params["output_size"]
-    if not size or not scales:
+    if not size or not scales or scales[-1] == size:
         return scales, counts, None
-    kept = [i for i, s in enumerate(scales) if s <= size]
-    left_out = [s for s in scales if s > size]
-    if not left_out and scales[-1] == size:
-        return scales, counts, None
-    what = []
-    if left_out:
-        iterations = f" with their iterations ({_listed(counts[len(kept) :])})" if counts else ""
-        what.append(
-            f"scales {_listed(left_out)} are above output_size {size} and were left out"
-            + iterations
-        )
-    if not kept:
-        what.append(f"rendered at {size} px in one scale of {params['iterations']} iterations")
-    elif scales[kept[-1]] < size:
-        what.append(f"the {scales[kept[-1]]} px render is enlarged to {size} px")
-    kept_counts = [counts[i] for i in kept] if counts else []
-    return [scales[i] for i in kept], kept_counts, "; ".join(what)
+    kept = [s for s in scales if s < size]
+    if len(kept) == len(scales):
+        return scales, counts, f"the {scales[-1]} px render is enlarged to output_size {size}"
+    left_out = scales[len(kept) :]
+    if counts:
+        last = counts[len(kept)]
+        shown = f" with their iterations ({_listed(counts[len(kept) :])})"
+    else:  # plan(): iterations at the first scale, refine_iterations at each finer one
+        last = params["refine_iterations"] if kept else params["iterations"]
+        shown = ""
+    line = (
+        f"output_size {size} is the picture's size: scales {_listed(left_out)} were left "
+        f"out{shown}, and the last scale renders at {size} px in {last} iterations"
+    )
+    return [*kept, size], ([*counts[: len(kept)], last] if counts else []), line
 
 
 def gatys_settings(params: dict, device, warn: Callable[[str], None] | None = None):
