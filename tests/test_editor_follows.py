@@ -119,3 +119,62 @@ def test_the_viewers_controls_fit_at_125_percent_and_in_a_1100_by_700_window(ima
         assert small["viewer_cut"] == [], f"cut at 1100 x 700: {small['viewer_cut']}"
         Image.fromarray(window.grab().astype(np.uint8)).save(tmp_path / "small.png")
         assert window.process.poll() is None
+
+
+SMALL_SIZE = ("--set", "shrink.longest_side=96")
+
+
+def _small_fusion(images) -> list[str]:
+    content, style = images / "content" / "tubingen.jpg", images / "styles" / "shipwreck.jpg"
+    return ["fusion", "--set", f"content={content}", "--set", f"style={style}", *SMALL_SIZE]
+
+
+@needs_x
+def test_after_run_the_viewer_shows_the_picture_made_and_a_removed_layer_leaves_it(
+    images, tmp_path
+):
+    """Run left the viewer on "select a node" (item 3); x on a layer whose mask the
+    viewer showed left its name, a black picture and live paint buttons (item 2)."""
+    with live_window(tmp_path, *_small_fusion(images), "--run", screen="1600x1000x24") as window:
+        done = window.layout(lambda g: g.get("running") is False and g.get("viewer_node"), 300)
+        assert done["viewer_node"] == "fuse", "not the picture the final save was given"
+        time.sleep(1.0)
+        found = window.layout(lambda g: "paint render_mask" in g["layers"], 30)
+        window.click(*found["layers"]["paint render_mask"])
+        window.layout(lambda g: g["viewer_node"] == "render_mask", 20)
+        window.click(*window.read()["layers"]["remove render"])
+        gone = window.layout(lambda g: "grip render" not in g["layers"], 20)
+        assert gone["viewer_node"] is None
+        assert "Fill" not in gone["viewer_buttons"]
+        window.xdo("key", "ctrl+z")
+        window.layout(lambda g: "grip render" in g["layers"], 20)
+        assert window.process.poll() is None
+
+
+@needs_x
+def test_a_scripted_screenshot_finishes_when_its_pictures_are_already_on_disk(images, tmp_path):
+    """The second scripted run from the same folder waited forever (item 10)."""
+    import subprocess
+    import sys
+
+    from tests.x11 import window_env
+
+    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable, "-m"]
+    command += ["stylegraph", "edit", *_small_fusion(images), "--select", "fuse"]
+    for attempt in ("first", "second"):
+        shot = tmp_path / f"{attempt}.png"
+        started = time.monotonic()
+        done = subprocess.run(
+            [*command, "--screenshot", str(shot)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env=window_env(tmp_path),
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        took = time.monotonic() - started
+        picture = np.asarray(Image.open(shot).convert("RGB"), np.float32)
+        assert picture[100:800, 880:1490].std() > 20, f"the {attempt} shot shows no picture"
+    assert took < 60, f"the second run took {took:.0f} s"
+    assert len(list((tmp_path / "stylegraph-out").rglob("*.png"))) == 1, "written twice"

@@ -304,3 +304,51 @@ def test_a_sweep_added_from_the_menu_lands_in_view_and_deleting_it_closes_nothin
         window.xdo("key", "ctrl+z")
         window.layout(lambda g: "sweep1" in g["nodes"], 20)
         assert window.process.poll() is None
+
+
+@needs_x
+def test_work_killed_half_a_second_after_its_edit_is_offered_and_restored(tmp_path):
+    """The crashed session's own work was not offered when it crashed within 2 s of its
+    edit, while a running editor's file was (item 9)."""
+    import os
+    import signal
+
+    first = tmp_path / "first"
+    first.mkdir()
+    with live_window(first, "fusion", screen="1600x1000x24") as window:
+        found = window.layout(lambda g: "shrink" in g.get("nodes", {}))
+        time.sleep(2.0)
+        window.click(*found["nodes"]["shrink"])
+        window.xdo("key", "Delete")
+        time.sleep(0.5)
+        os.kill(window.process.pid, signal.SIGKILL)  # a crash: no clean close
+        window.process.wait(10)
+    # the second window uses the same recovery folder
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "recovery").symlink_to(first / "recovery")
+    (second / "config").symlink_to(first / "config")
+    with live_window(second, "fusion", screen="1600x1000x24") as other:
+        buttons = other.layout(lambda g: "Restore" in g["prompt"], 30)["prompt"]
+        other.click(*buttons["Restore"])
+        restored = other.layout(lambda g: not g["prompt"] and "photo" in g["nodes"], 30)
+        assert "shrink" not in restored["nodes"], "the deleted node came back: work lost"
+        assert other.process.poll() is None
+    # a running editor's work is never offered to another
+    running_dir, third = tmp_path / "running", tmp_path / "third"
+    running_dir.mkdir()
+    third.mkdir()
+    (running_dir / "recovery").mkdir()
+    (third / "recovery").symlink_to(running_dir / "recovery")
+    with live_window(running_dir, "fusion", screen="1600x1000x24") as running:
+        found = running.layout(lambda g: "shrink" in g.get("nodes", {}))
+        time.sleep(2.0)
+        running.click(*found["nodes"]["shrink"])
+        running.xdo("key", "Delete")  # unsaved work, autosaved: its file is in the folder
+        running.layout(lambda g: "shrink" not in g["nodes"], 20)
+        time.sleep(0.5)
+        assert list((running_dir / "recovery").glob("session-*.json"))
+        with live_window(third, "fusion", screen="1600x1000x24") as newcomer:
+            newcomer.layout(lambda g: "photo" in g.get("nodes", {}), 30)
+            time.sleep(2.0)
+            assert newcomer.read()["prompt"] == {}, "offered a running editor's work"

@@ -222,7 +222,7 @@ class LayersPanel:
         for texture in self._textures:
             textures.release(texture)
         self._textures.clear()
-        rowed = ("paint ", "grip ", "mode ")
+        rowed = ("paint ", "grip ", "mode ", "remove ")
         self.buttons = {k: v for k, v in self.buttons.items() if not k.startswith(rowed)}
         self._editing = []
         self._used = {}
@@ -310,7 +310,9 @@ class LayersPanel:
                     callback=lambda: self.show_node(row.mask),
                 )
                 self.buttons[f"paint {row.mask}"] = button
-            dpg.add_button(label="x", callback=lambda: self._remove(n))
+            self.buttons[f"remove {row.source}"] = dpg.add_button(
+                label="x", callback=lambda: self._remove(n)
+            )
 
     def _opacity_done(self, sender: Any, slider: int | str) -> None:
         stack, number = dpg.get_item_user_data(slider)
