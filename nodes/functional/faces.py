@@ -14,7 +14,7 @@ Three models, as MediaPipe's face mesh and iris pipelines chain them:
    score. Run twice: from the detector's box, then from the box of its own points, as
    MediaPipe's tracking does, which centres the crop on the face.
 3. **Eyes** (``iris_landmark``): a 64 x 64 crop in 0..1 around each eye, 2.3 times the
-   distance between its corners, the person's left eye mirrored (the model knows one
+   longer side of its corners' box, the person's left eye mirrored (the model knows one
    eye); 71 eye points (the first 16 the lid contour) and 5 iris points (the centre and
    four on its rim).
 
@@ -267,7 +267,7 @@ def _eye(rgb: np.ndarray, mesh: np.ndarray, corners: tuple[int, int], mirror: bo
     direction = inner - outer if not mirror else outer - inner
     angle = math.atan2(direction[1], direction[0])
     centre = (outer + inner) / 2
-    size = float(np.hypot(*(inner - outer))) * 2.3
+    size = float(np.abs(inner - outer).max()) * 2.3  # MediaPipe's square_long of the corners' box
     matrix = _crop_matrix((float(centre[0]), float(centre[1])), size, angle, out)
     contour, iris = model.invoke(_crop(rgb, matrix, out, mirror))
     lid = _to_photo(contour.reshape(-1, 3)[list(IRIS_MODEL_LID)], matrix, out, mirror)
