@@ -226,3 +226,18 @@ def test_an_out_path_too_long_to_write_in_leaves_no_folders(images, tmp_path, ca
     assert err.startswith("error: node 'save' (image.save): cannot write into ")
     assert "File name too long" in err
     assert not (tmp_path / "long").exists()
+
+
+def test_a_pack_carries_the_whole_number(images, tmp_path, capsys):
+    """A preset with 6.0 packed, unpacked and run: the pack's preset holds the int 6."""
+    import zipfile
+
+    preset = _facet_base(
+        tmp_path, images / "content" / "chelsea.png", facet={"spatial_radius": 6.0}
+    )
+    assert main(["pack", str(preset), "-o", str(tmp_path / "p.sgpack"), "--with-inputs"]) == 0
+    packed = json.loads(zipfile.ZipFile(tmp_path / "p.sgpack").read("preset.json"))
+    radius = packed["nodes"]["facet"]["params"]["spatial_radius"]
+    assert (radius, type(radius)) == (6, int)
+    assert main(_run(tmp_path / "p.sgpack", tmp_path / "out")) == 0, capsys.readouterr().err
+    assert read_image(tmp_path / "out" / "facet-base.png").shape == (64, 96, 3)
