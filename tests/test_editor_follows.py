@@ -178,3 +178,41 @@ def test_a_scripted_screenshot_finishes_when_its_pictures_are_already_on_disk(im
         assert picture[100:800, 880:1490].std() > 20, f"the {attempt} shot shows no picture"
     assert took < 60, f"the second run took {took:.0f} s"
     assert len(list((tmp_path / "stylegraph-out").rglob("*.png"))) == 1, "written twice"
+
+
+def test_before_after_shows_the_stack_without_one_layer_exactly_as_hiding_it_makes_it(
+    registry, images, tmp_path, monkeypatch
+):
+    """B on a layer's row: the viewer shows the picture without that layer, the same
+    pixels the stack gives with the layer hidden, and B again shows it with it; no edit."""
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    dpg.create_context()
+    try:
+        preset = load_preset(shipped_presets()["fusion"], registry)
+        preset.set_input("content", str(images / "content" / "tubingen.jpg"))
+        preset.set_input("style", [str(images / "styles" / "shipwreck.jpg")])
+        preset.graph.set_param("shrink", "longest_side", 96)
+        controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
+        editor = Editor(registry, controller, output_dir=tmp_path / "out")
+        editor.build()
+        _finish_run(editor)
+        panel = editor.layers_panel
+        panel.follow("fuse")
+        steps = controller.history_size
+        with_it = editor.picture("fuse")
+        panel.before_after(1)  # layer 1: the render
+        assert editor.viewer.node_id == "fuse"
+        before = editor.viewer.compare_id
+        assert before == "fuse without render" and editor.viewer.split == 1.0
+        without = editor.picture(before)
+        assert controller.history_size == steps, "before / after is no edit"
+        panel.before_after(1)
+        assert editor.viewer.compare_id is None
+        assert editor.picture("fuse") is with_it
+        panel.layers.set_visible("fuse", 1, False)
+        _finish_run(editor)
+        hidden = editor.picture("fuse")
+        assert np.abs(hidden - without).max() < 1e-6
+        assert np.abs(with_it - without).mean() > 0.01, "the layer changed nothing"
+    finally:
+        dpg.destroy_context()

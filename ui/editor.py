@@ -131,6 +131,8 @@ class Editor:
             lambda ids: not self.worker.busy and self.worker.start(self.controller.preset, ids),
         )
         self.viewer.sheets = self.layers_panel
+        self.layers_panel.stack_output = lambda stack: (self.outputs.get(stack) or {}).get("layers")
+        self.layers_panel.show_without = self._show_without
         self.safety = Safety(controller, self._save_then, self.say)
         self.commands: dict[str, Callable[[], Any]] = {
             "run": lambda: self.run(),
@@ -345,6 +347,22 @@ class Editor:
             return
         dpg.clear_selected_nodes(CANVAS)
         self.viewer.show(node_id)
+
+    def _show_without(self, stack_id: str, name: str, picture: np.ndarray) -> None:
+        """Before / after of one layer: the stack shown whole as its picture without the
+        layer (a comparison picture, not a node: the next edit ends it), or, asked again
+        for the same layer, with it."""
+        before = f"{stack_id} without {name}"
+        if self.viewer.compare_id == before:
+            self.viewer.compare(None)
+            self.outputs.pop(before, None)
+            self.say(f"after: {stack_id} with {name}")
+            return
+        self.outputs[before] = {"image": picture}
+        dpg.clear_selected_nodes(CANVAS)
+        self.viewer.show(stack_id)
+        self.viewer.compare(before, 1.0)
+        self.say(f"before: {before} (B again: with it; or drag the split)")
 
     def _spot_in_view(self) -> tuple[float, float] | None:
         """Where new or pasted nodes go: a little up and left of the visible canvas's

@@ -32,7 +32,7 @@ import dearpygui.dearpygui as dpg
 import numpy as np
 
 from stylegraph.graph.model import GraphError
-from stylegraph.nodes.functional.blend import MODES
+from stylegraph.nodes.functional.blend import MODES, composite
 from stylegraph.nodes.functional.contact_sheet import grid_columns
 from stylegraph.nodes.functional.paint import render_strokes
 from stylegraph.nodes.functional.resize import fit_longest_side
@@ -91,6 +91,10 @@ class LayersPanel:
         self.canvas: int | str | None = None
         self._browse_after: int | None = None  # the frame after which Browse... opens
         self.scale = 1.0  # the UI scale: text fields widen with it
+        # set by the editor: a stack's last LayerStack output, and how to show a picture
+        # of it without one layer (before / after)
+        self.stack_output: Callable[[str], Any] = lambda stack_id: None
+        self.show_without: Callable[[str, str, np.ndarray], None] = lambda *args: None
 
     # building ---------------------------------------------------------------------------
     def build(self, width: int = -1, canvas: int | str | None = None) -> None:
@@ -268,6 +272,11 @@ class LayersPanel:
             dpg.add_button(label="S", callback=lambda: self._guard(self.layers.solo, stack, n))
             with dpg.tooltip(dpg.last_item()):
                 dpg.add_text("solo: only this layer over the base (again: all)")
+            self.buttons[f"before {row.source}"] = dpg.add_button(
+                label="B", callback=lambda: self.before_after(n)
+            )
+            with dpg.tooltip(dpg.last_item()):
+                dpg.add_text("before / after: the picture without this layer (again: with it)")
             field = dpg.add_input_text(
                 default_value=row.name,
                 width=int(NAME_WIDTH * self.scale),
@@ -313,6 +322,32 @@ class LayersPanel:
             self.buttons[f"remove {row.source}"] = dpg.add_button(
                 label="x", callback=lambda: self._remove(n)
             )
+
+    def without(self, number: int) -> np.ndarray | None:
+        """The stack's last computed picture made again without layer ``number`` (its
+        other layers as they were), or None before the stack has run."""
+        stack = self.stack_id
+        made = self.stack_output(stack) if stack is not None else None
+        numbers = _numbers_of(self.controller.graph, stack) if stack is not None else []
+        if made is None or number not in numbers or len(made.layers) != len(numbers) + 1:
+            return None
+        skipped = numbers.index(number) + 1  # the stack's layers: the base, then 1, 2...
+        out = made.layers[0].pixels
+        for index, layer in enumerate(made.layers[1:], start=1):
+            if index != skipped and layer.visible:
+                out = composite(out, layer.pixels, layer.mode, layer.opacity, layer.mask)
+        return out
+
+    def before_after(self, number: int) -> None:
+        """B on a layer's row: the viewer shows the stack's picture without that layer
+        (before), B again shows it with it (after); no edit, nothing to undo."""
+        listed = rows(self.controller.graph, self.stack_id) if self.stack_id else []
+        name = next((r.name for r in listed if r.number == number), None)
+        picture = self.without(number) if name is not None else None
+        if picture is None:
+            self.say("run the graph first: before / after compares computed pictures")
+            return
+        self.show_without(self.stack_id, name, picture)
 
     def _opacity_done(self, sender: Any, slider: int | str) -> None:
         stack, number = dpg.get_item_user_data(slider)
@@ -490,6 +525,15 @@ class LayersPanel:
         if added:
             self.stars[node_id] = set()
         return added
+
+
+def _numbers_of(graph: Any, stack_id: str) -> list[int]:
+    """The stack's layer numbers, bottom first, as its node composites them."""
+    return sorted(
+        int(key[5:])
+        for key in graph.input_links(stack_id)
+        if key.startswith("layer") and key[5:].isdigit()
+    )
 
 
 def _sweep_styles(graph: Any, node_id: str) -> list[str]:
