@@ -22,6 +22,7 @@ from stylegraph.nodes.functional import faces as faces_module
 from stylegraph.nodes.functional.eye_light import eye_light
 from stylegraph.nodes.functional.faces import PARTS, find_faces, parts_mask
 from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.masks import shape
 from stylegraph.nodes.functional.subject import select_subject, subject_mask
 from stylegraph.nodes.models import mediapipe
 from tests.conftest import REPO
@@ -168,6 +169,30 @@ def test_eyes_and_irises_follow_the_traced_outlines(hopper, hopper_faces, hopper
     irises = parts_mask(hopper_faces, ["irises"], height, width)
     assert _outline_distance(eyes >= 0.5, _polygons(hopper_reference, "eyes")) <= 2.0
     assert _outline_distance(irises >= 0.5, _irises(hopper_reference)) <= 2.0
+
+
+def _ellipse_points(cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+    turn = np.linspace(0.0, 2.0 * np.pi, 240, endpoint=False)
+    return np.column_stack([cx + rx * np.cos(turn), cy + ry * np.sin(turn)])
+
+
+def test_an_eye_drawn_as_a_known_ellipse_covers_its_area_not_more():
+    """Eyes are 8-15 px tall: a quarter-pixel grown all round costs 5 % of their area.
+    The parts are filled as the traced references are (masks.shape), so a lid outline
+    equal to the traced one scores IoU 1."""
+    height, width = 60, 90
+    lids = [_ellipse_points(25.3, 30.7, 14.0, 5.0), _ellipse_points(62.6, 29.2, 13.0, 4.5)]
+    eyes = tuple(faces_module.Eye(lid, (lid[:, 0].mean(), lid[:, 1].mean()), 4.0) for lid in lids)
+    face = faces_module.Face(1.0, np.array([[5.0, 5.0], [85.0, 55.0]]), eyes)
+    mask = faces_module.face_part_mask(face, "eyes", height, width)
+    exact = np.pi * (14.0 * 5.0 + 13.0 * 4.5)
+    assert abs(mask.sum() - exact) / exact < 0.01
+    reference = sum(
+        shape(height, width, "polygon", points=(lid / [width, height]).tolist()) for lid in lids
+    )
+    np.testing.assert_allclose(mask, reference, atol=1e-6)
+    irises = faces_module.face_part_mask(face, "irises", height, width)
+    assert abs(irises.sum() - 2 * np.pi * 4.0**2) / (2 * np.pi * 4.0**2) < 0.02
 
 
 def test_parts_nest_as_a_face_does(hopper, hopper_faces):

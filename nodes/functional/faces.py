@@ -331,7 +331,13 @@ _SHIFT = 8  # fractional bits of the points given to OpenCV's fill
 class _Canvas:
     """A supersampled window of the photo around one face, where parts are filled by
     coverage (as ``masks.shape`` fills polygons): points in photo coordinates (0 at the
-    top-left edge), each pixel's value the share of it covered."""
+    top-left edge), each pixel's value the share of it covered.
+
+    The samples sit on the corners of the sub-pixel grid (one more row and column than
+    sub-pixels); a sub-pixel counts as covered when its top-left, top-right and
+    bottom-left corners are filled. OpenCV fills both end samples of every span and
+    both end rows, so counting sample centres would grow every part by about a quarter
+    of a pixel all round (4-7 % of an eye's area)."""
 
     def __init__(self, points: np.ndarray, height: int, width: int) -> None:
         low = np.floor(points.min(axis=0)) - 2
@@ -341,12 +347,13 @@ class _Canvas:
         self.height, self.width = height, width
         span = max(1, self.x1 - self.x0, self.y1 - self.y0)
         self.factor = 4 if span <= 1000 else 2 if span <= 2000 else 1
-        shape = (max(1, self.y1 - self.y0) * self.factor, max(1, self.x1 - self.x0) * self.factor)
-        self.pixels = np.zeros(shape, np.uint8)
+        rows = max(1, self.y1 - self.y0) * self.factor + 1
+        columns = max(1, self.x1 - self.x0) * self.factor + 1
+        self.pixels = np.zeros((rows, columns), np.uint8)
 
     def _fixed(self, points: np.ndarray) -> np.ndarray:
-        """Photo coordinates as OpenCV's fixed-point pixel centres of the canvas."""
-        local = (points - [self.x0, self.y0]) * self.factor - 0.5
+        """Photo coordinates as OpenCV's fixed-point sample positions (grid corners)."""
+        local = (points - [self.x0, self.y0]) * self.factor
         return np.round(local * (1 << _SHIFT)).astype(np.int32)
 
     def fill(self, polygons: list[np.ndarray], value: int = 1) -> None:
@@ -363,8 +370,10 @@ class _Canvas:
         """The canvas as a full-size coverage mask (float32 H x W, 0..1)."""
         full = np.zeros((self.height, self.width), np.float32)
         if self.x1 > self.x0 and self.y1 > self.y0:
+            samples = self.pixels
+            covered = samples[:-1, :-1] & samples[:-1, 1:] & samples[1:, :-1]
             window = cv2.resize(
-                self.pixels.astype(np.float32),
+                covered.astype(np.float32),
                 (self.x1 - self.x0, self.y1 - self.y0),
                 interpolation=cv2.INTER_AREA,
             )
