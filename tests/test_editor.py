@@ -284,12 +284,10 @@ def test_ctrl_s_on_a_shipped_preset_asks_where_instead_of_writing_into_the_insta
         editor.build()
         controller.set_param("facet", "spatial_radius", 9)
         editor.commands["save"]()
-        dialogs = [
-            (dpg.get_item_label(item), dpg.get_item_configuration(item)["default_filename"])
-            for item in dpg.get_all_items()
-            if dpg.get_item_type(item) == "mvAppItemType::mvFileDialog"
-        ]
-        assert dialogs == [("Save graph as", "facet-base")]
+        from stylegraph.ui.files import DIALOG, dialog_fields
+
+        assert dpg.get_item_label(DIALOG) == "Save graph as"
+        assert dialog_fields()["name"] == "facet-base.json"
     finally:
         dpg.destroy_context()
     assert shipped.read_bytes() == before

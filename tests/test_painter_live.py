@@ -65,8 +65,25 @@ def test_painting_a_new_layers_mask_shows_the_stacks_composite_as_the_node_makes
     middle, corner = painted[height // 2, width // 2], painted[3, 3]
     assert np.abs(middle - editor.picture("fuse")[height // 2, width // 2]).max() > 0.05
     np.testing.assert_array_equal(corner, editor.picture("fuse")[3, 3])
-    # where the mask is 1, the new layer itself shows (Normal mode, opacity 1, on top)
-    np.testing.assert_allclose(middle, editor.picture(render)[height // 2, width // 2], atol=1e-6)
+    # where the mask is 1, the new layer itself shows (Normal mode, opacity 1) under the
+    # detail layer kept on top (the sharpened photo through its soft edges)
+    from stylegraph.nodes.functional.blend import composite
+
+    y, x = height // 2, width // 2
+    detail = editor.controller.graph.input_links("fuse")
+    top = [n for n in range(1, 9) if f"layer{n}" in detail][-1]
+    assert detail[f"layer{top}"].src == "sharp_photo"
+    from stylegraph.ui.layers import rows
+
+    (above, *_) = rows(editor.controller.graph, "fuse")  # the top row
+    expected = composite(
+        editor.picture(render)[y : y + 1, x : x + 1],
+        editor.picture("sharp_photo")[y : y + 1, x : x + 1],
+        above.mode,
+        above.opacity,
+        editor.port_output(detail[f"mask{top}"].src, "mask")[y : y + 1, x : x + 1],
+    )
+    np.testing.assert_allclose(middle, expected[0, 0], atol=1e-5)
     # the graph, run, makes the same picture the painter showed
     editor.run()
     _finish(editor)
