@@ -90,7 +90,8 @@ def test_a_saved_layout_with_overlapping_nodes_opens_as_saved(registry, tmp_path
 @needs_x
 def test_the_viewers_controls_fit_at_125_percent_and_in_a_1100_by_700_window(images, tmp_path):
     """At 125 % the viewer got a scrollbar and layer names were cut; at 1100 x 700 the
-    painter's mode buttons ran off the viewer's right edge."""
+    painter's mode buttons ran off the viewer's right edge. Nothing of the viewer or the
+    Layers panel's rows may reach past their panel's edges."""
     content, style = images / "content" / "tubingen.jpg", images / "styles" / "shipwreck.jpg"
     args = ["fusion", "--set", f"content={content}", "--set", f"style={style}"]
     args += ["--set", "shrink.longest_side=96", "--run"]
@@ -111,12 +112,14 @@ def test_the_viewers_controls_fit_at_125_percent_and_in_a_1100_by_700_window(ima
         time.sleep(2.0)
         large = window.read()
         assert large["viewer_cut"] == [], f"cut at 125 %: {large['viewer_cut']}"
+        assert large["layers_cut"] == [], f"layer rows cut at 125 %: {large['layers_cut']}"
         window.xdo("key", "ctrl+0")
         window.xdo("windowsize", window.window_id(), "1100", "700")
         small = window.layout(lambda g: g["canvas"] != large["canvas"], 20)
         time.sleep(1.0)
         small = window.read()
         assert small["viewer_cut"] == [], f"cut at 1100 x 700: {small['viewer_cut']}"
+        assert small["layers_cut"] == [], f"layer rows cut at 1100 x 700: {small['layers_cut']}"
         Image.fromarray(window.grab().astype(np.uint8)).save(tmp_path / "small.png")
         assert window.process.poll() is None
 

@@ -19,6 +19,7 @@ from stylegraph.graph.registry import Registry
 from stylegraph.ui.controller import Controller
 from stylegraph.ui.editor import MENU_SEP, Editor, viewer_size_for
 from stylegraph.ui.files import DIALOG_SIZE, dialog_fields, dialog_items, dialog_open
+from stylegraph.ui.layers_panel import PANEL as LAYERS_PANEL
 from stylegraph.ui.layers_panel import centres
 from stylegraph.ui.pacing import FramePacer, X11Wake
 from stylegraph.ui.safety import PROMPT
@@ -170,6 +171,7 @@ def _write_geometry(editor: Editor, path: Path, written: dict | None) -> dict:
     layout["status"] = dpg.get_value("status_full")
     layout["running"] = not editor.idle
     layout["viewer_cut"] = cut_off("viewer_panel")
+    layout["layers_cut"] = cut_off(LAYERS_PANEL) if dpg.is_item_shown(LAYERS_PANEL) else []
     layout["viewer_node"] = editor.viewer.node_id
     draw = dpg.get_item_rect_min("viewer_draw")
     layout["sheet"] = [

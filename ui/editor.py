@@ -213,6 +213,7 @@ class Editor:
         dpg.configure_item(LAYERS_PANEL, width=-drawing[0] - CANVAS_GAP)
         dpg.configure_item("viewer_panel", width=drawing[0] + PANEL_PAD)
         self.viewer.resize(*drawing)
+        self.layers_panel.resized()
 
     def _menus(self) -> None:
         c = self.commands

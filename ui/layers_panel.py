@@ -54,6 +54,8 @@ ROWS = "layers_rows"
 PICKER = "layers_picker"
 THUMB = 44  # px: a layer's picture and mask in its row
 NAME_WIDTH = 140  # px at scale 1: a layer's name field (a longer name shows on hover)
+MIN_NAME_WIDTH = 50  # px at scale 1: what a narrow window leaves the name
+ROW_REST = 530  # px at scale 1: a row's other controls, which keep their widths
 HEIGHT = 230  # px: the docked panel's height under the canvas
 GAP = 8  # px between the canvas and the panel (Dear PyGui's item spacing)
 PAYLOAD = "stylegraph_layer"  # a dragged row's grip carries its layer number
@@ -140,6 +142,17 @@ class LayersPanel:
         if self.stack_id is None:
             stacks = [n.id for n in graph.nodes() if n.type_id == STACK_TYPE]
             self.stack_id = stacks[0] if len(stacks) == 1 else None
+
+    def _name_width(self) -> int:
+        """The name field takes what the panel's width leaves the row's other controls
+        (a narrow window shortens the name, not the row's last buttons)."""
+        room = dpg.get_item_rect_size(PANEL)[0] if dpg.does_item_exist(PANEL) else 0
+        left = room - ROW_REST * self.scale if room > 0 else NAME_WIDTH * self.scale
+        return int(max(MIN_NAME_WIDTH * self.scale, min(NAME_WIDTH * self.scale, left)))
+
+    def resized(self) -> None:
+        """The window changed size: the rows are laid out again for the panel's width."""
+        self._key = None
 
     def rescale(self, scale: float) -> None:
         """Widths that hold text (a layer's name) follow the UI scale; rebuilt at once."""
@@ -279,7 +292,7 @@ class LayersPanel:
                 dpg.add_text("before / after: the picture without this layer (again: with it)")
             field = dpg.add_input_text(
                 default_value=row.name,
-                width=int(NAME_WIDTH * self.scale),
+                width=self._name_width(),
                 on_enter=True,
                 callback=lambda s, text: self._guard(self.layers.rename, stack, n, text),
             )
@@ -290,7 +303,7 @@ class LayersPanel:
                 default_value=row.opacity,
                 min_value=0.0,
                 max_value=1.0,
-                width=70,
+                width=int(56 * self.scale),
                 format="%.2f",
                 user_data=(stack, n),
             )
@@ -299,7 +312,7 @@ class LayersPanel:
             self.buttons[f"mode {row.source}"] = dpg.add_combo(
                 MODES,
                 default_value=row.mode,
-                width=90,
+                width=int(80 * self.scale),
                 callback=lambda s, mode: self._guard(
                     self.layers.set_entry, stack, n, "modes", mode
                 ),
