@@ -12,7 +12,9 @@ average. References: tests/data/people/*.json and tests/data/masks/astronaut.jso
 astronaut with the helmet she holds). Photos not kept in the repository are read from
 ``--photos DIR`` (obama.jpg: ``pip download --no-deps --no-binary=:all:
 face_recognition==1.3.0`` and unpack its tests/test_images). TUNED names the photos
-looked at while choosing the method's settings; the others are held out.
+looked at while choosing the method's settings; the others are held out. obama2.jpg (same
+sdist) has eyes about 45 x 17 px and only eye and iris references (other people stand at
+its edges).
 Speed: each model (person, face detection + landmarks + irises) under 0.1 s at 500 px
 and under 0.5 s at 2000 px.
 Run: python -m benchmarks.masks [--photos DIR]
@@ -49,6 +51,7 @@ PEOPLE = {
     "grace_hopper": (PEOPLE_DIR / "grace_hopper.json", "repo"),
     "camera": (PEOPLE_DIR / "camera.json", "repo"),
     "obama": (PEOPLE_DIR / "obama.json", "photos"),
+    "obama2": (PEOPLE_DIR / "obama2.json", "photos"),
 }
 TUNED = ("astronaut", "grace_hopper")
 PERSON_TARGET = 0.95
@@ -167,12 +170,14 @@ def people(registry, photos: Path | None) -> dict:
             results[name] = {"skipped": f"{data['image']} not found; pass --photos DIR"}
             continue
         row: dict = {"size": f"{photo.shape[1]}x{photo.shape[0]}", "tuned": name in TUNED}
-        person, _ = run_node(registry, "mask.subject", {"image": photo}, {})
-        truth = _polygons(data, "person")
-        row["person_iou"] = iou(person["mask"], truth)
-        row["person_outline_px"] = _outline_distance(person["mask"] >= 0.5, truth)
-        row["person_met"] = row["person_iou"] >= PERSON_TARGET
-        if "eyes" in data.get("polygons", {}):
+        polygons = data.get("polygons", {})
+        if isinstance(polygons, list) or "person" in polygons:  # a list: the subject's outline
+            person, _ = run_node(registry, "mask.subject", {"image": photo}, {})
+            truth = _polygons(data, "person")
+            row["person_iou"] = iou(person["mask"], truth)
+            row["person_outline_px"] = _outline_distance(person["mask"] >= 0.5, truth)
+            row["person_met"] = row["person_iou"] >= PERSON_TARGET
+        if "eyes" in polygons:
             for part, part_truth in (("eyes", _polygons(data, "eyes")), ("irises", _irises(data))):
                 found, _ = run_node(registry, "mask.face", {"image": photo}, {"parts": [part]})
                 row[f"{part}_iou"] = iou(found["mask"], part_truth)
@@ -253,7 +258,7 @@ def main() -> None:
                 "all_targets_met": all(
                     r["subject_met"] and r["quick_selection_met"] for r in results.values()
                 )
-                and all(r["person_met"] and r.get("eyes_met", True) for r in measured)
+                and all(r.get("person_met", True) and r.get("eyes_met", True) for r in measured)
                 and all(
                     max(t["person_s"], t["faces_landmarks_irises_s"]) <= t["target_s"]
                     for t in times.values()
