@@ -31,7 +31,8 @@ instead, so a smooth sky, a grainy lawn and a dark coat are still told apart.
 Photos of people: ``select_subject`` (the node's entry) uses MediaPipe's person model
 (``person_mask``) where the face models find a face, as Photoshop's Select Subject
 knows people; colour contrast with the frame cannot tell a dark suit from a dark
-backdrop. The model's answer is refined to the photo's edges by the same guided filter.
+backdrop. The model's answer is cut along the photo's edges (``person.cut_person``: what
+a person holds joins them) and refined to them by the same guided filter.
 
 Limits: one subject near the middle is the case served. A landscape without one gives
 whatever its middle holds; a background object of the subject's colours that touches it
@@ -51,7 +52,7 @@ import numpy as np
 from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import guided_upsample
-from stylegraph.nodes.functional.person import person_probability, shows_people
+from stylegraph.nodes.functional.person import cut_person, person_probability, shows_people
 
 WORK_SIZE = 200  # px along the longest side where saliency and GrabCut run
 _L_BINS = 4  # histogram bins for lightness
@@ -281,21 +282,19 @@ def person_mask(
 ) -> np.ndarray:
     """The people in ``image`` as a soft mask (float32 H x W, 0..1): the person model's
     answer (``person.person_probability``) at about 256 px in the photo's proportions,
-    hints applied (keep: 1, remove: 0), then brought to the photo's size along its
-    edges as the colour method's cut is."""
+    cut along the photo's edges there with the hints fixed (``person.cut_person``: what
+    a person holds joins them), then brought to the photo's size along its edges as the
+    colour method's cut is."""
     rgb = as_rgb(image)
     probability = person_probability(rgb)
     height, width = rgb.shape[:2]
     scale = min(1.0, PERSON_WORK_SIZE / max(height, width))
     small_h, small_w = max(8, round(height * scale)), max(8, round(width * scale))
     small = cv2.resize(probability, (small_w, small_h), interpolation=cv2.INTER_LINEAR)
+    photo = cv2.resize(rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
     keep_small = _hint(keep, small_h, small_w)
     remove_small = _hint(remove, small_h, small_w)
-    if keep_small is not None:
-        small[keep_small] = 1.0
-    if remove_small is not None:
-        small[remove_small] = 0.0
-    return refine_to(rgb, small, feather)
+    return refine_to(rgb, cut_person(photo, small, keep_small, remove_small), feather)
 
 
 def select_subject(
