@@ -352,3 +352,15 @@ def test_work_killed_half_a_second_after_its_edit_is_offered_and_restored(tmp_pa
             newcomer.layout(lambda g: "photo" in g.get("nodes", {}), 30)
             time.sleep(2.0)
             assert newcomer.read()["prompt"] == {}, "offered a running editor's work"
+
+
+def test_a_defect_in_every_frame_is_told_and_logged_once(editor):
+    def broken_frame() -> bool:
+        raise RuntimeError("drawing failed")
+
+    for _ in range(50):
+        editor.crash.call(broken_frame, what="updating the window")
+    assert len(editor.crash.caught) == 50 and dpg.does_item_exist("main")
+    told = [m for m in editor.messages if m.startswith("updating the window failed")]
+    assert len(told) == 1
+    assert editor.crash.log_file.read_text().count("RuntimeError: drawing failed") == 1

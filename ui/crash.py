@@ -14,6 +14,8 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
+REPEAT_S = 5.0  # s in which the same defect again (a frame's work, every frame) is not retold
+
 
 class CrashGuard:
     def __init__(
@@ -26,6 +28,7 @@ class CrashGuard:
         self.say = say
         self.focus = focus  # the node the artist is working on (selected or in the viewer)
         self.caught: list[BaseException] = []
+        self._last: tuple[tuple[str, str], float] | None = None  # the last told, and when
 
     @property
     def log_file(self) -> Path:
@@ -55,6 +58,11 @@ class CrashGuard:
 
     def report(self, exc: BaseException, what: str) -> None:
         self.caught.append(exc)
+        repeated = (what, str(exc))
+        now = time.monotonic()
+        if self._last is not None and self._last[0] == repeated and now - self._last[1] < REPEAT_S:
+            return  # the same defect every frame: told, logged and saved once is enough
+        self._last = (repeated, now)
         node = _safe(self.focus)
         saved = _safe(self.controller.autosave)
         log = self._log(exc, what, node, saved)
