@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stylegraph import __version__
-from stylegraph.graph.atomic import remove_empty_folders, watch_new_folder
+from stylegraph.graph.atomic import remove_empty_folders, remove_partial_files, watch_new_folder
 from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status, error_sentence
@@ -718,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         with signals_raise():
             return args.func(args, default_registry())
     except Interrupted as exc:
+        remove_partial_files()
         print(CANCELLED, file=sys.stderr)
         return exc.exit_code
     except (UsageError, PresetError, ValidationError, GraphError, UnknownNodeType) as exc:

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -57,6 +57,21 @@ def forget_partial_files() -> list[Path]:
     left empty, and let no new one start (the lock is never released): for a process about
     to exit while another thread writes. Returns what was removed."""
     _partial_lock.acquire()
+    removed = _remove_partial()
+    for folder in sorted(_new_folders):
+        removed += remove_empty_folders(folder)
+    return removed
+
+
+def remove_partial_files() -> list[Path]:
+    """Remove the temp files and staging folders still listed, for a command that stopped
+    on a signal in its own thread: one that landed between a temp file's making and the
+    ``try`` that removes it on failure leaves it listed. Returns what was removed."""
+    with _partial_lock:
+        return _remove_partial()
+
+
+def _remove_partial() -> list[Path]:
     removed = []
     for path in sorted(_partial):
         if path.is_dir() and not path.is_symlink():
@@ -65,9 +80,43 @@ def forget_partial_files() -> list[Path]:
             with contextlib.suppress(OSError):
                 path.unlink()
         removed.append(path)
-    for folder in sorted(_new_folders):
-        removed += remove_empty_folders(folder)
+    _partial.clear()
     return removed
+
+
+_MAIN_THREAD = threading.main_thread().ident
+_listing_depth = 0  # in the main thread: a temp file being made and listed
+_when_listed: list[Callable[[], None]] = []
+
+
+@contextlib.contextmanager
+def _listing() -> Iterator[None]:
+    """Marks the making and listing of a temp file in the main thread, where signal
+    handlers run: a handler that would raise there asks ``run_when_listed`` to raise once
+    the file is listed, so that no signal leaves a file made but unlisted."""
+    global _listing_depth
+    if threading.get_ident() != _MAIN_THREAD:
+        yield
+        return
+    _listing_depth += 1
+    try:
+        yield
+    finally:
+        _listing_depth -= 1
+        if not _listing_depth and _when_listed:
+            calls = list(_when_listed)
+            _when_listed.clear()
+            for call in calls:
+                call()
+
+
+def run_when_listed(call: Callable[[], None]) -> bool:
+    """For a signal handler: when the main thread is making and listing a temp file, run
+    ``call`` (which may raise) as soon as it is listed and return True; else False."""
+    if _listing_depth and threading.get_ident() == _MAIN_THREAD:
+        _when_listed.append(call)
+        return True
+    return False
 
 
 def first_missing(folder: Path) -> Path | None:
@@ -114,7 +163,7 @@ def partial_path(path: Path) -> Iterator[Path]:
 def new_temp_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
     """``tempfile.mkstemp`` in ``directory``, the file listed as partial (under the lock,
     so a stopping process either sees it or keeps it from being made)."""
-    with _partial_lock:
+    with _listing(), _partial_lock:
         fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
         _partial.add(Path(name))
     return fd, Path(name)
@@ -122,7 +171,7 @@ def new_temp_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]
 
 def new_temp_dir(directory: Path | None, prefix: str) -> Path:
     """``tempfile.mkdtemp``, the folder listed as partial until ``done_partial``."""
-    with _partial_lock:
+    with _listing(), _partial_lock:
         path = Path(tempfile.mkdtemp(dir=directory, prefix=prefix))
         _partial.add(path)
     return path

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from stylegraph.graph.atomic import forget_partial_files
+from stylegraph.graph.atomic import forget_partial_files, run_when_listed
 from stylegraph.graph.context import CancelToken
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -66,10 +66,15 @@ def signals_raise() -> Iterator[None]:
     def handler(signum: int, frame: Any) -> None:
         for other in SIGNALS:
             signal.signal(other, signal.SIG_IGN)
-        raise Interrupted(signum)
+        if not run_when_listed(lambda: _raise(Interrupted(signum))):
+            raise Interrupted(signum)
 
     with _handlers(handler):
         yield
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
 
 
 def run_cancellable(
