@@ -212,7 +212,9 @@ def test_before_after_shows_the_stack_without_one_layer_exactly_as_hiding_it_mak
         panel.before_after(1)
         assert editor.viewer.compare_id is None
         assert editor.picture("fuse") is with_it
-        panel.layers.set_visible("fuse", 1, False)
+        panel.before_after(1)
+        panel.layers.set_visible("fuse", 1, False)  # an edit ends the before / after
+        assert editor.viewer.compare_id is None and before not in editor.outputs
         _finish_run(editor)
         hidden = editor.picture("fuse")
         assert np.abs(hidden - without).max() < 1e-6

@@ -116,6 +116,7 @@ class Editor:
         self.previewing = False  # the run going on is an auto-run: it writes nothing
         self.saves_up_to_date = False  # the last run left out saves already on disk
         self.nothing_to_do = False  # the last Run found every save's picture on disk
+        self._comparisons: set[str] = set()  # before / after pictures: no node of the graph
         self.messages: list[str] = []
         self._shown = 0  # messages the window has drawn
         self._titled: tuple | None = None  # the undo and redo items' labels on screen
@@ -313,9 +314,7 @@ class Editor:
         Layers panel's stack (named when an action on it fails)."""
         selected = self.canvas.selected()
         return (
-            (selected[0] if selected else None)
-            or self.viewer.node_id
-            or (self.layers_panel.stack_id)
+            (selected[0] if selected else None) or self.viewer.node_id or self.layers_panel.stack_id
         )
 
     def _guard(self, action: Callable[..., Any], *args: Any) -> Any:
@@ -360,6 +359,7 @@ class Editor:
             self.say(f"after: {stack_id} with {name}")
             return
         self.outputs[before] = {"image": picture}
+        self._comparisons.add(before)
         dpg.clear_selected_nodes(CANVAS)
         self.viewer.show(stack_id)
         self.viewer.compare(before, 1.0)
@@ -396,6 +396,9 @@ class Editor:
         graph = self.controller.graph
         self.viewer.forget(lambda node_id: node_id in graph)
         self.layers_panel.forget(lambda node_id: node_id in graph)
+        for picture in self._comparisons - {self.viewer.compare_id}:
+            self.outputs.pop(picture, None)  # a before / after the edit ended
+        self._comparisons &= {self.viewer.compare_id}
 
     def _mark_changed(self, current: dict[str, str] | None = None) -> None:
         """Nodes whose shown status and picture no longer match the graph: their cache
