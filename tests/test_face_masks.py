@@ -239,11 +239,30 @@ def test_an_eye_drawn_as_a_known_ellipse_covers_its_area_not_more():
     exact = np.pi * (14.0 * 5.0 + 13.0 * 4.5)
     assert abs(mask.sum() - exact) / exact < 0.01
     reference = sum(
-        shape(height, width, "polygon", points=(lid / [width, height]).tolist()) for lid in lids
+        shape(height, width, "polygon", points=(outline / [width, height]).tolist())
+        for outline in map(faces_module.smooth_outline, lids)
     )
     np.testing.assert_allclose(mask, reference, atol=1e-6)
     irises = faces_module.face_part_mask(face, "irises", height, width)
     assert abs(irises.sum() - 2 * np.pi * 4.0**2) / (2 * np.pi * 4.0**2) < 0.02
+
+
+def test_a_lid_given_as_16_points_is_filled_as_the_curve_through_them():
+    """The iris model gives each lid as 16 points; straight spans between them lose the
+    lid's bulge (2 % of an eye's area), the smooth outline through them keeps it. Both
+    eyes lie on each other here: each part is filled on its own, not even-odd."""
+    height, width = 40, 60
+    lid = _ellipse_points(30.2, 20.6, 20.0, 6.0)[::15]  # 16 points
+    assert len(lid) == 16
+    eye = faces_module.Eye(lid, (30.2, 20.6), 4.0)
+    face = faces_module.Face(1.0, np.array([[2.0, 2.0], [58.0, 38.0]]), (eye, eye))
+    outline = faces_module.smooth_outline(lid)
+    np.testing.assert_allclose(outline[::8], lid, atol=1e-9)
+    exact = np.pi * 20.0 * 6.0
+    straight = shape(height, width, "polygon", points=(lid / [width, height]).tolist()).sum()
+    filled = faces_module.face_part_mask(face, "eyes", height, width).sum()
+    assert straight < 0.985 * exact
+    assert abs(filled - exact) / exact < 0.01
 
 
 def test_parts_nest_as_a_face_does(hopper, hopper_faces):

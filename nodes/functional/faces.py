@@ -357,7 +357,10 @@ class _Canvas:
         return np.round(local * (1 << _SHIFT)).astype(np.int32)
 
     def fill(self, polygons: list[np.ndarray], value: int = 1) -> None:
-        cv2.fillPoly(self.pixels, [self._fixed(p) for p in polygons], value, cv2.LINE_8, _SHIFT)
+        """Each polygon filled on its own: OpenCV fills a list of polygons even-odd, so
+        where two overlap (a brow over a lid) it would leave a hole."""
+        for polygon in polygons:
+            cv2.fillPoly(self.pixels, [self._fixed(polygon)], value, cv2.LINE_8, _SHIFT)
 
     def circle(self, centre: tuple[float, float], radius: float) -> np.ndarray:
         """A separate layer holding one filled circle."""
@@ -381,19 +384,42 @@ class _Canvas:
         return full
 
 
+def smooth_outline(points: np.ndarray, samples: int = 8) -> np.ndarray:
+    """A closed outline through ``points`` (N x 2) as a centripetal Catmull-Rom spline,
+    ``samples`` points per span: the iris model gives a lid as 16 points, 7 on the upper
+    lid of an eye 30-45 px wide, and straight spans between them cut inside its curve."""
+    points = np.asarray(points, np.float64)
+    before, start, end, after = (np.roll(points, shift, axis=0) for shift in (1, 0, -1, -2))
+    knot = lambda a, b: np.sqrt(np.linalg.norm(b - a, axis=1))[:, None] + 1e-9  # noqa: E731
+    t0 = np.zeros((len(points), 1))
+    t1 = t0 + knot(before, start)
+    t2 = t1 + knot(start, end)
+    t3 = t2 + knot(end, after)
+    spans = []
+    for share in np.arange(samples) / samples:
+        t = t1 + share * (t2 - t1)
+        a1 = ((t1 - t) * before + (t - t0) * start) / (t1 - t0)
+        a2 = ((t2 - t) * start + (t - t1) * end) / (t2 - t1)
+        a3 = ((t3 - t) * end + (t - t2) * after) / (t3 - t2)
+        b1 = ((t2 - t) * a1 + (t - t0) * a2) / (t2 - t0)
+        b2 = ((t3 - t) * a2 + (t - t1) * a3) / (t3 - t1)
+        spans.append(((t2 - t) * b1 + (t - t1) * b2) / (t2 - t1))
+    return np.stack(spans, axis=1).reshape(-1, 2)
+
+
 def face_part_mask(face: Face, part: str, height: int, width: int) -> np.ndarray:
     """One part of one face as a mask (float32 H x W, 0..1, edges anti-aliased):
 
     - face: inside the face oval (brow to chin, ear to ear);
     - skin: the face without eyes, brows and mouth;
-    - eyes: inside each eye's lids (the iris model's lid contour);
+    - eyes: inside each eye's lids (the iris model's lid contour, as a smooth curve);
     - irises: each iris circle, cut by the lids;
     - brows: the two brows;
     - lips: the lips without the opening between them;
     - mouth: the lips and the opening between them.
     """
     mesh = face.mesh.astype(np.float64)
-    lids = [eye.lid for eye in face.eyes]
+    lids = [smooth_outline(eye.lid) for eye in face.eyes]
     canvas = _Canvas(np.concatenate([mesh, *lids]), height, width)
     polygon = lambda indices: mesh[list(indices)]  # noqa: E731
     if part == "face":
