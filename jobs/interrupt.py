@@ -25,7 +25,7 @@ from stylegraph.graph.context import CancelToken
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How long the work may take to reach a safe point after a signal before the process
 # removes its partial files and exits without it (a long call into C checks nothing).
-GRACE_SECONDS = 2.0
+GRACE_SECONDS = 1.5
 CANCELLED = "cancelled"
 
 T = TypeVar("T")
