@@ -1,0 +1,142 @@
+"""The sky of a photo as a soft mask: sky and clouds, not what stands in front of it.
+
+No network and no model: a sky is the smooth region that reaches the top of the
+picture. At a working size of about 256 px:
+
+1. **Smooth**: the CIELAB picture, stars and grain taken out by a 3 x 3 median, then
+   its gradient (Sobel, all three channels, units of L per px). Sky and clouds change
+   slowly; roofs, branches, towers and people have edges. Pixels under a gradient
+   threshold are smooth.
+2. **Reaching the top**: the smooth pieces that touch the top rows (3 % of the
+   height), each kept when it is sky-like: it fills at least 3 % of the top rows'
+   width and its colour there is not that of a wall or a table (``sky_like``).
+3. **Holes**: what the sky surrounds and that touches no edge of the picture (stars,
+   a cloud's bright core, the Milky Way's dark lanes) is sky too.
+4. **Edge**: GrabCut (OpenCV) in a narrow band either side of that line moves it onto
+   the skyline's edge (``_edge_cut``).
+5. **Refinement**: the fast guided filter brings the cut to the photo's size along its
+   edges (``subject.refine_to``).
+
+A photo without sky (no sky-like smooth region at its top), a blank one (one flat
+colour) and a strip under 3 px at the working size give ``None``; the node turns that
+into an empty mask and one warning. Limits: a plain studio backdrop at the
+top of a portrait reads as an overcast sky; thin cables and twigs stay sky, as they
+should; a lattice tower is taken as a whole.
+
+Ranges: image float32 H x W x 3/4 in 0..1; the mask float32 H x W in 0..1.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from stylegraph.nodes.functional.channels import to_u8
+from stylegraph.nodes.functional.faces import as_rgb
+from stylegraph.nodes.functional.subject import refine_to
+
+WORK_SIZE = 256  # px along the longest side where the sky is found
+SMOOTH = 2.5  # Lab units per working px under which a pixel is smooth
+TOP_ROWS = 0.03  # share of the height where a smooth piece must reach to count as sky
+MIN_TOP_SHARE = 0.03  # share of the top rows' width a sky piece must fill
+BLANK = 1.0  # L units: a picture whose lightness spans less is blank
+BAND = 3  # working px either side of the sky's line where its edge is cut again
+MIN_AREA = 0.02  # share of the picture under which what is found is not a sky
+
+
+def _working(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    scale = min(1.0, WORK_SIZE / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def gradient(lab: np.ndarray) -> np.ndarray:
+    """The Lab picture's gradient magnitude (L units per px), the largest of the three
+    channels' Sobel magnitudes, after a 3 x 3 median that takes out stars and grain."""
+    quiet = cv2.medianBlur(np.ascontiguousarray(lab, np.float32), 3)
+    quiet = cv2.GaussianBlur(quiet, (0, 0), 1.0)
+    dx = cv2.Sobel(quiet, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    dy = cv2.Sobel(quiet, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    return np.sqrt(dx * dx + dy * dy).max(axis=2)
+
+
+def sky_like(lab_pixels: np.ndarray) -> bool:
+    """Whether a region's median colour (Lab, N x 3) can be a sky: not a warm surface
+    (a wooden table or wall: b above 20 with L under 70) nor a dark brown."""
+    light, a, b = np.median(lab_pixels, axis=0)
+    if b > 20 and light < 70:
+        return False
+    return not (light < 40 and b > 8 and a > 0)
+
+
+def _holes_filled(region: np.ndarray) -> np.ndarray:
+    """``region`` with the pieces of its complement filled that touch no edge of the
+    picture (stars, the core of a cloud, the Milky Way's dark lanes)."""
+    outside = (~region).astype(np.uint8)
+    count, pieces = cv2.connectedComponents(outside, None, 4)
+    if count <= 1:
+        return region
+    edges = np.unique(np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]]))
+    return region | ((pieces > 0) & ~np.isin(pieces, edges))
+
+
+def _edge_cut(small: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """The sky's line moved onto the skyline's edge: GrabCut (OpenCV) in a band of
+    ``BAND`` px either side of it, the sky inside the band surely sky and what lies
+    beyond it surely not; the smooth test leaves out the few px where an edge's
+    gradient begins, this gives them back where their colour is the sky's."""
+    kernel = np.ones((2 * BAND + 1, 2 * BAND + 1), np.uint8)
+    inner = cv2.erode(sky.astype(np.uint8), kernel).astype(bool)
+    outer = cv2.dilate(sky.astype(np.uint8), kernel).astype(bool)
+    if not inner.any() or outer.all():
+        return sky
+    labels = np.full(sky.shape, cv2.GC_BGD, np.uint8)
+    labels[outer] = cv2.GC_PR_BGD
+    labels[sky] = cv2.GC_PR_FGD
+    labels[inner] = cv2.GC_FGD
+    background = np.zeros((1, 65), np.float64)
+    foreground = np.zeros((1, 65), np.float64)
+    pixels = cv2.cvtColor(to_u8(small), cv2.COLOR_RGB2BGR)
+    cv2.setRNGSeed(0)  # same photo, same line
+    cv2.grabCut(pixels, labels, None, background, foreground, 2, cv2.GC_INIT_WITH_MASK)
+    return np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
+
+
+def sky_region(small: np.ndarray) -> np.ndarray | None:
+    """The sky at the working size (bool H x W), or None where there is none; steps
+    1-3 of the module's docstring. ``small`` float32 RGB 0..1."""
+    height, width = small.shape[:2]
+    if min(height, width) < 3:  # a strip of a picture: nothing to tell sky by
+        return None
+    lab = cv2.cvtColor(np.ascontiguousarray(small, np.float32), cv2.COLOR_RGB2Lab)
+    if np.ptp(lab[..., 0]) < BLANK:  # one flat colour: a blank, not a sky
+        return None
+    smooth = gradient(lab) < SMOOTH
+    rows = max(1, round(TOP_ROWS * height))
+    _, pieces = cv2.connectedComponents(smooth.astype(np.uint8), None, 4)
+    sky = np.zeros((height, width), bool)
+    for index in np.unique(pieces[:rows]):
+        if index == 0:
+            continue
+        piece = pieces == index
+        if piece[:rows].any(axis=0).mean() < MIN_TOP_SHARE:
+            continue
+        if sky_like(lab[:rows][piece[:rows]]):
+            sky |= piece
+    if sky.mean() < MIN_AREA:
+        return None
+    return _holes_filled(_edge_cut(small, _holes_filled(sky)))
+
+
+def sky_mask(image: np.ndarray, feather: float = 0.1) -> np.ndarray | None:
+    """The sky of ``image`` (float32 H x W x 3/4, 0..1) as a soft mask (float32 H x W,
+    0..1), or None when the photo shows no sky; ``feather`` 0..1 as Subject Mask's."""
+    if not 0.0 <= feather <= 1.0:
+        raise ValueError(f"feather must be between 0 and 1, got {feather}")
+    rgb = as_rgb(image)
+    small = _working(rgb)
+    found = sky_region(small)
+    if found is None:
+        return None
+    return refine_to(rgb, found.astype(np.float32), feather)

@@ -1,0 +1,101 @@
+"""mask.sky: the sky of real photos against hand-traced outlines, cables left as sky,
+one warning naming the node on a photo without sky, and bad input (1 x 1, 1 x 5000, a
+blank white photo, a photo that is all sky) answered with a mask, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.masks_scenes import DATA, iou, reference
+from stylegraph.graph.context import NodeContext
+from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.mask.sky import NODE as SKY_NODE
+
+
+def run_sky(image: np.ndarray, **params) -> tuple[np.ndarray, list[str]]:
+    ctx = NodeContext("sky", Path("."))
+    values = dict(SKY_NODE.default_params(), **params)
+    return SKY_NODE.run(ctx, {"image": image}, values)["mask"], ctx.warnings
+
+
+NO_SKY = ["sky: no sky found in the photo; the sky mask is empty"]
+
+
+def test_the_dusk_sky_over_the_launch_pad_follows_the_hand_traced_outline():
+    """The rocket, its mount and lamps are not sky; the lattice towers' outlines are
+    left out of the measure (the sky between their beams is sky)."""
+    source = DATA / "objects" / "rocket.json"
+    mask, warnings = run_sky(read_image(source.parent / "rocket.jpg"))
+    truth, ignore = reference(source, "sky")
+    assert warnings == []
+    assert iou(mask, truth, ignore) >= 0.9
+    assert mask[200:400, 312:330].mean() < 0.1, "the rocket's body is not sky"
+
+
+def test_the_day_sky_over_tubingen_stops_at_the_roofs_and_the_tower(images):
+    mask, warnings = run_sky(read_image(images / "content" / "tubingen.jpg"))
+    truth, ignore = reference(DATA / "skies" / "tubingen.json", "sky")
+    assert warnings == [] and iou(mask, truth, ignore) >= 0.9
+    assert mask[230:270, 650:690].mean() < 0.2, "the church tower is not sky"
+
+
+def test_a_thin_cable_across_the_sky_stays_sky_and_a_building_does_not():
+    height, width = 200, 300
+    sky = np.linspace(0.9, 0.6, height, dtype=np.float32)[:, None].repeat(width, 1)
+    photo = np.dstack([sky * 0.5, sky * 0.7, sky]).astype(np.float32)
+    rows = np.arange(width)
+    photo[(60 + rows * 0.1).astype(int), rows] = (0.1, 0.1, 0.1)  # a 1 px cable
+    rng = np.random.default_rng(1)
+    photo[120:, 80:220] = 0.45 + rng.normal(0, 0.08, (80, 140, 3))  # a building, textured
+    photo[150:, :] = 0.3 + rng.normal(0, 0.08, (50, width, 3))  # the ground
+    mask, warnings = run_sky(np.clip(photo, 0, 1))
+    assert warnings == []
+    assert mask[(60 + rows * 0.1).astype(int), rows].mean() > 0.9, "the cable stays sky"
+    assert mask[130:150, 90:210].mean() < 0.05 and mask[160:, :].mean() < 0.05
+    assert mask[:50].mean() > 0.99
+
+
+def test_a_photo_without_sky_gives_an_empty_mask_and_one_warning(images):
+    mask, warnings = run_sky(read_image(images / "content" / "coffee.png"))
+    assert warnings == NO_SKY
+    assert mask.shape == (400, 600) and mask.dtype == np.float32 and not mask.any()
+
+
+def test_ground_is_the_inverse(images):
+    photo = read_image(DATA / "objects" / "rocket.jpg")
+    sky, _ = run_sky(photo)
+    ground, _ = run_sky(photo, select="ground")
+    np.testing.assert_allclose(ground, 1.0 - sky, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("shape", "fill"),
+    [((1, 1, 3), 0.5), ((1, 5000, 3), None), ((5000, 1, 3), None), ((300, 400, 3), 1.0)],
+)
+def test_a_strip_a_pixel_or_a_blank_photo_has_no_sky_to_find(shape, fill):
+    if fill is None:
+        photo = np.random.default_rng(0).random(shape).astype(np.float32)
+    else:
+        photo = np.full(shape, fill, np.float32)
+    mask, warnings = run_sky(photo)
+    assert mask.shape == shape[:2] and not mask.any() and warnings == NO_SKY
+
+
+def test_a_photo_that_is_all_sky_is_all_sky():
+    rows = np.linspace(0.0, 1.0, 300, dtype=np.float32)[:, None, None]
+    photo = np.broadcast_to(
+        (0.25 + 0.3 * rows, 0.45 + 0.3 * rows, np.full_like(rows, 0.95)), (3, 300, 1, 1)
+    )
+    photo = np.ascontiguousarray(np.concatenate(photo, axis=2).repeat(400, axis=1))
+    mask, warnings = run_sky(photo)
+    assert warnings == [] and mask.min() > 0.99
+
+
+def test_a_grey_photo_with_one_channel_is_read_as_grey():
+    photo = np.linspace(0.9, 0.7, 120, dtype=np.float32)[:, None, None].repeat(160, 1)
+    photo[80:] = 0.2 + np.random.default_rng(2).normal(0, 0.1, (40, 160, 1)).astype(np.float32)
+    mask, warnings = run_sky(np.clip(photo, 0, 1))
+    assert warnings == [] and mask[:60].mean() > 0.95 and mask[90:].mean() < 0.05
