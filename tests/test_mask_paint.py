@@ -12,6 +12,7 @@ from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.model import Graph
 from stylegraph.graph.spec import ParamError, ParamType
+from stylegraph.nodes.functional.anchors import region_box, region_mask
 from stylegraph.nodes.functional.paint import (
     brush_profile,
     hint_masks,
@@ -21,7 +22,6 @@ from stylegraph.nodes.functional.paint import (
     to_subject_point,
 )
 from stylegraph.nodes.functional.resize import resize_mask
-from stylegraph.nodes.functional.subject import photo_subject_box
 from stylegraph.nodes.mask.paint import NODE as PAINT_NODE
 
 
@@ -172,8 +172,15 @@ def test_strokes_on_another_photo_are_said_in_one_line_naming_the_node():
     _, warnings = run_paint(photo, strokes=painted, painted_on=other)
     assert warnings == [
         "node 'painted' (mask.paint): its strokes were painted on another photo and keep "
-        "their place in the frame, not on this photo's subject; anchor them to the subject "
-        "to have them follow it"
+        "their place in the frame, whatever this photo shows there; anchor them to the "
+        "region they were meant for (subject, person, face, sky, background) to keep their "
+        "meaning"
+    ]
+    _, warnings = run_paint(photo, strokes=painted, painted_on=other, painted_in="sky")
+    assert warnings == [
+        "node 'painted' (mask.paint): its strokes were painted on another photo and keep "
+        "their place in the frame, whatever this photo shows there; they were painted in "
+        "the sky: anchor them to sky to have them paint this photo's sky"
     ]
     assert run_paint(photo, strokes=painted, painted_on="")[1] == [], "no hash kept: no word"
     assert run_paint(photo, strokes=[], painted_on=other)[1] == [], "nothing painted"
@@ -205,7 +212,7 @@ def test_subject_anchored_strokes_paint_where_the_subjects_box_puts_them():
     photo[20:60, 15:55] = photo[60:100, 15:55]  # the blue square painted over with ground
     photo[60:100, 70:110] = photo[60:100, 15:55]
     photo[30:90, 40:100] = (0.9, 0.5, 0.1)  # one orange square: the subject
-    box = photo_subject_box(photo)
+    box = region_box(region_mask(photo, "subject"))
     assert box == pytest.approx((40 / 120, 30 / 120, 60 / 120, 60 / 120), abs=0.02)
     painted = [stroke([[0.25, 0.25]], size=0.1)]
     mask, _ = run_paint(photo, strokes=painted, anchor="subject")

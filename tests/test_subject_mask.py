@@ -14,12 +14,12 @@ from PIL import Image
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.preset import load_preset
+from stylegraph.nodes.functional.anchors import region_box, region_mask
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.paint import render_strokes, to_image_point
 from stylegraph.nodes.functional.subject import (
     clean_cut,
     grabcut_from_seeds,
-    photo_subject_box,
     seed_labels,
     subject_box,
     subject_mask,
@@ -178,7 +178,7 @@ def test_a_subject_anchored_patch_lands_inside_the_subject_on_two_photos(registr
         truth = cv2.resize(reference(name).astype(np.float32), patch.shape[::-1]) >= 0.5
         assert patch.sum() > 100
         assert patch[truth].sum() / patch.sum() > 0.97, name
-        x, y = to_image_point(stroke["points"][0], photo_subject_box(small))
+        x, y = to_image_point(stroke["points"][0], region_box(region_mask(small, "subject")))
         rows, cols = np.indices(patch.shape)
         centre = (
             ((cols + 0.5) * patch).sum() / patch.sum(),

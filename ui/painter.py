@@ -11,7 +11,9 @@ of a mask that feeds no stack).
 
 The brush paints or erases; keep and remove strokes are hints for a quick selection (the
 node cuts the photo along them, and the viewer shows that cut, made once per set of
-hints). Strokes on a subject-anchored mask are shown placed on this photo's subject.
+hints). Strokes on a mask anchored to a region (subject, person, face, sky, background)
+are shown placed in that region of this photo and clipped to it; on an image-anchored
+mask the region the strokes were painted in is noted (``painted_in``) with the photo.
 
 A stroke is kept in normalised coordinates while drawn and committed on release as one
 undo step (with the photo it was painted on noted in ``painted_on``). A circle as large as
@@ -30,6 +32,7 @@ import numpy as np
 
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.spec import PortType
+from stylegraph.nodes.functional.anchors import meaning, region_box, region_mask
 from stylegraph.nodes.functional.blend import composite
 from stylegraph.nodes.functional.paint import (
     HINT_MODES,
@@ -40,8 +43,8 @@ from stylegraph.nodes.functional.paint import (
     strokes_to_image,
     to_subject_point,
 )
+from stylegraph.nodes.functional.quick_selection import quick_select
 from stylegraph.nodes.functional.resize import resize, resize_mask
-from stylegraph.nodes.functional.subject import photo_subject_box, subject_mask
 from stylegraph.ui.commands import SetParam
 from stylegraph.ui.layers import STACK_TYPE, Steps, mask_target
 from stylegraph.ui.shortcuts import typing
@@ -79,7 +82,7 @@ class Painter:
         self._picture: tuple[tuple, np.ndarray] | None = None
         self._below: tuple[tuple, Any] | None = None  # the stack's parts, cached
         self._made: tuple[dict, np.ndarray, np.ndarray] | None = None  # parts, mask, picture
-        self._box: tuple[np.ndarray, tuple] | None = None  # photo, its subject's box
+        self._regions: tuple[np.ndarray, dict] | None = None  # photo, its regions by anchor
         self._cut: tuple[tuple, np.ndarray] | None = None  # hints, the cut they make
         self._live_at = 0.0
         self._live_key: tuple = ()
@@ -245,12 +248,15 @@ class Painter:
         self.note = ""
         return parts
 
-    def _subject_box(self, image: np.ndarray) -> tuple[float, float, float, float]:
-        """The subject's box in the painted photo (what subject-anchored strokes are
-        placed in), found once per photo."""
-        if self._box is None or self._box[0] is not image:
-            self._box = (image, photo_subject_box(image))
-        return self._box[1]
+    def _region(self, image: np.ndarray, anchor: str) -> np.ndarray | None:
+        """The anchor's region in the painted photo (what anchored strokes are placed
+        in and clipped to; None where the photo has none), found once per photo."""
+        if self._regions is None or self._regions[0] is not image:
+            self._regions = (image, {})
+        found = self._regions[1]
+        if anchor not in found:
+            found[anchor] = region_mask(image, anchor)
+        return found[anchor]
 
     def _mask(self, height: int, width: int, live: list | None = None) -> np.ndarray:
         """The mask as the node makes it, at ``height`` x ``width``: subject-anchored
@@ -259,8 +265,11 @@ class Painter:
         params = self.controller.graph.node(self.node_id).params
         strokes = list(params["strokes"])
         image = self._input()
-        if strokes and params.get("anchor") == "subject" and image is not None:
-            strokes = strokes_to_image(strokes, self._subject_box(image))
+        anchor = params.get("anchor", "image")
+        region = None
+        if strokes and anchor != "image" and image is not None:
+            region = self._region(image, anchor)
+            strokes = strokes_to_image(strokes, region_box(region))
         strokes += live or []
         start = None
         hints = [s for s in strokes if s["mode"] in HINT_MODES]
@@ -268,9 +277,13 @@ class Painter:
             key = (repr(hints), id(image))
             if self._cut is None or self._cut[0] != key:
                 keep, remove = hint_masks(hints, *image.shape[:2])
-                self._cut = (key, subject_mask(image, keep=keep, remove=remove))
+                self._cut = (key, quick_select(image, keep, remove))
             start = _fitted(self._cut[1], (height, width))
-        return render_strokes(strokes, height, width, float(params["base"]), start)
+        mask = render_strokes(strokes, height, width, float(params["base"]), start)
+        if anchor != "image" and image is not None:
+            inside = region if region is not None else np.zeros(image.shape[:2], np.float32)
+            mask = mask * _fitted(inside, (height, width))
+        return mask
 
     def composite_with(
         self, mask: np.ndarray, parts: dict, box: tuple[slice, slice] = ALL
@@ -365,23 +378,30 @@ class Painter:
 
     def commit(self, points: list[tuple[float, float]]) -> bool:
         """One stroke from the brush settings: one controller edit, one undo step. On a
-        subject-anchored mask its points go in as fractions of the subject's box; the
-        photo painted on is noted (``painted_on``) in the same step."""
+        region-anchored mask its points go in as fractions of the region's box; on an
+        image-anchored one the photo painted on (``painted_on``) and the region the
+        strokes lie in there (``painted_in``) are noted in the same step."""
         graph = self.controller.graph
         params = graph.node(self.node_id).params
         stroke = self._stroke(points)
         image = self._input()
-        if params.get("anchor") == "subject" and image is not None:
-            box = self._subject_box(image)
+        anchor = params.get("anchor", "image")
+        if anchor != "image" and image is not None:
+            box = region_box(self._region(image, anchor))
             stroke["points"] = [
                 [round(c, 5) for c in to_subject_point(p, box)] for p in stroke["points"]
             ]
         strokes = [*params["strokes"], stroke]
         changes = [("strokes", strokes)]
-        if image is not None and graph.node_type(self.node_id).param("painted_on"):
+        node_type = graph.node_type(self.node_id)
+        if image is not None and node_type.param("painted_on"):
             painted_on = photo_hash(image)
             if params["painted_on"] != painted_on:
                 changes.append(("painted_on", painted_on))
+        if image is not None and anchor == "image" and node_type.param("painted_in"):
+            painted_in = meaning(image, strokes, self._region) or ""
+            if params["painted_in"] != painted_in:
+                changes.append(("painted_in", painted_in))
         label = f"paint on {self.node_id}"
         try:
             self.controller.apply(

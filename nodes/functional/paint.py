@@ -13,15 +13,17 @@ infinitely close would give. Strokes then composite one over the other with thei
 where ``a`` is the stroke's coverage. All values 0..1, float32.
 
 Two more modes are hints for a quick selection rather than paint: *keep* strokes mark
-what belongs to the selection and *remove* strokes what does not; they seed GrabCut on
-the photo (``subject.subject_mask``), whose cut then replaces ``base`` under the paint
-and erase strokes, so two rough strokes give a mask that follows the photo's edges.
+what belongs to the selection and *remove* strokes what does not; they alone seed a cut
+of the photo (``quick_selection.quick_select``), which then replaces ``base`` under the
+paint and erase strokes, so two rough strokes give a mask that follows the photo's edges.
 
 Strokes are anchored to the image (points are fractions of its width and height) or to
-the subject (fractions of the subject's bounding box, so that a face patch painted on
-one portrait lands on the face of the next); ``to_image_point`` and ``to_subject_point``
-convert between the two. ``photo_hash`` names the photo strokes were painted on, so a
-run can tell when image-anchored strokes meet another photo.
+a region found on each photo (``ANCHORS``: subject, person, face, sky, background; points
+are fractions of the region's bounding box, and ``anchors`` clips their paint to the
+region), so a face patch painted on one portrait lands on the face of the next and paint
+meant for the sky on the next sky; ``to_image_point`` and ``to_subject_point`` convert
+between the image and a box. ``photo_hash`` names the photo strokes were painted on, so
+a run can tell when image-anchored strokes meet another photo.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import numpy as np
 PAINT_MODES = ("paint", "erase")
 HINT_MODES = ("keep", "remove")
 MODES = PAINT_MODES + HINT_MODES
-ANCHORS = ("image", "subject")
+ANCHORS = ("image", "subject", "person", "face", "sky", "background")
 
 Box = tuple[float, float, float, float]  # x, y, w, h as fractions of the image
 
@@ -148,8 +150,8 @@ def hint_masks(
 
 
 def to_image_point(point: Sequence[float], box: Box) -> list[float]:
-    """A point in fractions of the subject's box ``(x, y, w, h)`` as fractions of the
-    image."""
+    """A point in fractions of a region's box ``(x, y, w, h)`` (the subject's, the
+    sky's...) as fractions of the image."""
     return [box[0] + point[0] * box[2], box[1] + point[1] * box[3]]
 
 
@@ -163,7 +165,7 @@ def to_subject_point(point: Sequence[float], box: Box) -> list[float]:
 
 
 def strokes_to_image(strokes: Sequence[dict[str, Any]], box: Box) -> list[dict[str, Any]]:
-    """Subject-anchored strokes with their points in image fractions. Sizes stay
+    """Region-anchored strokes with their points in image fractions. Sizes stay
     fractions of the image's longest side in both anchors."""
     return [dict(s, points=[to_image_point(p, box) for p in s["points"]]) for s in strokes]
 

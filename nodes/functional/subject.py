@@ -339,9 +339,3 @@ def subject_box(mask: np.ndarray) -> tuple[float, float, float, float]:
     x0, x1 = cols[0] / width, (cols[-1] + 1) / width
     y0, y1 = rows[0] / height, (rows[-1] + 1) / height
     return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
-
-
-def photo_subject_box(image: np.ndarray) -> tuple[float, float, float, float]:
-    """The subject's bounding box in ``image`` (x, y, w, h as fractions), as subject-
-    anchored strokes use it: from ``subject_mask`` at its default settings."""
-    return subject_box(subject_mask(image))

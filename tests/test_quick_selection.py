@@ -1,0 +1,106 @@
+"""Quick selection from keep and remove strokes alone: it obeys the strokes (no saliency
+picks the object for them), grows to the photo's edges, more strokes refine it, erase
+strokes take away, and two rough strokes select real objects against traced outlines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.masks_scenes import DATA, QUICK, iou, reference
+from stylegraph.graph.context import NodeContext
+from stylegraph.nodes.functional.image_io import read_image
+from stylegraph.nodes.functional.paint import hint_masks
+from stylegraph.nodes.functional.quick_selection import quick_select
+from stylegraph.nodes.mask.paint import NODE as PAINT_NODE
+
+
+def stroke(points, size=0.05, mode="keep", hardness=1.0):
+    return {"points": points, "size": size, "hardness": hardness, "opacity": 1.0, "mode": mode}
+
+
+def run_paint(image: np.ndarray, strokes: list) -> np.ndarray:
+    values = dict(PAINT_NODE.default_params(), strokes=strokes)
+    return PAINT_NODE.run(NodeContext("painted", Path(".")), {"image": image}, values)["mask"]
+
+
+def squares() -> np.ndarray:
+    """A big vivid orange square (what a saliency guess would pick) and a small dull
+    grey-blue one, apart, on a noisy light ground."""
+    rng = np.random.default_rng(5)
+    photo = np.full((120, 160, 3), 0.8, np.float32) + rng.normal(0, 0.02, (120, 160, 3))
+    photo[20:100, 20:100] = (0.95, 0.45, 0.05)
+    photo[50:80, 115:145] = (0.55, 0.6, 0.7)
+    return np.clip(photo, 0, 1).astype(np.float32)
+
+
+def test_the_strokes_choose_the_object_not_a_saliency_guess():
+    """A keep stroke on the small dull square and a remove stroke on the ground select
+    the small square, edge to edge; the vivid big one stays out."""
+    photo = squares()
+    mask = run_paint(
+        photo,
+        [stroke([[0.8, 0.6], [0.85, 0.58]]), stroke([[0.7, 0.1], [0.95, 0.1]], mode="remove")],
+    )
+    small = np.zeros((120, 160), bool)
+    small[50:80, 115:145] = True
+    assert ((mask >= 0.5) == small).mean() > 0.995
+    assert mask[20:100, 20:100].max() < 0.5
+
+
+def test_a_keep_stroke_alone_grows_to_the_edges_of_what_it_touches():
+    photo = squares()
+    mask = run_paint(photo, [stroke([[0.3, 0.5], [0.4, 0.5]])])
+    big = np.zeros((120, 160), bool)
+    big[20:100, 20:100] = True
+    assert ((mask >= 0.5) == big).mean() > 0.99
+
+
+def test_a_second_keep_stroke_adds_an_object_and_an_erase_stroke_takes_away():
+    photo = squares()
+    one = [stroke([[0.3, 0.5], [0.4, 0.5]]), stroke([[0.1, 0.05], [0.9, 0.05]], mode="remove")]
+    first = run_paint(photo, one)
+    assert first[50:80, 115:145].max() < 0.5
+    second = run_paint(photo, [*one, stroke([[0.8, 0.6], [0.85, 0.58]])])
+    both = np.zeros((120, 160), bool)
+    both[20:100, 20:100] = both[50:80, 115:145] = True
+    assert ((second >= 0.5) == both).mean() > 0.99
+    erased = run_paint(photo, [*one, stroke([[0.8, 0.6], [0.85, 0.58]]), erase_middle()])
+    assert erased[55:65, 55:65].max() == 0.0 and second[55:65, 55:65].min() > 0.99
+    assert np.array_equal(erased[50:80, 115:145], second[50:80, 115:145])
+
+
+def erase_middle() -> dict:
+    return stroke([[0.375, 0.5]], size=0.1, mode="erase")
+
+
+def test_two_rough_strokes_select_the_cup_and_saucer(images):
+    source = DATA / "masks" / "coffee.json"
+    photo = read_image(images / "content" / "coffee.png")
+    truth, _ = reference(source, "subject")
+    assert iou(run_paint(photo, QUICK["coffee"]), truth) >= 0.85
+
+
+def test_two_rough_strokes_select_the_thin_rocket_not_the_sky_or_the_towers():
+    source = DATA / "objects" / "rocket.json"
+    photo = read_image(source.parent / "rocket.jpg")
+    truth, _ = reference(source, "subject")
+    mask = run_paint(photo, QUICK["rocket"])
+    assert iou(mask, truth) >= 0.75
+    assert mask[:, :250].max() < 0.5 and mask[:, 400:].max() < 0.5, "towers and sky left out"
+
+
+def test_no_keep_stroke_selects_nothing_and_odd_sizes_do_not_break_it():
+    keep = np.ones((1, 1), np.float32)
+    assert quick_select(np.full((1, 1, 3), 0.5, np.float32), None, keep).max() == 0.0
+    assert quick_select(np.full((1, 1, 3), 0.5, np.float32), keep, None).shape == (1, 1)
+    strip = np.random.default_rng(0).random((1, 5000, 3)).astype(np.float32)
+    hints = hint_masks([stroke([[0.5, 0.5]], size=0.01)], 1, 5000)
+    mask = quick_select(strip, *hints)
+    assert mask.shape == (1, 5000) and mask.dtype == np.float32
+    assert mask.min() >= 0.0 and mask.max() <= 1.0
+    white = np.ones((100, 100, 3), np.float32)
+    hints = hint_masks([stroke([[0.5, 0.5]]), stroke([[0.1, 0.1]], mode="remove")], 100, 100)
+    mask = quick_select(white, *hints)
+    assert mask.min() >= 0.0 and mask.max() <= 1.0 and mask[50, 50] > 0.5
