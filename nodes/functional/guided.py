@@ -161,3 +161,12 @@ def refine_mask(guide: np.ndarray, mask: np.ndarray, radius: int, strength: floa
     snapped = np.clip((filtered - 0.5) * REFINE_CONTRAST + 0.5, 0.0, 1.0)
     out = (1.0 - strength) * mask + strength * snapped
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def refine_to(guide: np.ndarray, small_mask: np.ndarray, feather: float) -> np.ndarray:
+    """``small_mask`` (a working-size cut) brought to ``guide``'s size along its edges:
+    the fast guided filter, its radius and eps growing with ``feather`` (0..1)."""
+    radius = 2 + round(6 * feather)
+    eps = 10.0 ** (-4.0 + 3.0 * feather)
+    out = guided_upsample(guide, small_mask, radius, eps)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)

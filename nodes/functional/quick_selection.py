@@ -17,7 +17,7 @@ working size of about 320 px:
    coffee beside the cup) but adds nothing they did not reach first.
 4. **Clean-up**: only the pieces a keep stroke touches, their holes filled unless a
    remove stroke lies in them; brought to the photo's size along its edges by the
-   guided filter (``subject.refine_to``).
+   guided filter (``guided.refine_to``).
 
 More strokes refine: each adds fixed pixels and shortens the paths from its side; the
 mask.paint node's erase strokes then take away from the selection. Ranges: image
@@ -32,7 +32,8 @@ import numpy as np
 
 from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
-from stylegraph.nodes.functional.subject import clean_cut, refine_to
+from stylegraph.nodes.functional.guided import refine_to
+from stylegraph.nodes.functional.subject import clean_cut
 
 WORK_SIZE = 320  # px along the longest side where the cut is made
 _ITERATIONS = 4

@@ -10,12 +10,12 @@ picture. At a working size of about 256 px:
 2. **Reaching the top**: the smooth pieces that touch the top rows (3 % of the
    height), each kept when it is sky-like: it fills at least 3 % of the top rows'
    width and its colour there is not that of a wall or a table (``sky_like``).
-3. **Holes**: what the sky surrounds and that touches no edge of the picture (stars,
-   a cloud's bright core, the Milky Way's dark lanes) is sky too.
+3. **Holes**: what the sky surrounds, touching no edge of the picture and small
+   (stars, a cloud's bright core, the Milky Way's dark lanes) is sky too.
 4. **Edge**: GrabCut (OpenCV) in a narrow band either side of that line moves it onto
    the skyline's edge (``_edge_cut``).
 5. **Refinement**: the fast guided filter brings the cut to the photo's size along its
-   edges (``subject.refine_to``).
+   edges (``guided.refine_to``).
 
 A photo without sky (no sky-like smooth region at its top), a blank one (one flat
 colour) and a strip under 3 px at the working size give ``None``; the node turns that
@@ -33,7 +33,7 @@ import numpy as np
 
 from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
-from stylegraph.nodes.functional.subject import refine_to
+from stylegraph.nodes.functional.guided import refine_to
 
 WORK_SIZE = 256  # px along the longest side where the sky is found
 SMOOTH = 2.5  # Lab units per working px under which a pixel is smooth
@@ -41,6 +41,7 @@ TOP_ROWS = 0.03  # share of the height where a smooth piece must reach to count 
 MIN_TOP_SHARE = 0.03  # share of the top rows' width a sky piece must fill
 BLANK = 1.0  # L units: a picture whose lightness spans less is blank
 BAND = 3  # working px either side of the sky's line where its edge is cut again
+MAX_HOLE = 0.005  # share of the picture over which what the sky surrounds is not sky
 MIN_AREA = 0.02  # share of the picture under which what is found is not a sky
 
 
@@ -62,23 +63,26 @@ def gradient(lab: np.ndarray) -> np.ndarray:
 
 
 def sky_like(lab_pixels: np.ndarray) -> bool:
-    """Whether a region's median colour (Lab, N x 3) can be a sky: not a warm surface
-    (a wooden table or wall: b above 20 with L under 70) nor a dark brown."""
-    light, a, b = np.median(lab_pixels, axis=0)
-    if b > 20 and light < 70:
-        return False
-    return not (light < 40 and b > 8 and a > 0)
+    """Whether a region's median colour (Lab, N x 3) can be a sky's top: blue, grey,
+    night-dark (blue or neutral) or a bright sunset, not a warm surface (a wooden table,
+    a wall, fur or skin: b above 10 with L under 70; a dark brown: b above 3 with L
+    under 40)."""
+    light, _, b = np.median(lab_pixels, axis=0)
+    return not ((b > 10 and light < 70) or (b > 3 and light < 40))
 
 
 def _holes_filled(region: np.ndarray) -> np.ndarray:
-    """``region`` with the pieces of its complement filled that touch no edge of the
-    picture (stars, the core of a cloud, the Milky Way's dark lanes)."""
+    """``region`` with the small pieces of its complement filled (under ``MAX_HOLE`` of
+    the picture) that touch no edge of it: stars, the core of a cloud, the Milky Way's
+    dark lanes; a balloon, the moon or a clock on a plain wall stay out."""
     outside = (~region).astype(np.uint8)
-    count, pieces = cv2.connectedComponents(outside, None, 4)
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(outside, None, 4)
     if count <= 1:
         return region
     edges = np.unique(np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]]))
-    return region | ((pieces > 0) & ~np.isin(pieces, edges))
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < MAX_HOLE * region.size)
+    holes = np.setdiff1d(small[small > 0], edges)
+    return region | np.isin(pieces, holes)
 
 
 def _edge_cut(small: np.ndarray, sky: np.ndarray) -> np.ndarray:

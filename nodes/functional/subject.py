@@ -17,6 +17,8 @@ the middle, against a background that reaches the frame. So:
    their colour is far more the frame's than the middle's. Painted hints override: *keep*
    pixels are surely subject, *remove* pixels surely background. GrabCut then fits
    colour models to both and cuts along the photo's edges.
+   On a photo with a sky (``sky.sky_region``: a thin tower, a rocket, a statue against
+   it) the sky is surely background and not salient, however central.
 3. **Clean-up** (``clean_cut``): the biggest piece and any at least a third of its size,
    or, given a keep hint, the pieces it touches; holes filled unless a remove hint is in
    them.
@@ -51,8 +53,9 @@ import numpy as np
 
 from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
-from stylegraph.nodes.functional.guided import guided_upsample
+from stylegraph.nodes.functional.guided import refine_to
 from stylegraph.nodes.functional.person import cut_person, person_probability, shows_people
+from stylegraph.nodes.functional.sky import sky_region
 
 WORK_SIZE = 200  # px along the longest side where saliency and GrabCut run
 _L_BINS = 4  # histogram bins for lightness
@@ -265,7 +268,12 @@ def subject_mask(
     keep_small = _hint(keep, small_h, small_w)
     remove_small = _hint(remove, small_h, small_w)
     likelihood = colour_likelihood(small)
-    labels = seed_labels(saliency(likelihood), likelihood, tightness, keep_small, remove_small)
+    salient = saliency(likelihood)
+    sky = sky_region(small)
+    if sky is not None:  # a thing against the sky: the sky is background, however central
+        salient = salient * ~sky
+        remove_small = sky if remove_small is None else remove_small | sky
+    labels = seed_labels(salient, likelihood, tightness, keep_small, remove_small)
     cut = clean_cut(grabcut_from_seeds(small, labels), keep_small, remove_small)
     return refine_to(rgb, cut.astype(np.float32), feather)
 
@@ -317,15 +325,6 @@ def select_subject(
     if method == "auto" and not shows_people(rgb):
         return subject_mask(rgb, tightness, feather, keep, remove), "colour"
     return person_mask(rgb, feather, keep, remove), "person"
-
-
-def refine_to(guide: np.ndarray, small_mask: np.ndarray, feather: float) -> np.ndarray:
-    """``small_mask`` (a working-size cut) brought to ``guide``'s size along its edges:
-    the fast guided filter, its radius and eps growing with ``feather`` (0..1)."""
-    radius = 2 + round(6 * feather)
-    eps = 10.0 ** (-4.0 + 3.0 * feather)
-    out = guided_upsample(guide, small_mask, radius, eps)
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def subject_box(mask: np.ndarray) -> tuple[float, float, float, float]:
