@@ -267,7 +267,7 @@ class Painter:
         image = self._input()
         anchor = params.get("anchor", "image")
         region = None
-        if strokes and anchor != "image" and image is not None:
+        if anchor != "image" and image is not None and (strokes or params["base"] > 0):
             region = self._region(image, anchor)
             strokes = strokes_to_image(strokes, region_box(region))
         strokes += live or []

@@ -46,10 +46,11 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     strokes = params["strokes"]
     anchor = params["anchor"]
     region = None
-    if strokes and anchor != "image":
+    if anchor != "image" and (strokes or params["base"] > 0):
         region = region_mask(image, anchor)
         if region is None:
-            ctx.warn(no_region_warning(ctx.node_id, anchor))
+            if strokes:  # a fill alone means "the region, if any": an empty mask says it
+                ctx.warn(no_region_warning(ctx.node_id, anchor))
             region = np.zeros((height, width), np.float32)
         strokes = strokes_to_image(strokes, region_box(region))
     elif strokes and params["painted_on"] and photo_hash(image) != params["painted_on"]:
