@@ -3,9 +3,10 @@ was half-way through writing is removed, and the process says ``cancelled`` and 
 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), as shells expect.
 
 Python's own KeyboardInterrupt is not used while work runs on another thread: raised inside
-``Thread.join`` it can leave the thread looking finished while it still runs (CPython
-gh-90882), and the interpreter then exits under a running torch thread, which aborts the
-process. A signal here only sets a CancelToken; the worker sees it at its next node step.
+``Thread.join`` it left the join returning while the thread still ran (the command then
+read a report that did not exist yet, KeyError 'report'), and the interpreter exited under
+a running torch thread, which aborted the process (exit 134). A signal here only sets a
+CancelToken; the worker sees it at its next node step.
 """
 
 from __future__ import annotations
