@@ -18,7 +18,9 @@ the middle, against a background that reaches the frame. So:
    pixels are surely subject, *remove* pixels surely background. GrabCut then fits
    colour models to both and cuts along the photo's edges.
    On a photo with a sky (``sky.sky_region``: a thin tower, a rocket, a statue against
-   it) the sky is surely background and not salient, however central.
+   it) the sky is surely background and not salient, however central; unless it is
+   nearly the whole picture (a blurred clock on a plain wall reads as one smooth sky)
+   or the photo has no colour (a grey cat's smooth fur would read as sky).
 3. **Clean-up** (``clean_cut``): the biggest piece and any at least a third of its size,
    or, given a keep hint, the pieces it touches; holes filled unless a remove hint is in
    them.
@@ -65,6 +67,7 @@ GREY_CHROMA = 4.0  # Lab chroma under which a photo counts as having no colour
 _GREY_L_BINS = 16  # lightness bins for a photo without colour
 _TEXTURE_BINS = 6  # texture bins for a photo without colour
 PRIOR_SPREAD = 0.5
+SKY_IS_ALL = 0.95  # share of the picture over which a sky says nothing about a subject
 
 
 def _working_size(height: int, width: int) -> tuple[int, int]:
@@ -269,8 +272,9 @@ def subject_mask(
     remove_small = _hint(remove, small_h, small_w)
     likelihood = colour_likelihood(small)
     salient = saliency(likelihood)
-    sky = sky_region(small)
-    if sky is not None:  # a thing against the sky: the sky is background, however central
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab)
+    sky = None if is_grey(lab) else sky_region(small)  # without colour, fur reads as sky
+    if sky is not None and sky.mean() < SKY_IS_ALL:  # a thing against the sky: background
         salient = salient * ~sky
         remove_small = sky if remove_small is None else remove_small | sky
     labels = seed_labels(salient, likelihood, tightness, keep_small, remove_small)
