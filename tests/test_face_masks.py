@@ -304,11 +304,16 @@ def test_a_photo_without_a_face_gives_an_empty_mask_and_one_warning(registry, im
     assert warnings == ["node_1: no face found in the photo; the face mask is empty"]
 
 
-def test_no_parts_chosen_is_refused_naming_the_param(registry, hopper):
-    from stylegraph.graph.context import NodeError
+def test_no_parts_chosen_is_refused_by_validate_naming_the_param(registry):
+    from stylegraph.graph.validate import validate
 
-    with pytest.raises(NodeError, match="parts: choose at least one of face, skin, eyes"):
-        run(registry, "mask.face", hopper, parts=[])
+    graph = Graph(registry)
+    graph.add_node("mask.face", node_id="face", params={"parts": []})
+    problems = [str(problem) for problem in validate(graph)]
+    assert (
+        "node 'face' (mask.face), param 'parts': choose at least one of face, skin, eyes, "
+        "irises, brows, lips, mouth"
+    ) in problems
 
 
 def two_faces(hopper, images) -> np.ndarray:

@@ -1,4 +1,7 @@
-from stylegraph.graph.context import NodeContext, NodeError
+from collections.abc import Mapping
+from typing import Any
+
+from stylegraph.graph.context import NodeContext
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes.functional.faces import PARTS, find_faces, parts_mask
 
@@ -7,14 +10,19 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     image = inputs["image"]
     height, width = image.shape[:2]
     parts = params["parts"]
-    if not parts:
-        raise NodeError(ctx.node_id, f"parts: choose at least one of {', '.join(PARTS)}")
     faces = find_faces(image)
     if not faces:
         ctx.warn(f"{ctx.node_id}: no face found in the photo; the face mask is empty")
     elif params["faces"] == "largest":
         faces = faces[:1]
     return {"mask": parts_mask(faces, parts, height, width, params["feather"])}
+
+
+def parts_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An empty parts list would make a mask of nothing: refused by validate, before a run."""
+    if params["parts"]:
+        return []
+    return [("parts", f"choose at least one of {', '.join(PARTS)}")]
 
 
 NODE = NodeType(
@@ -29,6 +37,7 @@ NODE = NodeType(
     run,
     inputs=(Port("image", PortType.IMAGE, "The photo whose faces are wanted."),),
     outputs=(Port("mask", PortType.MASK, "White on the chosen parts."),),
+    check_params=parts_problems,
     params=(
         Param(
             "parts",
