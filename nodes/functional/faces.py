@@ -19,8 +19,9 @@ Three models, as MediaPipe's face mesh and iris pipelines chain them:
    four on its rim).
 
 Parts are polygons over the landmark indices of MediaPipe's face mesh topology (face
-oval, brows, lips) and the iris model's lid contour and iris circle; ``part_mask`` draws
-them, anti-aliased, at the photo's size.
+oval, brows, lips) and the iris model's lid contour (moved onto the photo's own edges at
+its full resolution, ``eye_lids``) and iris circle; ``part_mask`` draws them,
+anti-aliased, at the photo's size.
 
 Ranges: images float32 H x W x 3 in 0..1 (H x W grey is accepted); points are (x, y) in
 the photo's pixels; masks float32 H x W in 0..1.
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from stylegraph.nodes.functional.eye_lids import refine_lids
 from stylegraph.nodes.models.mediapipe import interpreter
 
 # --- face mesh topology (MediaPipe face_mesh_connections: index lists of its 468 points)
@@ -61,6 +63,8 @@ LEFT_EYE_CORNERS = (263, 362)
 # The iris model's first 16 eye points: the lower lid outer -> inner (9), the upper lid
 # outer -> inner (7); as a closed outline: the lower lid, then the upper lid backwards.
 IRIS_MODEL_LID = (0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 14, 13, 12, 11, 10, 9)
+_LID_SAMPLES = 8  # smooth-outline samples per span: the corners (lid points 0 and 8) at 0, 64
+_LID_CORNERS = (0, 8 * _LID_SAMPLES)
 
 PARTS = ("face", "skin", "eyes", "irises", "brows", "lips", "mouth")
 
@@ -71,11 +75,19 @@ _NMS_IOU = 0.3
 
 @dataclass(frozen=True)
 class Eye:
-    """One eye: its lid outline (16 points) and its iris (centre, radius), in pixels."""
+    """One eye: the iris model's lid outline (16 points), its iris (centre, radius) and,
+    where the photo was searched, the lids moved onto its edges (``eye_lids``), in pixels."""
 
     lid: np.ndarray
     iris_centre: tuple[float, float]
     iris_radius: float
+    refined: np.ndarray | None = None
+
+    @property
+    def outline(self) -> np.ndarray:
+        """The closed outline between the lids: the refined one, else the smooth curve
+        through the model's 16 points."""
+        return self.refined if self.refined is not None else smooth_outline(self.lid)
 
 
 @dataclass(frozen=True)
@@ -273,7 +285,9 @@ def _eye(rgb: np.ndarray, mesh: np.ndarray, corners: tuple[int, int], mirror: bo
     lid = _to_photo(contour.reshape(-1, 3)[list(IRIS_MODEL_LID)], matrix, out, mirror)
     ring = _to_photo(iris.reshape(-1, 3), matrix, out, mirror)
     radius = float(np.hypot(*(ring[1:] - ring[0]).T).mean())
-    return Eye(lid, (float(ring[0, 0]), float(ring[0, 1])), radius)
+    centre = (float(ring[0, 0]), float(ring[0, 1]))
+    refined = refine_lids(rgb, smooth_outline(lid, _LID_SAMPLES), _LID_CORNERS, centre, radius)
+    return Eye(lid, centre, radius, refined)
 
 
 def find_faces(image: np.ndarray) -> list[Face]:
@@ -412,14 +426,15 @@ def face_part_mask(face: Face, part: str, height: int, width: int) -> np.ndarray
 
     - face: inside the face oval (brow to chin, ear to ear);
     - skin: the face without eyes, brows and mouth;
-    - eyes: inside each eye's lids (the iris model's lid contour, as a smooth curve);
+    - eyes: inside each eye's lids (the iris model's lid contour moved onto the photo's
+      edges, ``eye_lids``);
     - irises: each iris circle, cut by the lids;
     - brows: the two brows;
     - lips: the lips without the opening between them;
     - mouth: the lips and the opening between them.
     """
     mesh = face.mesh.astype(np.float64)
-    lids = [smooth_outline(eye.lid) for eye in face.eyes]
+    lids = [eye.outline for eye in face.eyes]
     canvas = _Canvas(np.concatenate([mesh, *lids]), height, width)
     polygon = lambda indices: mesh[list(indices)]  # noqa: E731
     if part == "face":
