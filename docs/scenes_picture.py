@@ -1,10 +1,11 @@
-"""Re-renders docs/images/fusion-scenes.jpg: the shipped `fusion` preset with The Scream on
-four kinds of photo (a portrait, a landscape with sky, a launch pad at dusk, an object on
-a table). Top row: each photo with the regions its anchored masks find, the sky tinted
-blue (mask.sky) and the background tinted orange (what `render_mask`, anchored to the
-background, fills); bottom row: the fusion painting. Photos: the astronaut (NASA),
-Tubingen and the coffee cup (tests' shared images), the rocket (SpaceX, public domain;
-tests/data/objects).
+"""Re-renders docs/images/fusion-scenes.jpg: the shipped `fusion` and `subject-background`
+presets on four kinds of photo (a portrait, a landscape with sky, a launch pad at dusk,
+an object on a table). Top row: each photo with the regions its anchored masks find, the
+sky tinted blue (mask.sky) and the background tinted orange (what fusion's `render_mask`,
+anchored to the background, fills); middle row: fusion with The Scream; bottom row:
+subject-background, The Scream on the subject and Starry Night around it. Photos: the
+astronaut (NASA), Tubingen and the coffee cup (tests' shared images), the rocket (SpaceX,
+public domain; tests/data/objects).
 Run: python -m stylegraph.docs.scenes_picture"""
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ PHOTOS = [
     SHARED / "content" / "coffee.png",
 ]
 STYLE = SHARED / "styles" / "the_scream.jpg"
+BACKGROUND_STYLE = SHARED / "styles" / "starry_night.jpg"
 HEIGHT = 300  # px of each panel
 SKY_TINT = np.array([0.15, 0.45, 1.0], np.float32)
 BACKGROUND_TINT = np.array([1.0, 0.55, 0.1], np.float32)
@@ -54,24 +56,33 @@ def _regions(photo: np.ndarray) -> np.ndarray:
     return np.clip(out, 0, 1)
 
 
+def _run(registry, name: str, path: Path, target: str) -> np.ndarray:
+    """The shipped preset ``name`` run on the photo at ``path`` up to ``target``."""
+    preset = load_preset(shipped_presets()[name], registry)
+    preset.set_input("content", str(path))
+    preset.set_input("style", [str(STYLE)])
+    if "background_style" in preset.inputs:
+        preset.set_input("background_style", [str(BACKGROUND_STYLE)])
+    with tempfile.TemporaryDirectory() as out:
+        report = Engine().run(preset.graph, targets=[target], output_dir=out)
+    if not report.ok:
+        raise SystemExit(f"the {name} preset failed on {path.name}: {report.to_json()}")
+    return report.outputs[target]["image"][..., :3]
+
+
 def main() -> None:
     registry = default_registry()
-    top, bottom = [], []
+    rows: list[list[np.ndarray]] = [[], [], []]
     for path in PHOTOS:
-        preset = load_preset(shipped_presets()["fusion"], registry)
-        preset.set_input("content", str(path))
-        preset.set_input("style", [str(STYLE)])
-        with tempfile.TemporaryDirectory() as out:
-            report = Engine().run(preset.graph, targets=["fuse"], output_dir=out)
-        if not report.ok:
-            raise SystemExit(f"the fusion preset failed on {path.name}: {report.to_json()}")
-        painting = report.outputs["fuse"]["image"][..., :3]
+        painting = _run(registry, "fusion", path, "fuse")
         photo = resize(read_image(path)[..., :3], *painting.shape[:2], "area")
-        top.append(_panel(_regions(photo)))
-        bottom.append(_panel(painting))
+        rows[0].append(_panel(_regions(photo)))
+        rows[1].append(_panel(painting))
+        rows[2].append(_panel(_run(registry, "subject-background", path, "fuse")))
     gap = np.ones((HEIGHT, 6, 3), np.float32)
-    rows = [np.hstack([p for panel in row for p in (panel, gap)][:-1]) for row in (top, bottom)]
-    picture = np.vstack([rows[0], np.ones((6, rows[0].shape[1], 3), np.float32), rows[1]])
+    lines = [np.hstack([p for panel in row for p in (panel, gap)][:-1]) for row in rows]
+    space = np.ones((6, lines[0].shape[1], 3), np.float32)
+    picture = np.vstack([lines[0], space, lines[1], space, lines[2]])
     target = REPO / "docs" / "images" / "fusion-scenes.jpg"
     bgr = cv2.cvtColor(to_u8(picture), cv2.COLOR_RGB2BGR)
     cv2.imwrite(str(target), bgr, [cv2.IMWRITE_JPEG_QUALITY, 88])
