@@ -191,7 +191,7 @@ def test_masking_a_layer_to_eyes_is_one_choice_shown_over_the_photo(editor):
     graph = editor.controller.graph
     before = _snapshot(editor.controller)
     combo = editor.layers_panel.buttons["mask of render"]
-    assert dpg.get_value(combo) == "other"  # fusion's render is masked to the background
+    assert dpg.get_value(combo) == "painting"  # a painting anchored to the background
     dpg.get_item_callback(combo)(combo, "eyes")
     eyes = graph.input_link("fuse", "mask1").src
     assert graph.node(eyes).type_id == "mask.face"

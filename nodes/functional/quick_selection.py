@@ -37,6 +37,7 @@ from stylegraph.nodes.functional.subject import clean_cut
 
 WORK_SIZE = 320  # px along the longest side where the cut is made
 _ITERATIONS = 4
+SMOOTHING = 0.8  # working px: the Gaussian taken over the photo before paths are priced
 EDGE_COST = 5.0  # px of path length per squared Lab unit of colour difference crossed
 
 
@@ -107,7 +108,7 @@ def start_labels(
     the brush up to the photo's edges."""
     height, width = keep.shape
     lab = cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.float32), cv2.COLOR_RGB2Lab)
-    lab = cv2.GaussianBlur(lab, (0, 0), 0.8)
+    lab = cv2.GaussianBlur(lab, (0, 0), SMOOTHING)
     away = remove if remove is not None else _frame(height, width) & ~keep
     if not away.any():
         away = ~keep
