@@ -25,7 +25,7 @@ from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Event, RunReport, Status, error_sentence
 from stylegraph.graph.files import missing_files
 from stylegraph.graph.model import GraphError
-from stylegraph.graph.paths import home_expanded
+from stylegraph.graph.paths import file_path, with_paths
 from stylegraph.graph.preset import (
     Preset,
     PresetError,
@@ -118,10 +118,7 @@ def _apply_sets(preset: Preset, assignments: list[str]) -> None:
             param.check(value)  # before the paths are resolved, which a NUL would break
         except ParamError as exc:
             raise UsageError(f"{where}: {exc}") from None
-        if param.type == ParamType.FILE and value:
-            value = str(home_expanded(value).resolve())
-        elif param.type == ParamType.FILE_LIST:
-            value = [str(home_expanded(v).resolve()) for v in value]
+        value = with_paths(param.type, value, lambda v: str(file_path(v, Path.cwd()).resolve()))
         try:
             graph.set_param(node_id, param_name, value)
         except GraphError as exc:

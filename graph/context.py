@@ -17,6 +17,18 @@ class NodeError(Exception):
     says what is wrong; the engine adds the node id and type."""
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says memory ran out: a MemoryError, torch's OutOfMemoryError
+    (recognised by name: graph/ does not import torch), or an error whose message says
+    "out of memory" (what older torch and the ncnn bindings raise). The engine reports
+    such a failure with a hint; tiled models halve their tile and try again."""
+    return (
+        isinstance(exc, MemoryError)
+        or any(cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__)
+        or "out of memory" in str(exc)
+    )
+
+
 class CancelToken:
     """Shared between the thread that runs a graph and the one that may cancel it."""
 

@@ -15,11 +15,18 @@ from typing import Any
 import numpy as np
 
 from stylegraph.graph.cache import DiskCache, MemoryCache
-from stylegraph.graph.context import Cancelled, CancelToken, NodeContext, NodeError
+from stylegraph.graph.context import (
+    Cancelled,
+    CancelToken,
+    NodeContext,
+    NodeError,
+    is_out_of_memory,
+)
 from stylegraph.graph.keys import FileDigests, node_key, not_a_regular_file, resolve_paths
 from stylegraph.graph.layers import LayerStack
 from stylegraph.graph.model import Graph
-from stylegraph.graph.spec import NodeType, ParamType, PortType
+from stylegraph.graph.paths import paths_in
+from stylegraph.graph.spec import NodeType, PortType
 from stylegraph.graph.validate import Problem, ValidationError, check
 
 
@@ -343,14 +350,6 @@ def _freeze(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return frozen
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
-    """A MemoryError, or torch's (CUDA) OutOfMemoryError, recognised by name: the engine
-    does not import torch."""
-    return isinstance(exc, MemoryError) or any(
-        cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__
-    )
-
-
 def error_sentence(exc: BaseException) -> str:
     """What went wrong, for a user: the message, never the exception's class name (the
     traceback, kept in the report, has that for ``--debug``)."""
@@ -368,12 +367,8 @@ def _irregular_files(graph: Graph, params: Mapping[str, Mapping[str, Any]]) -> l
     for node_id, values in params.items():
         node_type = graph.node_type(node_id)
         for param in node_type.params:
-            value = values.get(param.name)
-            paths = value if param.type == ParamType.FILE_LIST else [value]
-            if param.type not in (ParamType.FILE, ParamType.FILE_LIST):
-                continue
-            for path in paths:
-                why = not_a_regular_file(path) if isinstance(path, str) and path else None
+            for _, path in paths_in(param.type, values.get(param.name)):
+                why = not_a_regular_file(path)
                 if why:
                     where = f"param {param.name!r}"
                     problems.append(Problem(node_id, node_type.type_id, where, why))

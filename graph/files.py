@@ -9,8 +9,7 @@ from pathlib import Path
 
 from stylegraph.graph.keys import not_a_regular_file
 from stylegraph.graph.model import Graph
-from stylegraph.graph.paths import home_expanded
-from stylegraph.graph.spec import ParamType
+from stylegraph.graph.paths import file_path, paths_in
 from stylegraph.graph.validate import Problem
 
 
@@ -28,18 +27,13 @@ def file_refs(graph: Graph) -> Iterator[FileRef]:
     """Every input-file path the graph's params name, in node order."""
     for node in graph.nodes():
         for param in graph.node_type(node.id).params:
-            value = node.params.get(param.name)
-            if param.type == ParamType.FILE and isinstance(value, str) and value:
-                yield FileRef(node.id, param.name, value)
-            elif param.type == ParamType.FILE_LIST and isinstance(value, list):
-                for index, item in enumerate(value):
-                    if isinstance(item, str) and item:
-                        yield FileRef(node.id, param.name, item, index)
+            for index, path in paths_in(param.type, node.params.get(param.name)):
+                yield FileRef(node.id, param.name, path, index)
 
 
 def resolve_ref(ref: FileRef, base_dir: Path) -> Path:
     """Where the engine will read it: relative paths are relative to the preset's folder."""
-    return (base_dir / home_expanded(ref.value)).absolute()
+    return file_path(ref.value, base_dir).absolute()
 
 
 def missing_files(

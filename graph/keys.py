@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from stylegraph.graph.paths import home_expanded
-from stylegraph.graph.spec import NodeType, ParamType
+from stylegraph.graph.paths import file_path, with_paths
+from stylegraph.graph.spec import NodeType
 
 
 def not_a_regular_file(path: str) -> str | None:
@@ -61,11 +61,10 @@ def resolve_paths(node_type: NodeType, params: Mapping[str, Any], base_dir: Path
     """Relative input-file params are relative to ``base_dir`` (the preset's folder)."""
     resolved = dict(params)
     for param in node_type.params:
-        value = resolved.get(param.name)
-        if param.type == ParamType.FILE and isinstance(value, str) and value:
-            resolved[param.name] = str(base_dir / home_expanded(value))
-        elif param.type == ParamType.FILE_LIST and isinstance(value, list):
-            resolved[param.name] = [str(base_dir / home_expanded(v)) for v in value]
+        if param.name in resolved:
+            resolved[param.name] = with_paths(
+                param.type, resolved[param.name], lambda v: str(file_path(v, base_dir))
+            )
     return resolved
 
 
@@ -79,12 +78,7 @@ def node_key(
     keyed: dict[str, Any] = {}
     for name, value in params.items():
         param = node_type.param(name)
-        if param is not None and param.type == ParamType.FILE and value:
-            keyed[name] = digests.digest(value)
-        elif param is not None and param.type == ParamType.FILE_LIST:
-            keyed[name] = [digests.digest(v) for v in value]
-        else:
-            keyed[name] = value
+        keyed[name] = value if param is None else with_paths(param.type, value, digests.digest)
     payload = json.dumps(
         [node_type.type_id, node_type.version, keyed, sorted(input_keys.items())],
         sort_keys=True,

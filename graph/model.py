@@ -7,7 +7,7 @@ every edge is a link keyed by the input port it feeds, since an input takes one 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,22 @@ class NodeInstance:
     position: tuple[float, float] = (0.0, 0.0)
 
 
+def fresh_id(stem: str, taken: Container[str], *, bare: bool = False, sep: str = "") -> str:
+    """The one maker of node ids: ``stem`` itself where ``bare`` and it is free, else
+    ``stem``, ``sep`` and the first free number (from 1; from 2 after a bare stem). A node
+    added by type is ``blend1``, ``blend2``...; a layer named after its painting is
+    ``starry``, ``starry_2``... (readable, not ``starry19072``)."""
+    if bare and stem not in taken:
+        return stem
+    start = 2 if bare else 1
+    return next(f"{stem}{sep}{i}" for i in itertools.count(start) if f"{stem}{sep}{i}" not in taken)
+
+
+def type_stem(type_id: str) -> str:
+    """A node id's stem for a node added by type: ``image.blend`` -> ``blend``."""
+    return type_id.rsplit(".", 1)[-1]
+
+
 class Graph:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -59,7 +75,7 @@ class Graph:
         everywhere else); one that does not is kept as given, for ``validate`` to report
         with every other problem, so a preset with a bad value still loads."""
         node_type = self.registry.get(type_id)
-        node_id = node_id or self._fresh_id(type_id)
+        node_id = node_id or fresh_id(type_stem(type_id), self.nx)
         if node_id in self.nx:
             raise GraphError(f"a node with id {node_id!r} already exists")
         merged = node_type.default_params()
@@ -72,10 +88,6 @@ class Graph:
             position=(float(position[0]), float(position[1])),
         )
         return node_id
-
-    def _fresh_id(self, type_id: str) -> str:
-        stem = type_id.rsplit(".", 1)[-1]
-        return next(f"{stem}{i}" for i in itertools.count(1) if f"{stem}{i}" not in self.nx)
 
     def remove_node(self, node_id: str) -> None:
         self._require(node_id)
@@ -183,7 +195,9 @@ class Graph:
         ]
 
     def add_link_unchecked(self, link: Link) -> None:
-        """Used by preset loading, which reports bad links through ``validate``."""
+        """A link without ``connect``'s port, type and cycle checks: for preset loading,
+        which reports bad links through ``validate``, and for undo and redo, which put
+        back links that were checked when first made."""
         self._order = None
         self.nx.add_edge(link.src, link.dst, key=link.dst_port, src_port=link.src_port)
 

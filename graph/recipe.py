@@ -11,8 +11,9 @@ from typing import Any
 from stylegraph import __version__
 from stylegraph.graph.engine import RunReport
 from stylegraph.graph.model import Graph
+from stylegraph.graph.paths import file_path, with_paths
 from stylegraph.graph.preset import Preset, preset_to_dict
-from stylegraph.graph.spec import ParamType, PortType
+from stylegraph.graph.spec import PortType
 
 
 def recipe_json(preset: Preset) -> str:
@@ -21,11 +22,12 @@ def recipe_json(preset: Preset) -> str:
     for node_id, spec in data["nodes"].items():
         node_type = preset.graph.node_type(node_id)
         for param in node_type.params:
-            value = spec["params"].get(param.name)
-            if param.type == ParamType.FILE and value:
-                spec["params"][param.name] = str((preset.base_dir / value).resolve())
-            elif param.type == ParamType.FILE_LIST:
-                spec["params"][param.name] = [str((preset.base_dir / v).resolve()) for v in value]
+            if param.name in spec["params"]:
+                spec["params"][param.name] = with_paths(
+                    param.type,
+                    spec["params"][param.name],
+                    lambda v: str(file_path(v, preset.base_dir).resolve()),
+                )
     inputs = {name: data["nodes"][b.node]["params"][b.param] for name, b in preset.inputs.items()}
     recipe: Mapping[str, Any] = {
         "format": "stylegraph.recipe",

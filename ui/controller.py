@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stylegraph.graph.model import Graph, GraphError, Link
+from stylegraph.graph.model import Graph, GraphError, Link, fresh_id, type_stem
+from stylegraph.graph.paths import file_path, home_expanded, with_paths
 from stylegraph.graph.preset import Preset, PresetError, save_preset
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import FILE_PARAM_TYPES
@@ -300,10 +301,6 @@ class Controller:
             [lk for lk in into if lk.src not in inside],
         )
 
-    @property
-    def can_paste(self) -> bool:
-        return self._clipboard is not None
-
     def paste(self, near: Position | None = None, *, with_links: bool = False) -> list[str]:
         """The clipboard's nodes under fresh ids, with the links between them; with
         ``with_links`` (Ctrl+Shift+V, as in ComfyUI) also the links that came into them
@@ -378,12 +375,8 @@ class Controller:
         taken = set(self.graph.nx.nodes)
         ids = []
         for type_id in type_ids:
-            stem = type_id.rsplit(".", 1)[-1]
-            number = 1
-            while f"{stem}{number}" in taken:
-                number += 1
-            taken.add(f"{stem}{number}")
-            ids.append(f"{stem}{number}")
+            ids.append(fresh_id(type_stem(type_id), taken))
+            taken.add(ids[-1])
         return ids
 
     # files -------------------------------------------------------------------------------
@@ -494,19 +487,17 @@ def _rebase_file_params(preset: Preset, folder: Path) -> None:
             if param.type not in FILE_PARAM_TYPES:
                 continue
             value = node.params.get(param.name)
-            moved = (
-                [_rebase(v, old, folder) for v in value]
-                if isinstance(value, list)
-                else (_rebase(value, old, folder))
-            )
+            moved = with_paths(param.type, value, lambda v: _rebase(v, old, folder))
             preset.graph.restore_param(node.id, param.name, moved)
     preset.base_dir = folder
 
 
-def _rebase(value: Any, old: Path, folder: Path) -> Any:
-    if not isinstance(value, str) or not value or Path(value).is_absolute():
+def _rebase(value: str, old: Path, folder: Path) -> str:
+    """A path relative to ``old`` made relative to ``folder`` (absolute outside it); an
+    absolute or ``~`` path names the same file from any folder and stays as written."""
+    if home_expanded(value).is_absolute():
         return value
-    target = (old / value).resolve()
+    target = file_path(value, old).resolve()
     return str(target.relative_to(folder)) if target.is_relative_to(folder) else str(target)
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stylegraph.graph.model import GraphError, Link
+from stylegraph.graph.model import GraphError, Link, fresh_id
 from stylegraph.graph.preset import Preset
 from stylegraph.nodes.functional.faces import PARTS
+from stylegraph.nodes.functional.stack import DEFAULTS, LAYER_LISTS, entry, numbered, settings
 from stylegraph.ui import layout
 from stylegraph.ui.commands import AddNodes, Command, DeleteNodes, NodeSpec
 
@@ -29,8 +30,6 @@ STYLE_TYPE = "style.transfer"
 PAINT_TYPE = "mask.paint"
 LOAD_TYPE = "image.load"
 DETAIL_PREFIXES = ("sharpen.",)  # node types whose layers are detail, kept on top
-LAYER_LISTS = ("modes", "opacities", "visibility")  # entry n - 1 belongs to layerN
-DEFAULTS = {"modes": "normal", "opacities": 1.0, "visibility": "visible"}
 SUBJECT_TYPE = "mask.subject"
 FACE_TYPE = "mask.face"
 # What a layer's mask can be, as the Layers panel offers it: painted by hand, the photo's
@@ -51,16 +50,9 @@ class LayerRow:
     visible: bool
 
 
-def _numbers(graph: Any, stack_id: str, prefix: str) -> list[int]:
-    return sorted(
-        int(m.group(1))
-        for key in graph.input_links(stack_id)
-        if (m := re.fullmatch(rf"{prefix}(\d+)", key))
-    )
-
-
-def _entry(values: list, index: int, default: Any) -> Any:
-    return values[index] if index < len(values) else default
+def layer_numbers(graph: Any, stack_id: str, prefix: str = "layer") -> list[int]:
+    """The stack's layer (or mask) numbers, bottom first, as its node composites them."""
+    return numbered(graph.input_links(stack_id), prefix)
 
 
 def rows(graph: Any, stack_id: str) -> list[LayerRow]:
@@ -69,19 +61,20 @@ def rows(graph: Any, stack_id: str) -> list[LayerRow]:
     params = graph.node(stack_id).params
     links = graph.input_links(stack_id)
     out = []
-    for n in _numbers(graph, stack_id, "layer"):
+    for n in layer_numbers(graph, stack_id, "layer"):
         source = links[f"layer{n}"].src
         mask = links.get(f"mask{n}")
-        name = _entry(params.get("names", []), n, "").strip() or source
+        name = entry(params.get("names", []), n, "").strip() or source
+        layer = settings(params, n)
         out.append(
             LayerRow(
                 n,
                 source,
                 mask.src if mask else None,
                 name,
-                _entry(params["modes"], n - 1, "normal"),
-                float(_entry(params["opacities"], n - 1, 1.0)),
-                _entry(params["visibility"], n - 1, "visible") == "visible",
+                layer.mode,
+                layer.opacity,
+                layer.visible,
             )
         )
     return out[::-1]
@@ -143,7 +136,7 @@ def photo_of(graph: Any, stack_id: str) -> tuple[str, str]:
     stack renders (in ``fusion`` the shrunk photo), else the photo loaded upstream of the
     stack; a stack with neither gets a clear refusal."""
     links = graph.input_links(stack_id)
-    for n in _numbers(graph, stack_id, "layer"):
+    for n in layer_numbers(graph, stack_id, "layer"):
         source = links[f"layer{n}"].src
         if graph.node(source).type_id == STYLE_TYPE:
             content = graph.input_link(source, "content")
@@ -300,9 +293,9 @@ class Layers:
         every layer again (a paint program's Alt-click on the eye)."""
         params = self._stack(stack_id)
         self._layer(stack_id, number)
-        numbers = _numbers(self.preset.graph, stack_id, "layer")
+        numbers = layer_numbers(self.preset.graph, stack_id, "layer")
         count = max(numbers)
-        shown = [n for n in numbers if _entry(params["visibility"], n - 1, "visible") == "visible"]
+        shown = [n for n in numbers if settings(params, n).visible]
         alone = shown == [number]
         visibility = list(params["visibility"]) + ["visible"] * (count - len(params["visibility"]))
         for n in numbers:
@@ -324,11 +317,11 @@ class Layers:
         lists: dict[str, list] = {}
         for name in LAYER_LISTS:  # entries past the old list's end only where not default
             values = params.get(name, [])
-            lists[name] = [_entry(values, n - 1, DEFAULTS[name]) for n in order]
+            lists[name] = [entry(values, n - 1, DEFAULTS[name]) for n in order]
             while len(lists[name]) > len(values) and lists[name][-1] == DEFAULTS[name]:
                 lists[name].pop()
         names = params.get("names", [])
-        lists["names"] = [_entry(names, 0, "")] + [_entry(names, n, "") for n in order]
+        lists["names"] = [entry(names, 0, "")] + [entry(names, n, "") for n in order]
         while lists["names"] and not lists["names"][-1]:
             lists["names"].pop()
         for new, old in enumerate(order, start=1):
@@ -346,7 +339,7 @@ class Layers:
         closing up; masks, modes, opacities, visibility and names go with their layer."""
         self._stack(stack_id)
         self._layer(stack_id, number)
-        order = _numbers(self.preset.graph, stack_id, "layer")
+        order = layer_numbers(self.preset.graph, stack_id, "layer")
         if not 1 <= to <= len(order):
             raise GraphError(f"{stack_id} has layers 1 to {len(order)}, not {to}")
         order.remove(number)
@@ -375,7 +368,7 @@ class Layers:
         graph = self.preset.graph
         photo, photo_port = photo_of(graph, stack_id)
         base = self._style_params(stack_id) | (style_params or {})
-        used = _numbers(graph, stack_id, "layer") + _numbers(graph, stack_id, "mask")
+        used = layer_numbers(graph, stack_id, "layer") + layer_numbers(graph, stack_id, "mask")
         first = max(used, default=0) + 1
         taken = set(graph.nx.nodes)
         specs: list[NodeSpec] = []
@@ -422,7 +415,7 @@ class Layers:
             if len(added) == 1
             else f"add {len(added)} painting layers"
         )
-        below = _numbers(graph, stack_id, "layer")
+        below = layer_numbers(graph, stack_id, "layer")
         details = _detail_layers(graph, stack_id, below)
         order = [n for n in below if n not in details]
         order += list(range(first, first + len(paintings))) + details
@@ -509,7 +502,7 @@ class Layers:
             for n in dict.fromkeys(feeders)
             if set(graph.nx.succ[n]) == {stack_id} and _only(graph, n, stack_id, number)
         ]
-        order = [n for n in _numbers(graph, stack_id, "layer") if n != number]
+        order = [n for n in layer_numbers(graph, stack_id, "layer") if n != number]
         self._apply(
             f"remove layer {number}",
             [
@@ -561,8 +554,6 @@ def _stem(painting: str) -> str:
 def _fresh(stem: str, taken: set[str]) -> str:
     """``stem``, or ``stem_2``, ``stem_3``... where taken: the same painting twice stays
     readable (not ``picasso_selfport19072``)."""
-    name, n = stem, 2
-    while name in taken:
-        name, n = f"{stem}_{n}", n + 1
+    name = fresh_id(stem, taken, bare=True, sep="_")
     taken.add(name)
     return name

@@ -32,10 +32,11 @@ import dearpygui.dearpygui as dpg
 import numpy as np
 
 from stylegraph.graph.model import GraphError
-from stylegraph.nodes.functional.blend import MODES, composite
+from stylegraph.nodes.functional.blend import MODES
 from stylegraph.nodes.functional.contact_sheet import grid_columns
 from stylegraph.nodes.functional.paint import render_strokes
 from stylegraph.nodes.functional.resize import fit_longest_side
+from stylegraph.nodes.functional.stack import flatten
 from stylegraph.ui import textures
 from stylegraph.ui.files import IMAGE_EXTENSIONS, ask_path
 from stylegraph.ui.layers import (
@@ -44,6 +45,7 @@ from stylegraph.ui.layers import (
     STACK_TYPE,
     LayerRow,
     Layers,
+    layer_numbers,
     mask_source,
     rows,
     stack_of,
@@ -60,7 +62,7 @@ HEIGHT = 230  # px: the docked panel's height under the canvas
 GAP = 8  # px between the canvas and the panel (Dear PyGui's item spacing)
 PAYLOAD = "stylegraph_layer"  # a dragged row's grip carries its layer number
 PAINT_DELAY = 0.4  # s after a stroke before the mask thumbnails follow it
-SHEET_GAP, SHEET_LABEL = 8, 22  # px: the contact sheet's layout (nodes.functional)
+SHEET_GAP = 8  # px: the contact sheet's layout (nodes.functional)
 STAR_COLOUR = (255, 210, 40, 255)
 STYLE_PARAMS_FROM_SWEEP = ("engine", "colour", "device", "style_size", "tile_size")
 
@@ -341,15 +343,12 @@ class LayersPanel:
         other layers as they were), or None before the stack has run."""
         stack = self.stack_id
         made = self.stack_output(stack) if stack is not None else None
-        numbers = _numbers_of(self.controller.graph, stack) if stack is not None else []
+        numbers = layer_numbers(self.controller.graph, stack) if stack is not None else []
         if made is None or number not in numbers or len(made.layers) != len(numbers) + 1:
             return None
         skipped = numbers.index(number) + 1  # the stack's layers: the base, then 1, 2...
-        out = made.layers[0].pixels
-        for index, layer in enumerate(made.layers[1:], start=1):
-            if index != skipped and layer.visible:
-                out = composite(out, layer.pixels, layer.mode, layer.opacity, layer.mask)
-        return out
+        kept = [layer for index, layer in enumerate(made.layers) if index not in (0, skipped)]
+        return flatten(made.layers[0].pixels, kept)
 
     def before_after(self, number: int) -> None:
         """B on a layer's row: the viewer shows the stack's picture without that layer
@@ -538,15 +537,6 @@ class LayersPanel:
         if added:
             self.stars[node_id] = set()
         return added
-
-
-def _numbers_of(graph: Any, stack_id: str) -> list[int]:
-    """The stack's layer numbers, bottom first, as its node composites them."""
-    return sorted(
-        int(key[5:])
-        for key in graph.input_links(stack_id)
-        if key.startswith("layer") and key[5:].isdigit()
-    )
 
 
 def _sweep_styles(graph: Any, node_id: str) -> list[str]:

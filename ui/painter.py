@@ -25,15 +25,16 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from stylegraph.graph.layers import Layer
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.spec import PortType
 from stylegraph.nodes.functional.anchors import meaning, region_box, region_mask
-from stylegraph.nodes.functional.blend import composite
 from stylegraph.nodes.functional.paint import (
     HINT_MODES,
     MODES,
@@ -45,8 +46,9 @@ from stylegraph.nodes.functional.paint import (
 )
 from stylegraph.nodes.functional.quick_selection import quick_select
 from stylegraph.nodes.functional.resize import resize, resize_mask
+from stylegraph.nodes.functional.stack import flatten, over, settings
 from stylegraph.ui.commands import SetParam
-from stylegraph.ui.layers import STACK_TYPE, Steps, mask_target
+from stylegraph.ui.layers import STACK_TYPE, Steps, layer_numbers, mask_target
 from stylegraph.ui.shortcuts import typing
 
 PAINT_TYPE = "mask.paint"
@@ -217,9 +219,8 @@ class Painter:
             self.note = f"run the graph once to paint over {stack}'s picture"
             return None
         shape = base.shape[:2]
-        numbers = sorted(int(k[5:]) for k in links if k.startswith("layer") and k[5:].isdigit())
-        below, mine, above = base, None, []
-        for n in numbers:
+        below, mine, above = [], None, []
+        for n in layer_numbers(graph, stack):
             link = links[f"layer{n}"]
             top = self.port_output(link.src, link.src_port)
             if top is None:
@@ -227,23 +228,18 @@ class Painter:
                     self.note = f"run the graph to render {link.src} before painting its mask"
                     return None
                 continue
-            top = _fitted(top, shape)
-            mode = _entry(params["modes"], n - 1, "normal")
-            opacity = float(_entry(params["opacities"], n - 1, 1.0))
-            visible = _entry(params["visibility"], n - 1, "visible") == "visible"
-            if n == number:
-                mine = (top, mode, opacity, visible)
-                continue
-            mask_link = links.get(f"mask{n}")
+            chosen = settings(params, n)
+            mask_link = links.get(f"mask{n}") if n != number else None
             mask = self.port_output(mask_link.src, mask_link.src_port) if mask_link else None
             mask = None if mask is None else _fitted(mask, shape)
-            if not visible:
-                continue
-            if mine is None:
-                below = composite(below, top, mode, opacity, mask)
+            layer = Layer(
+                f"layer{n}", _fitted(top, shape), chosen.mode, chosen.opacity, chosen.visible, mask
+            )
+            if n == number:
+                mine = layer
             else:
-                above.append((top, mode, opacity, mask))
-        parts = {"below": below, "mine": mine, "above": above, "shape": shape}
+                (below if mine is None else above).append(layer)
+        parts = {"below": flatten(base, below), "mine": mine, "above": above, "shape": shape}
         self._below = (key, parts)
         self.note = ""
         return parts
@@ -290,11 +286,11 @@ class Painter:
     ) -> np.ndarray:
         """The stack's picture (within ``box``) with ``mask`` (the box's part of it) as
         the painted layer's mask."""
-        top, mode, opacity, visible = parts["mine"]
-        below = parts["below"][box]
-        out = composite(below, top[box], mode, opacity, mask) if visible else below
-        for top, mode, opacity, other in parts["above"]:
-            out = composite(out, top[box], mode, opacity, None if other is None else other[box])
+        mine = parts["mine"]
+        out = over(parts["below"][box], replace(mine, pixels=mine.pixels[box], mask=mask))
+        for layer in parts["above"]:
+            cropped = None if layer.mask is None else layer.mask[box]
+            out = over(out, replace(layer, pixels=layer.pixels[box], mask=cropped))
         return out
 
     def _composited(self, mask: np.ndarray, parts: dict) -> np.ndarray:
@@ -471,10 +467,6 @@ class Painter:
             if mouse is not None:
                 dpg.draw_circle(mouse, radius + 1, color=CURSOR_SHADOW, thickness=1)
                 dpg.draw_circle(mouse, radius, color=CURSOR_COLOUR, thickness=1)
-
-
-def _entry(values: list, index: int, default: Any) -> Any:
-    return values[index] if index < len(values) else default
 
 
 def _fitted(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Any
 
 import dearpygui.dearpygui as dpg
 
-from stylegraph.graph.paths import home_expanded
+from stylegraph.graph.paths import file_path
 from stylegraph.graph.spec import Param, ParamType
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.ui import textures
@@ -159,8 +159,7 @@ class ParamWidgets:
             )
 
     def _resolve(self, name: str) -> Path:
-        path = home_expanded(name)
-        return path if path.is_absolute() else self.base_dir() / path
+        return file_path(name, self.base_dir())
 
     def _folder_of(self, name: Any) -> Path | None:
         return self._resolve(str(name)).parent if name else None

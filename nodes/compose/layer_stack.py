@@ -1,21 +1,12 @@
-import re
-
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.layers import Layer, LayerStack
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
 from stylegraph.nodes.compose.blend import fit_layer
 from stylegraph.nodes.declare import fit_mask
-from stylegraph.nodes.functional.blend import MODES, composite
+from stylegraph.nodes.functional.blend import MODES
+from stylegraph.nodes.functional.stack import entry, numbered, over, settings
 
 VISIBILITY = ("visible", "hidden")
-
-
-def _layer_numbers(inputs: dict) -> list[int]:
-    return sorted(int(m.group(1)) for k in inputs if (m := re.fullmatch(r"layer(\d+)", k)))
-
-
-def _nth(values: list, index: int, default):
-    return values[index] if index < len(values) else default
 
 
 def layer_names(ports: list[str], sources: dict, names: list[str]) -> list[str]:
@@ -24,7 +15,7 @@ def layer_names(ports: list[str], sources: dict, names: list[str]) -> list[str]:
     name used twice gets a number, since a painter tells layers apart by name."""
     fallback = ["Base"] + [f"Layer {n}" for n in range(1, len(ports))]
     wanted = [
-        _nth(names, i, "").strip() or sources.get(port) or fallback[i]
+        entry(names, i, "").strip() or sources.get(port) or fallback[i]
         for i, port in enumerate(ports)
     ]
     out: list[str] = []
@@ -38,28 +29,23 @@ def layer_names(ports: list[str], sources: dict, names: list[str]) -> list[str]:
 
 def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
     out = inputs["base"]
-    modes, opacities = params["modes"], params["opacities"]
-    numbers = _layer_numbers(inputs)
+    numbers = numbered(inputs)
     names = layer_names(
         ["base"] + [f"layer{n}" for n in numbers], dict(ctx.sources), params["names"]
     )
     layers = [Layer(names[0], inputs["base"])]
     for done, n in enumerate(numbers):
         ctx.progress(done / max(len(numbers), 1))
-        mode = _nth(modes, n - 1, "normal")
-        opacity = _nth(opacities, n - 1, 1.0)
-        visible = _nth(params["visibility"], n - 1, "visible") == "visible"
+        layer = settings(params, n)
         top = fit_layer(ctx, inputs[f"layer{n}"], out.shape, "resize", 0, 0, f"layer{n}")
         mask = inputs.get(f"mask{n}")
         if mask is not None:
             mask = fit_mask(ctx, mask, out.shape, f"mask{n}")
-        layers.append(Layer(names[done + 1], top, mode, opacity, visible, mask))
-        if visible:
-            out = composite(out, top, mode, opacity, mask)
-    for key in inputs:
-        match = re.fullmatch(r"mask(\d+)", key)
-        if match and f"layer{match.group(1)}" not in inputs:
-            ctx.warn(f"{key} has no layer{match.group(1)} to mask and was ignored")
+        layers.append(Layer(names[done + 1], top, layer.mode, layer.opacity, layer.visible, mask))
+        out = over(out, layers[-1])
+    for n in numbered(inputs, "mask"):
+        if f"layer{n}" not in inputs:
+            ctx.warn(f"mask{n} has no layer{n} to mask and was ignored")
     return {"image": out, "layers": LayerStack(tuple(layers), out)}
 
 

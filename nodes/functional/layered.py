@@ -16,7 +16,8 @@ from dataclasses import replace
 import numpy as np
 
 from stylegraph.graph.layers import Layer
-from stylegraph.nodes.functional.blend import blend_colors, composite
+from stylegraph.nodes.functional.blend import blend_colors
+from stylegraph.nodes.functional.stack import over
 
 DEPTHS = (8, 16)
 
@@ -69,6 +70,5 @@ def bake_unsupported(
             out.append(bake_mode(backdrop, layer))
         else:
             out.append(layer)
-        if layer.visible:
-            backdrop = composite(backdrop, layer.pixels, layer.mode, layer.opacity, layer.mask)
+        backdrop = over(backdrop, layer)
     return out, warnings

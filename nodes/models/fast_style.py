@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from stylegraph.graph.context import is_out_of_memory
 from stylegraph.nodes.functional.colour import RGB_TO_YIQ, YIQ_TO_RGB, luminance_transfer
 from stylegraph.nodes.functional.resize import fit_longest_side, resize, resized_rows
 from stylegraph.nodes.functional.style_blend import parse_style_blend
@@ -30,7 +31,7 @@ from stylegraph.nodes.models.magenta import (
     load_transformer,
     moments,
 )
-from stylegraph.nodes.models.tiling import is_out_of_memory, memory_budget
+from stylegraph.nodes.models.tiling import memory_budget
 
 Progress = Callable[[float], None]
 

@@ -5,19 +5,6 @@ from __future__ import annotations
 import torch
 
 
-def tile_starts(length: int, tile: int, overlap: int, align: int = 1) -> list[int]:
-    """Tile offsets covering [0, length): steps of tile - overlap, the last flush with the
-    end. Offsets are multiples of ``align``."""
-    if length <= tile:
-        return [0]
-    step = max(align, (tile - overlap) // align * align)
-    starts = list(range(0, length - tile + 1, step))
-    if starts[-1] + tile < length:
-        last = length - tile
-        starts.append(last - last % align)
-    return starts
-
-
 def feather(length: int, overlap: int, at_start: bool, at_end: bool) -> torch.Tensor:
     """Blend weights along one side of a tile: 1 inside, ramping over ``overlap`` px at ends
     that meet another tile, so overlapping tiles cross-fade."""
@@ -71,7 +58,3 @@ def memory_budget(device: torch.device) -> int:
         free, _ = torch.cuda.mem_get_info(device)
         return free // 2
     return min(available_ram() // 4, CPU_BUDGET_CAP)
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc)

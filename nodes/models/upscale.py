@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from stylegraph.graph.context import is_out_of_memory
 from stylegraph.nodes.models.converted import ConvertedModelError, cached_state_dict
 from stylegraph.nodes.models.device import available_memory
 from stylegraph.nodes.models.ncnn import NcnnFormatError, to_state_dict
@@ -262,10 +263,6 @@ def _run_tile(model: Upscaler, piece: torch.Tensor, half: bool) -> torch.Tensor:
     return out[:, :, : height * model.scale, : width * model.scale]
 
 
-def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc)
-
-
 def _core_starts(length: int, tile: int) -> list[int]:
     return list(range(0, length, tile))
 
@@ -317,7 +314,7 @@ def _pin_means(
                     with suppress(_Captured):
                         _run_tile(model, x[:, :, ry0:ry1, rx0:rx1], half)
                 except (torch.OutOfMemoryError, RuntimeError) as exc:
-                    if not _is_oom(exc) or tile <= 16:
+                    if not is_out_of_memory(exc) or tile <= 16:
                         raise
                     tile = _aligned(tile // 2, model.alignment)
                     queue[:0] = _split((y0, y1, x0, x1), tile)
@@ -423,7 +420,7 @@ def upscale_rgb(
             try:
                 rendered = _run_tile(model, x[:, :, ry0:ry1, rx0:rx1], half)
             except (torch.OutOfMemoryError, RuntimeError) as exc:
-                if not _is_oom(exc) or tile <= 16:
+                if not is_out_of_memory(exc) or tile <= 16:
                     raise
                 if device.type == "cuda":
                     torch.cuda.empty_cache()
