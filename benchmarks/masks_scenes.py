@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.common import IMAGES, run_node
+from benchmarks.common import IMAGES
+from stylegraph.graph.context import NodeContext
+from stylegraph.graph.engine import check_outputs
 from stylegraph.graph.registry import Registry
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.masks import shape
@@ -122,6 +124,18 @@ QUICK = {
         _stroke([[0.1, 0.85], [0.1, 0.15], [0.9, 0.15]], "remove"),
     ],
 }
+
+
+def run_node(
+    registry: Registry, type_id: str, inputs: dict, params: dict
+) -> tuple[dict, list[str]]:
+    """One node type run directly, as the engine runs it (outputs checked): its outputs
+    and warnings."""
+    node_type = registry.get(type_id)
+    ctx = NodeContext(type_id, Path("."))
+    outputs = node_type.run(ctx, inputs, {**node_type.default_params(), **params})
+    check_outputs(node_type, outputs)
+    return outputs, ctx.warnings
 
 
 def polygons(data: dict, key: str) -> np.ndarray:

@@ -36,7 +36,7 @@ from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import refine_to
 
 WORK_SIZE = 256  # px along the longest side where the sky is found
-SMOOTH = 2.5  # Lab units per working px under which a pixel is smooth
+SMOOTH = 1.5  # Lab units per working px under which a pixel is smooth
 TOP_ROWS = 0.03  # share of the height where a smooth piece must reach to count as sky
 MIN_TOP_SHARE = 0.03  # share of the top rows' width a sky piece must fill
 BLANK = 1.0  # L units: a picture whose lightness spans less is blank
