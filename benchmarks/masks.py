@@ -30,13 +30,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.common import IMAGES, machine, run_node
+from benchmarks.common import IMAGES, machine
 from benchmarks.masks_scenes import (
     QUICK_TARGET,
     SKY_TARGET,
     SUBJECT_SECONDS,
     SUBJECT_TARGET,
     measure,
+    run_node,
 )
 from stylegraph.nodes import default_registry
 from stylegraph.nodes.functional.faces import find_faces
