@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from stylegraph.graph.spec import NodeType, Param, Port, PortType
 from stylegraph.nodes.functional.channels import on_rgb
 from stylegraph.nodes.functional.image_io import ImageReadError, read_image
 from stylegraph.nodes.functional.resize import resize, resize_mask
+
+DEVICES = ("auto", "cuda", "mps", "cpu")  # a torch node's ``device`` param
 
 
 def image_filter(
@@ -96,3 +99,28 @@ def read_image_param(params: dict, what: str) -> np.ndarray:
         return read_image(params["path"], params["max_megapixels"])
     except ImageReadError as exc:
         raise NodeError(str(exc)) from None
+
+
+def flushing_denormals(run: Callable) -> Callable:
+    """A node's run with denormal floats flushed to zero in its thread while it runs (see
+    ``device.denormals_flushed``); torch is imported only when the node runs."""
+
+    @functools.wraps(run)
+    def wrapped(*args, **kwargs):
+        from stylegraph.nodes.models.device import denormals_flushed
+
+        with denormals_flushed():
+            return run(*args, **kwargs)
+
+    return wrapped
+
+
+def device_for(params: dict):
+    from stylegraph.nodes.models.device import enable_fast_math, pick_device
+
+    try:
+        device = pick_device(params["device"])
+    except RuntimeError as exc:
+        raise NodeError(f"param 'device': {exc}") from None
+    enable_fast_math()
+    return device

@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.common import run_node
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.model import Graph
 from stylegraph.nodes.functional.blend import MODES, NON_SEPARABLE, SEPARABLE, composite
 from tests.conftest import rgb
+from tests.helpers import run_node
 
 
 def _dodge(b, s):

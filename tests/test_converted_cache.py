@@ -11,7 +11,6 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from benchmarks.common import run_node
 from stylegraph.nodes.models import upscale
 from stylegraph.nodes.models.converted import (
     ConvertedModelError,
@@ -20,6 +19,7 @@ from stylegraph.nodes.models.converted import (
     converted_cache_dir,
     warnings_to,
 )
+from tests.helpers import run_node
 
 WEIGHTS = {
     "conv.weight": torch.linspace(-1, 1, 4096).reshape(64, 64),

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.common import run_node
 from stylegraph.graph.context import NodeError
 from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import caffe_vgg, vgg
@@ -28,6 +27,7 @@ from stylegraph.nodes.models.gatys import (
     style_losses,
 )
 from stylegraph.nodes.neural._shared import fitted_scales
+from tests.helpers import run_node
 
 CPU = torch.device("cpu")
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")

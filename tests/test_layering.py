@@ -1,6 +1,9 @@
 """The layering the design promises: ``graph`` is the model and the engine and imports
-nothing above it (no node library, no front end, no torch or dearpygui); the front ends over
-it (``jobs``: batch, cluster, packs) import no front end of their own kind in a circle."""
+nothing above it (no node library, no front end, no torch or dearpygui); the node library
+(``nodes``) imports no front end, its categories build on ``functional``, ``models``,
+``declare`` and ``graph`` rather than on each other, and none of its modules import each
+other in a circle; the front ends over it (``jobs``: batch, cluster, packs) import no front
+end of their own kind in a circle."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ABOVE_GRAPH = ("stylegraph.nodes", "stylegraph.ui", "stylegraph.jobs", "stylegraph.cli")
+FRONT_ENDS = ("stylegraph.ui", "stylegraph.jobs", "stylegraph.cli")
+ABOVE_GRAPH = ("stylegraph.nodes", *FRONT_ENDS)
+SHARED = ("functional", "models")  # nodes/ packages of helpers every category may use
 HEAVY = ("torch", "dearpygui")
 
 
@@ -53,6 +58,79 @@ def test_importing_all_of_graph_loads_nothing_above_it():
     assert out.strip() == "[]"
 
 
+def _modules(folder: str) -> dict[str, Path]:
+    """Module name -> file for every module under ``folder`` (packages by their name)."""
+    out = {}
+    for path in sorted((REPO / folder).rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        out[".".join(("stylegraph", *parts))] = path
+    return out
+
+
+def _circle(edges: dict[str, set[str]]) -> str | None:
+    """One import circle in ``edges`` (module -> the modules it imports), or None."""
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> str | None:
+        if name in trail:
+            return " -> ".join((*trail, name))
+        if name in done:
+            return None
+        for target in sorted(edges.get(name, ())):
+            found = visit(target, (*trail, name))
+            if found:
+                return found
+        done.add(name)
+        return None
+
+    return next((c for name in sorted(edges) if (c := visit(name, ()))), None)
+
+
+def test_no_node_module_imports_a_front_end():
+    offending = {
+        f"{path.relative_to(REPO)}: {name}"
+        for path in _modules("nodes").values()
+        for name in _imports(path)
+        if _under(name, FRONT_ENDS)
+    }
+    assert offending == set()
+
+
+def test_node_categories_build_on_the_shared_helpers_not_on_each_other():
+    """A category (compose, mask, neural...) imports ``functional``, ``models``,
+    ``declare``, ``graph`` and its own modules; ``functional`` and ``models`` import no
+    category and not ``declare``."""
+    offending = set()
+    for module, path in _modules("nodes").items():
+        parts = module.split(".")
+        if len(parts) < 4:
+            continue  # stylegraph.nodes, declare and the categories' packages
+        own = parts[2]
+        for name in _imports(path):
+            target = name.split(".")
+            if target[:2] != ["stylegraph", "nodes"] or len(target) < 3:
+                continue
+            if own in SHARED:
+                allowed = target[2] in SHARED
+            else:
+                allowed = target[2] in (*SHARED, "declare", own)
+            if not allowed:
+                offending.add(f"{path.relative_to(REPO)}: {name}")
+    assert offending == set()
+
+
+def test_the_node_modules_import_each_other_without_a_circle():
+    """Imports inside functions count: a circle closed lazily is still a circle."""
+    modules = _modules("nodes")
+    edges = {
+        module: {name for name in _imports(path) if name in modules and name != module}
+        for module, path in modules.items()
+        if path.name != "__init__.py"
+    }
+    assert _circle(edges) is None
+
+
 def test_the_jobs_modules_import_each_other_without_a_circle():
     """Each ``jobs`` module is entered once along an item's path: the import graph between
     them has no cycle."""
@@ -65,16 +143,5 @@ def test_the_jobs_modules_import_each_other_without_a_circle():
         }
         for name, path in jobs.items()
     }
-    done: set[str] = set()
-
-    def visit(name: str, trail: tuple[str, ...]) -> None:
-        assert name not in trail, f"import circle: {' -> '.join((*trail, name))}"
-        if name in done:
-            return
-        for target in sorted(edges[name]):
-            visit(target, (*trail, name))
-        done.add(name)
-
-    for name in sorted(edges):
-        visit(name, ())
+    assert _circle(edges) is None
     assert edges["batch"] >= {"items", "plan", "render", "write", "report"}

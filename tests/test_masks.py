@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.common import run_node
 from stylegraph.nodes.functional import masks
 from tests.conftest import rgb
+from tests.helpers import run_node
 
 
 def test_luminance_range_with_linear_softness():

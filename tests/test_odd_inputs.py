@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.common import run_node
 from stylegraph.graph.spec import PortType
 from stylegraph.nodes import default_registry
 from stylegraph.nodes.functional.image_io import read_image
+from tests.helpers import run_node
 
 FILE_NODES = {"image.load", "image.save", "mask.load"}
 SIZE_CHANGING = {"image.crop", "image.pad", "image.resize", "image.rotate90", "image.upscale"}

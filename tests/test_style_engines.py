@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.common import run_node
 from stylegraph.nodes.functional.colour import luminance_transfer
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import fast_style, magenta
 from stylegraph.nodes.models.upscale import EMBEDDED
 from stylegraph.nodes.neural._shared import STROKE_PARAMS
+from tests.helpers import run_node
 
 CPU = torch.device("cpu")
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.common import run_node
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine, Status
 from stylegraph.graph.model import Graph
@@ -19,6 +18,7 @@ from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import fast_style, magenta, vgg
 from stylegraph.nodes.models.gatys import GatysSettings, StyleSet, _gram, gatys
 from stylegraph.nodes.models.onnx_weights import dequantised_model
+from tests.helpers import run_node
 
 CPU = torch.device("cpu")
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.common import run_node
 from stylegraph.graph.context import Cancelled, CancelToken, NodeContext
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import fast_style
+from tests.helpers import run_node
 
 PAINTINGS = ("starry_night.jpg", "gravel.png", "shipwreck.jpg")
 

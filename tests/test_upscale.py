@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.common import run_node
 from stylegraph.graph.context import CancelToken, NodeError
 from stylegraph.graph.engine import Engine, Status
 from stylegraph.graph.model import Graph
@@ -18,6 +17,7 @@ from stylegraph.nodes.functional.resize import resize
 from stylegraph.nodes.models import upscale
 from stylegraph.nodes.models.converted import converted_cache_dir
 from stylegraph.nodes.models.ncnn import NcnnFormatError, read_weights
+from tests.helpers import run_node
 
 CPU = torch.device("cpu")
 

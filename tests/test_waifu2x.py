@@ -9,7 +9,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from benchmarks.common import run_node
 from stylegraph.graph.context import NodeError
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.resize import resize
@@ -21,6 +20,7 @@ from stylegraph.nodes.models.waifu2x import (
     load_weights,
     model_files,
 )
+from tests.helpers import run_node
 
 CPU = torch.device("cpu")
 LEVELS = (None, 0, 1, 2, 3)

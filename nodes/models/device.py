@@ -13,8 +13,6 @@ from collections.abc import Iterator
 
 import torch
 
-DEVICES = ("auto", "cuda", "mps", "cpu")
-
 
 @contextlib.contextmanager
 def denormals_flushed() -> Iterator[None]:

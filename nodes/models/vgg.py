@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from stylegraph.nodes.models.caffe_vgg import VGGWeightsMissing, original_state_dict
+
 # vgg19().features, by index: the names neural-style uses.
 LAYER_NAMES = [
     "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
@@ -46,10 +48,6 @@ TORCHVISION = "torchvision"
 CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-class VGGWeightsMissing(RuntimeError):
-    """The VGG-19 weights could not be found, read or downloaded."""
 
 
 def to_pixels(rgb: torch.Tensor) -> torch.Tensor:
@@ -162,8 +160,6 @@ def load_vgg19(weights: str, device: str, pooling: str = "max") -> VGGFeatures:
     downloaded once into the hub cache; or a file path (torchvision's layout)."""
     features = _layers(pooling)
     if weights == ORIGINAL:
-        from stylegraph.nodes.models.caffe_vgg import original_state_dict
-
         state = original_state_dict()
         scale, shift = torch.ones(3), torch.zeros(3)
     else:

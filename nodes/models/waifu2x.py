@@ -27,7 +27,6 @@ FAMILIES = {
     "waifu2x-photo": "models-upconv_7_photo",
     "waifu2x-art": "models-upconv_7_anime_style_art_rgb",
 }
-DENOISE_LEVELS = (0, 1, 2, 3)
 
 
 class Waifu2xError(ValueError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -12,7 +11,9 @@ import numpy as np
 
 from stylegraph.graph.context import NodeContext, NodeError
 from stylegraph.graph.spec import Param, ParamType
+from stylegraph.nodes.declare import DEVICES
 from stylegraph.nodes.functional.image_io import ImageReadError, read_image
+from stylegraph.nodes.functional.stack import numbered
 
 COLOUR_CHOICES = ("style", "original", "luminance", "histogram")
 
@@ -225,12 +226,8 @@ COMMON_PARAMS = (
         maximum=16384,
         help="Longest side of the result in px; 0 keeps the content's size.",
     ),
-    Param("device", ParamType.CHOICE, "auto", choices=("auto", "cuda", "mps", "cpu")),
+    Param("device", ParamType.CHOICE, "auto", choices=DEVICES),
 )
-
-
-def numbered(inputs: dict, prefix: str) -> list[int]:
-    return sorted(int(m.group(1)) for k in inputs if (m := re.fullmatch(rf"{prefix}(\d+)", k)))
 
 
 def load_styles(ctx: NodeContext, inputs: dict, params: dict) -> list[np.ndarray]:
@@ -245,31 +242,6 @@ def load_styles(ctx: NodeContext, inputs: dict, params: dict) -> list[np.ndarray
     if not styles:
         raise NodeError("no style image: set param 'style_files' or link an image to style1")
     return [s[..., :3] for s in styles]
-
-
-def flushing_denormals(run: Callable) -> Callable:
-    """A node's run with denormal floats flushed to zero in its thread while it runs (see
-    ``device.denormals_flushed``); torch is imported only when the node runs."""
-
-    @functools.wraps(run)
-    def wrapped(*args, **kwargs):
-        from stylegraph.nodes.models.device import denormals_flushed
-
-        with denormals_flushed():
-            return run(*args, **kwargs)
-
-    return wrapped
-
-
-def device_for(params: dict):
-    from stylegraph.nodes.models.device import enable_fast_math, pick_device
-
-    try:
-        device = pick_device(params["device"])
-    except RuntimeError as exc:
-        raise NodeError(f"param 'device': {exc}") from None
-    enable_fast_math()
-    return device
 
 
 def _listed(values: list) -> str:

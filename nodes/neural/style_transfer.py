@@ -6,20 +6,19 @@ import numpy as np
 
 from stylegraph.graph.context import NodeContext, NodeError
 from stylegraph.graph.spec import Batching, NodeType, Param, ParamType, Port, PortType
+from stylegraph.nodes.declare import device_for, flushing_denormals
 from stylegraph.nodes.functional.resize import resize
+from stylegraph.nodes.functional.stack import numbered
 from stylegraph.nodes.functional.style_blend import parse_style_blend
 from stylegraph.nodes.neural._shared import (
     COMMON_PARAMS,
     FAST_PARAMS,
     GATYS_PARAMS,
     STROKE_PARAMS,
-    device_for,
-    flushing_denormals,
     gatys_settings,
     gram_cache,
     load_styles,
     load_vgg,
-    numbered,
     recolour_styles,
     scale_problems,
     too_small,

@@ -6,14 +6,13 @@ import numpy as np
 
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
+from stylegraph.nodes.declare import device_for, flushing_denormals
 from stylegraph.nodes.functional.contact_sheet import contact_sheet, grid_columns
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
 from stylegraph.nodes.neural._shared import (
     COMMON_PARAMS,
     FAST_PARAMS,
     GATYS_PARAMS,
-    device_for,
-    flushing_denormals,
     gatys_settings,
     gram_cache,
     load_styles,

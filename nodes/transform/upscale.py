@@ -6,8 +6,8 @@ import numpy as np
 
 from stylegraph.graph.context import NodeContext, NodeError
 from stylegraph.graph.spec import NodeType, Param, ParamType, Port, PortType
+from stylegraph.nodes.declare import DEVICES, device_for, flushing_denormals
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
-from stylegraph.nodes.neural._shared import device_for, flushing_denormals
 
 CLASSICAL = ("lanczos", "bicubic", "area", "nearest")
 REAL_ESRGAN = ("realesrgan-x4plus", "realesrgan-x4plus-anime", "realesr-animevideov3")
@@ -224,6 +224,6 @@ NODE = NodeType(
             choices=("model", "bicubic"),
             help="How a transparency channel is enlarged.",
         ),
-        Param("device", ParamType.CHOICE, "auto", choices=("auto", "cuda", "mps", "cpu")),
+        Param("device", ParamType.CHOICE, "auto", choices=DEVICES),
     ),
 )
