@@ -99,3 +99,10 @@ def test_a_grey_photo_with_one_channel_is_read_as_grey():
     photo[80:] = 0.2 + np.random.default_rng(2).normal(0, 0.1, (40, 160, 1)).astype(np.float32)
     mask, warnings = run_sky(np.clip(photo, 0, 1))
     assert warnings == [] and mask[:60].mean() > 0.95 and mask[90:].mean() < 0.05
+
+
+def test_a_grey_wall_filling_the_frame_is_not_taken_for_a_sky():
+    """The blurred clock on its plain grey wall: smooth from edge to edge and grey, as
+    likely a wall as an overcast sky, so no sky is claimed (an all-blue one would be)."""
+    mask, warnings = run_sky(read_image(DATA / "objects" / "clock_motion.png"))
+    assert warnings == NO_SKY and not mask.any()

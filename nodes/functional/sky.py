@@ -18,10 +18,11 @@ picture. At a working size of about 256 px:
    edges (``guided.refine_to``).
 
 A photo without sky (no sky-like smooth region at its top), a blank one (one flat
-colour) and a strip under 3 px at the working size give ``None``; the node turns that
-into an empty mask and one warning. Limits: a plain studio backdrop at the
-top of a portrait reads as an overcast sky; thin cables and twigs stay sky, as they
-should; a lattice tower is taken as a whole.
+colour), one that is nothing but a smooth grey (a plain wall as likely as an overcast
+sky; an all-blue sky is kept) and a strip under 3 px at the working size give
+``None``; the node turns that into an empty mask and one warning. Limits: a plain
+studio backdrop at the top of a portrait reads as an overcast sky; thin cables and
+twigs stay sky, as they should; a lattice tower is mostly taken as a whole.
 
 Ranges: image float32 H x W x 3/4 in 0..1; the mask float32 H x W in 0..1.
 """
@@ -40,6 +41,8 @@ SMOOTH = 1.5  # Lab units per working px under which a pixel is smooth
 TOP_ROWS = 0.03  # share of the height where a smooth piece must reach to count as sky
 MIN_TOP_SHARE = 0.03  # share of the top rows' width a sky piece must fill
 BLANK = 1.0  # L units: a picture whose lightness spans less is blank
+ALL_SKY = 0.95  # share of the picture over which a grey "sky" is taken for a plain wall
+GREY = 6.0  # Lab chroma under which such a sky is grey
 BAND = 3  # working px either side of the sky's line where its edge is cut again
 MAX_HOLE = 0.005  # share of the picture over which what the sky surrounds is not sky
 MIN_AREA = 0.02  # share of the picture under which what is found is not a sky
@@ -130,7 +133,10 @@ def sky_region(small: np.ndarray) -> np.ndarray | None:
             sky |= piece
     if sky.mean() < MIN_AREA:
         return None
-    return _holes_filled(_edge_cut(small, _holes_filled(sky)))
+    sky = _holes_filled(_edge_cut(small, _holes_filled(sky)))
+    if sky.mean() > ALL_SKY and np.median(np.hypot(lab[..., 1], lab[..., 2])[sky]) < GREY:
+        return None  # grey and nothing else: a plain wall as likely as an overcast sky
+    return sky
 
 
 def sky_mask(image: np.ndarray, feather: float = 0.1) -> np.ndarray | None:
