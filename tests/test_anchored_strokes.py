@@ -6,10 +6,13 @@ anchor that would keep the strokes' meaning (``meaning``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from benchmarks.masks_scenes import DATA, reference
+from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.model import Graph
 from stylegraph.nodes.functional.anchors import meaning, region_box, region_mask
@@ -103,3 +106,25 @@ def test_regions_a_photo_lacks_are_none_and_their_box_is_the_frame(images):
     assert region_box(None) == (0.0, 0.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="region must be one of subject, person, face, sky"):
         region_mask(coffee, "clouds")
+
+
+@pytest.mark.parametrize(
+    "shape_fill",
+    [((1, 1, 3), 0.5), ((1, 5000, 3), None), ((300, 400, 3), 1.0), ((40, 60, 1), 0.3)],
+    ids=["1x1", "1x5000", "all white", "grey one channel"],
+)
+@pytest.mark.parametrize("anchor", ["image", "subject", "person", "face", "sky", "background"])
+def test_odd_photos_give_every_anchor_a_mask_not_a_crash(registry, shape_fill, anchor):
+    shape, fill = shape_fill
+    if fill is None:
+        photo = np.random.default_rng(0).random(shape).astype(np.float32)
+    else:
+        photo = np.full(shape, fill, np.float32)
+    strokes = [stroke([[0.5, 0.5]], 0.2), stroke([[0.4, 0.5], [0.6, 0.5]], 0.1, mode="keep")]
+    node = registry.get("mask.paint")
+    ctx = NodeContext("odd", Path("."))
+    params = {**node.default_params(), "strokes": strokes, "anchor": anchor}
+    mask = node.run(ctx, {"image": photo}, params)["mask"]
+    assert mask.shape == shape[:2] and mask.dtype == np.float32
+    assert mask.min() >= 0.0 and mask.max() <= 1.0
+    assert len(ctx.warnings) <= 1
