@@ -18,7 +18,7 @@ import jsonschema
 from stylegraph.graph.atomic import atomic_write_text
 from stylegraph.graph.model import Graph, Link
 from stylegraph.graph.registry import Registry
-from stylegraph.graph.spec import FILE_PARAM_TYPES, ParamType
+from stylegraph.graph.spec import FILE_PARAM_TYPES
 
 FORMAT = "stylegraph.preset"
 VERSION = 1
@@ -347,33 +347,3 @@ def save_preset(preset: Preset, path: Path | str) -> None:
     path = Path(path)
     text = json.dumps(preset_to_dict(preset), indent=2, ensure_ascii=False) + "\n"
     atomic_write_text(path, text)
-
-
-def parse_value(param_type: ParamType, text: str) -> Any:
-    """Turn a command-line string into a param value of the given type."""
-    if param_type in (
-        ParamType.TEXT,
-        ParamType.FILE,
-        ParamType.CHOICE,
-        ParamType.OUTPUT_DIR,
-        ParamType.FILE_NAME,
-    ):
-        return text
-    if param_type == ParamType.FILE_LIST:
-        return [part for part in text.split(",") if part]
-    if param_type == ParamType.TEXT_LIST and not text.startswith("["):
-        return [part.strip() for part in text.split(",")]
-    if param_type == ParamType.BOOL and text.lower() in ("true", "false", "yes", "no", "1", "0"):
-        return text.lower() in ("true", "yes", "1")
-    if param_type == ParamType.FLOAT_LIST and not text.startswith("["):
-        text = f"[{text}]"
-    if param_type in (ParamType.INT, ParamType.FLOAT) and text.strip().lower().lstrip("+-") in (
-        "nan",
-        "inf",
-        "infinity",
-    ):
-        return float(text)  # nan, NaN, -Infinity: each spelling gets the same message
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text

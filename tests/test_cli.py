@@ -232,9 +232,9 @@ def test_deep_style_runs_with_a_weights_file(images, tmp_path):
     ],
 )
 def test_debug_works_before_or_after_the_command(argv, debug):
-    from stylegraph.cli import _parser
+    from stylegraph.cli.parser import build_parser
 
-    assert _parser().parse_args(argv).debug is debug
+    assert build_parser().parse_args(argv).debug is debug
 
 
 def test_a_reader_that_goes_away_is_no_error():

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from stylegraph.cli import display_problem, main
+from stylegraph.cli import main
+from stylegraph.cli.edit import display_problem
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine, Status
 from stylegraph.graph.model import Graph
@@ -278,9 +279,9 @@ def test_help_lists_every_command_and_hides_the_editors_test_hooks(capsys):
 
 
 def test_the_hidden_editor_hooks_are_still_accepted():
-    from stylegraph import cli
+    from stylegraph.cli.parser import build_parser
 
-    args = cli._parser().parse_args(["edit", "fusion", "--screenshot", "s.png", "--select", "x"])
+    args = build_parser().parse_args(["edit", "fusion", "--screenshot", "s.png", "--select", "x"])
     assert (args.screenshot, args.select) == ("s.png", "x")
 
 

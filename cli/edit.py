@@ -1,0 +1,65 @@
+"""``stylegraph edit``: the node editor, opened once a display is known to answer (GLFW
+aborts the process without one, past any handler)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+from stylegraph.cli.errors import UsageError
+from stylegraph.cli.presets import load_preset
+from stylegraph.graph.assign import apply_assignments
+from stylegraph.graph.registry import Registry
+from stylegraph.jobs.pack import is_pack
+
+
+def display_problem(environ: dict[str, str] | None = None) -> str | None:
+    """Why the editor cannot open a window here, or None. On X11 systems (not macOS or
+    Windows) GLFW aborts the process when it finds no display, which no handler can catch,
+    so the display is checked first: DISPLAY set and, for a local one, its socket there."""
+    if sys.platform in ("darwin", "win32"):
+        return None
+    environ = os.environ if environ is None else environ
+    display = environ.get("DISPLAY", "")
+    how = "run it on a desktop, or under xvfb-run for scripts (xvfb-run stylegraph edit ...)"
+    if not display:
+        return f"the editor needs a display and DISPLAY is not set: {how}"
+    local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if local is None:  # host:N, a forwarded or remote display: GLFW has to try it
+        return None
+    path = f"/tmp/.X11-unix/X{local.group(1)}"
+    for address in (path, "\0" + path):  # the socket file, or Linux's abstract socket
+        with socket.socket(socket.AF_UNIX) as sock:
+            try:
+                sock.connect(address)
+                return None
+            except OSError:
+                continue
+    return f"the editor needs a display and none answers at DISPLAY={display}: {how}"
+
+
+def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
+    problem = display_problem()
+    if problem:
+        raise UsageError(problem)
+    from stylegraph.ui.app import Script, run_editor
+
+    preset, path = load_preset(args.preset, registry) if args.preset else (None, None)
+    if preset is not None:
+        apply_assignments(preset, args.set or [])
+    if path is not None and is_pack(path):
+        path = None  # a pack opens as an unsaved graph: Save asks where
+    stroke = [tuple(map(float, p.split(","))) for p in (args.paint_stroke or "").split(";") if p]
+    script = Script(
+        select=args.select,
+        viewer_zoom=args.viewer_zoom,
+        compare=args.compare,
+        paint_stroke=stroke,
+        screenshot=Path(args.screenshot).resolve() if args.screenshot else None,
+        geometry=Path(args.geometry).resolve() if args.geometry else None,
+    )
+    return run_editor(registry, preset, path, run=args.run, script=script)
