@@ -11,10 +11,11 @@ under 5 minutes per render on the CPU.
 
 neural-style's inputs and renders are data, not part of this repository. They are read from
 ``$NEURAL_STYLE_DIR`` (a checkout of github.com/jcjohnson/neural-style) or, when that is
-unset, extracted with ``git show`` from the bare repository at ``$NEURAL_STYLE_GIT``
-(default /work/.mirror/jcjohnson+neural-style/repo) into ``$STYLEGRAPH_CACHE_DIR``'s
-benchmarks folder. The Composition VII painting is not in neural-style's repository: give it
-with ``--painting composition_vii=PATH``, or that pair is reported as skipped.
+unset, extracted with ``git show`` from the bare repository at ``$NEURAL_STYLE_GIT`` into
+``$STYLEGRAPH_CACHE_DIR``'s benchmarks folder (once; later runs read them there). Without
+either, and nothing extracted yet, the benchmark stops and says so. The Composition VII
+painting is not in neural-style's repository: give it with
+``--painting composition_vii=PATH``, or that pair is reported as skipped.
 
 Run: python -m benchmarks.deep_style                       (all pairs, the default schedule)
      python -m benchmarks.deep_style --pairs starry         (one pair)
@@ -53,7 +54,6 @@ SIZE = 512
 # Most iterations where they are cheap, then enough at 512 px to sharpen the strokes.
 DEFAULT_SCHEDULE = "256:250,512:120"
 BASELINE_SCHEDULE = "512:500"
-DEFAULT_GIT = "/work/.mirror/jcjohnson+neural-style/repo"
 
 
 def cache_dir() -> Path:
@@ -71,7 +71,12 @@ def neural_style_file(relative: str) -> Path | None:
     path = cache_dir() / relative
     if path.is_file():
         return path
-    git = os.environ.get("NEURAL_STYLE_GIT", DEFAULT_GIT)
+    git = os.environ.get("NEURAL_STYLE_GIT")
+    if not git:
+        raise SystemExit(
+            f"neural-style's {relative} is needed: set NEURAL_STYLE_DIR to a checkout of "
+            "github.com/jcjohnson/neural-style, or NEURAL_STYLE_GIT to a (bare) clone of it"
+        )
     done = subprocess.run(
         ["git", "--git-dir", git, "show", f"HEAD:{relative}"], capture_output=True, check=False
     )
