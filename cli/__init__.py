@@ -5,10 +5,12 @@ and ``edit``. ``--set`` values are read by ``graph.assign``, beside the graph.""
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import sys
 import traceback
+from collections.abc import Callable
 
 from stylegraph.cli.edit import cmd_edit
 from stylegraph.cli.errors import UsageError, one_line
@@ -18,7 +20,7 @@ from stylegraph.graph.atomic import remove_partial_files
 from stylegraph.graph.engine import error_sentence
 from stylegraph.graph.model import GraphError
 from stylegraph.graph.preset import PresetError
-from stylegraph.graph.registry import UnknownNodeType
+from stylegraph.graph.registry import Registry, UnknownNodeType
 from stylegraph.graph.spec import short_path
 from stylegraph.graph.validate import ValidationError
 from stylegraph.jobs.interrupt import CANCELLED, Interrupted, signals_raise
@@ -27,11 +29,24 @@ from stylegraph.nodes import default_registry
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # the editor's window has its own Ctrl+C
+    return run_command(args, args.func, own_signals=args.func is cmd_edit)
+
+
+def run_command(
+    args: argparse.Namespace,
+    command: Callable[[argparse.Namespace, Registry], int],
+    *,
+    own_signals: bool = False,
+) -> int:
+    """``command``'s exit code, its errors printed as the command line prints them: a
+    usage error in one line (exit 2), an interruption as "cancelled", a defect in one
+    sentence (the traceback with --debug)."""
     try:
-        if args.func is cmd_edit:  # the editor's window has its own Ctrl+C
-            return args.func(args, default_registry())
+        if own_signals:
+            return command(args, default_registry())
         with signals_raise():
-            return args.func(args, default_registry())
+            return command(args, default_registry())
     except Interrupted as exc:
         remove_partial_files()
         print(CANCELLED, file=sys.stderr)

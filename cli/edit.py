@@ -8,13 +8,16 @@ import os
 import re
 import socket
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stylegraph.cli.errors import UsageError
 from stylegraph.cli.presets import load_preset
 from stylegraph.graph.assign import apply_assignments
 from stylegraph.graph.registry import Registry
 from stylegraph.jobs.pack import is_pack
+
+if TYPE_CHECKING:
+    from stylegraph.ui.app import Script
 
 
 def display_problem(environ: dict[str, str] | None = None) -> str | None:
@@ -42,24 +45,17 @@ def display_problem(environ: dict[str, str] | None = None) -> str | None:
     return f"the editor needs a display and none answers at DISPLAY={display}: {how}"
 
 
-def cmd_edit(args: argparse.Namespace, registry: Registry) -> int:
+def cmd_edit(args: argparse.Namespace, registry: Registry, script: Script | None = None) -> int:
+    """The editor on ``args.preset`` (with ``--set``), driven by ``script`` where a test
+    gives one (tests/editor_script.py)."""
     problem = display_problem()
     if problem:
         raise UsageError(problem)
-    from stylegraph.ui.app import Script, run_editor
+    from stylegraph.ui.app import run_editor
 
     preset, path = load_preset(args.preset, registry) if args.preset else (None, None)
     if preset is not None:
         apply_assignments(preset, args.set or [])
     if path is not None and is_pack(path):
         path = None  # a pack opens as an unsaved graph: Save asks where
-    stroke = [tuple(map(float, p.split(","))) for p in (args.paint_stroke or "").split(";") if p]
-    script = Script(
-        select=args.select,
-        viewer_zoom=args.viewer_zoom,
-        compare=args.compare,
-        paint_stroke=stroke,
-        screenshot=Path(args.screenshot).resolve() if args.screenshot else None,
-        geometry=Path(args.geometry).resolve() if args.geometry else None,
-    )
     return run_editor(registry, preset, path, run=args.run, script=script)

@@ -133,21 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open the node editor on a preset, or on an empty graph. It needs a "
         "display; on a machine without one, xvfb-run serves scripts.",
     )
+    add_edit_arguments(edit)
+    edit.set_defaults(func=cmd_edit)
+    return parser
+
+
+def add_edit_arguments(edit: argparse.ArgumentParser) -> None:
+    """``edit``'s arguments; the tests' scripted window (tests/editor_script.py) takes the
+    same ones, and its hooks besides."""
     edit.add_argument("preset", nargs="?", help="a preset file, a shipped preset's name, or a pack")
     edit.add_argument(
         "--set", action="append", metavar="NAME=VALUE", help="set a named input before opening"
     )
     edit.add_argument("--run", action="store_true", help="run the graph on opening")
-    # Scripting hooks for the editor's tests and the README's screenshot, kept out of --help:
-    # --select (node to preview), --screenshot (run, save a PNG of the window, close),
-    # --viewer-zoom (%), --compare (node left of the split), --paint-stroke (x,y;x,y...
-    # normalised, on the viewed mask.paint), --geometry (write screen positions there).
-    hidden = argparse.SUPPRESS
-    edit.add_argument("--select", help=hidden)
-    edit.add_argument("--screenshot", help=hidden)
-    edit.add_argument("--viewer-zoom", type=float, help=hidden)
-    edit.add_argument("--compare", help=hidden)
-    edit.add_argument("--paint-stroke", help=hidden)
-    edit.add_argument("--geometry", help=hidden)
-    edit.set_defaults(func=cmd_edit)
-    return parser

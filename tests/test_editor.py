@@ -26,7 +26,7 @@ from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import NOTHING_TO_DO, Editor  # noqa: E402
 from stylegraph.ui.files import extensions_for  # noqa: E402
 from stylegraph.ui.shortcuts import EQUALS_KEY  # noqa: E402
-from tests.x11 import LiveWindow, live_window, wait_for, window_env  # noqa: E402
+from tests.x11 import EDITOR_SCRIPT, LiveWindow, live_window, wait_for, window_env  # noqa: E402
 
 needs_xvfb = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is missing")
 
@@ -401,8 +401,8 @@ def _shoot(tmp_path: Path, preset: str, *args: str) -> np.ndarray:
     from PIL import Image
 
     shot = tmp_path / "shot.png"
-    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable, "-m"]
-    command += ["stylegraph", "edit", preset, *args, "--screenshot", str(shot)]
+    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable]
+    command += [str(EDITOR_SCRIPT), preset, *args, "--screenshot", str(shot)]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=300, check=False, env=window_env(tmp_path)
     )

@@ -160,10 +160,10 @@ def test_a_scripted_screenshot_finishes_when_its_pictures_are_already_on_disk(im
     import subprocess
     import sys
 
-    from tests.x11 import window_env
+    from tests.x11 import EDITOR_SCRIPT, window_env
 
-    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable, "-m"]
-    command += ["stylegraph", "edit", *_small_fusion(images), "--select", "fuse"]
+    command = ["xvfb-run", "-a", "-s", "-screen 0 1600x900x24", sys.executable]
+    command += [str(EDITOR_SCRIPT), *_small_fusion(images), "--select", "fuse"]
     for attempt in ("first", "second"):
         shot = tmp_path / f"{attempt}.png"
         started = time.monotonic()

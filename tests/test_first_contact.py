@@ -263,7 +263,7 @@ def _help(capsys, *args: str) -> str:
     return capsys.readouterr().out
 
 
-def test_help_lists_every_command_and_hides_the_editors_test_hooks(capsys):
+def test_help_lists_every_command_and_not_the_editors_test_hooks(capsys):
     top = _help(capsys)
     listed = top[top.index("commands:") :]
     for command in ("run", "batch", "sheet", "validate", "nodes", "recipe", "cache", "pack"):
@@ -278,11 +278,13 @@ def test_help_lists_every_command_and_hides_the_editors_test_hooks(capsys):
     assert "--paint-stroke" not in edit and "--set" in edit and "--run" in edit
 
 
-def test_the_hidden_editor_hooks_are_still_accepted():
-    from stylegraph.cli.parser import build_parser
-
-    args = build_parser().parse_args(["edit", "fusion", "--screenshot", "s.png", "--select", "x"])
-    assert (args.screenshot, args.select) == ("s.png", "x")
+def test_the_editors_test_hooks_are_the_tests_not_the_command_lines(capsys):
+    """--screenshot, --select and the others belong to tests/editor_script.py: the command
+    a user runs refuses them like any unknown option."""
+    with pytest.raises(SystemExit) as refused:
+        main(["edit", "fusion", "--screenshot", "s.png"])
+    assert refused.value.code == 2
+    assert "unrecognized arguments: --screenshot s.png" in capsys.readouterr().err
 
 
 # --- the README, where a newcomer looks ---------------------------------------------------

@@ -18,7 +18,7 @@ from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
 from stylegraph.ui.layers import rows  # noqa: E402
 from stylegraph.ui.layers_panel import PAYLOAD  # noqa: E402
-from stylegraph.ui.painter import TINT, TINT_STRENGTH  # noqa: E402
+from stylegraph.ui.mask_view import TINT, TINT_STRENGTH  # noqa: E402
 from tests.x11 import live_window, needs_x, wait_for  # noqa: E402
 
 
@@ -133,8 +133,8 @@ def endless(self, graph, targets=None, *, cancel=None, **kwargs):
     return RunReport(cancelled=cancel.cancelled)
 
 Engine.run = endless
-from stylegraph.cli import main
-sys.exit(main())
+import runpy
+runpy.run_path(sys.argv.pop(1), run_name="__main__")
 """
 
 

@@ -1,7 +1,7 @@
 """A live editor window on its own Xvfb screen, driven as a user (xdotool) and a window
 manager would drive it, for the tests that use real input.
 
-``live_window`` starts Xvfb and ``stylegraph edit ... --geometry FILE``; the window writes
+``live_window`` starts Xvfb and the editor (tests/editor_script.py ... --geometry FILE); it writes
 where its nodes, viewer and buttons are to that file, and ``LiveWindow`` clicks, drags and
 types there. Xvfb has no window manager: the title bar's close button is only an X11
 ClientMessage, WM_PROTOCOLS with WM_DELETE_WINDOW, sent to the client window; GLFW (under
@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+EDITOR_SCRIPT = Path(__file__).resolve().parent / "editor_script.py"  # the scripted editor
 
 needs_x = pytest.mark.skipif(
     shutil.which("Xvfb") is None or shutil.which("xdotool") is None,
@@ -134,9 +136,10 @@ def live_window(
     python: list[str] | None = None,
     cwd: Path | None = None,
 ) -> Iterator[LiveWindow]:
-    """``stylegraph edit ARGS`` on a fresh Xvfb screen; killed, with the screen, after.
-    ``python``: the interpreter's arguments before ``edit`` (default ``-m stylegraph``;
-    a test may start a script that patches something first); ``cwd`` (default the
+    """``stylegraph edit ARGS`` (as tests/editor_script.py, with its ``--geometry``) on a
+    fresh Xvfb screen; killed, with the screen, after. ``python``: the interpreter's
+    arguments before the script's path (a test may run code that patches something, then
+    the script: ``runpy.run_path(sys.argv.pop(1), run_name="__main__")``); ``cwd`` (default the
     test's folder) is where a run's pictures go."""
     geometry = tmp_path / "geometry.json"
     server = subprocess.Popen(
@@ -144,7 +147,7 @@ def live_window(
     )
     try:
         env = {**window_env(tmp_path), "DISPLAY": f":{server.stdout.readline().strip()}"}
-        command = [sys.executable, *(python or ["-m", "stylegraph"]), "edit", *args]
+        command = [sys.executable, *(python or []), str(EDITOR_SCRIPT), *args]
         process = subprocess.Popen(
             [*command, "--geometry", str(geometry)],
             env=env,

@@ -549,16 +549,3 @@ def _sweep_styles(graph: Any, node_id: str) -> list[str]:
         if key.startswith("style") and key[5:].isdigit()
     )
     return styles + [src for _, src in linked]
-
-
-def centres(items: dict[str, int | str], left: float, top: float) -> dict[str, list[float]]:
-    """Screen centres of the shown ``items`` (label -> item), for the geometry file that
-    input-driving tests click by (``--geometry``)."""
-    out = {}
-    for label, item in items.items():
-        if not dpg.does_item_exist(item) or not dpg.is_item_visible(item):
-            continue
-        (x, y), (w, h) = dpg.get_item_rect_min(item), dpg.get_item_rect_size(item)
-        if w > 0 and h > 0:
-            out[label] = [left + x + w / 2, top + y + h / 2]
-    return out

@@ -49,12 +49,11 @@ from stylegraph.nodes.functional.resize import resize, resize_mask
 from stylegraph.nodes.functional.stack import flatten, over, settings
 from stylegraph.ui.commands import SetParam
 from stylegraph.ui.layers import STACK_TYPE, Steps, layer_numbers, mask_target
+from stylegraph.ui.mask_view import tinted
 from stylegraph.ui.shortcuts import typing
 
 PAINT_TYPE = "mask.paint"
 BLANK = (512, 512)  # mask size shown when the node has no input image yet
-TINT = np.array([1.0, 0.25, 0.2], np.float32)
-TINT_STRENGTH = 0.55
 LIVE_COLOUR = (255, 80, 60, 110)
 CURSOR_COLOUR = (255, 255, 255, 200)
 CURSOR_SHADOW = (0, 0, 0, 160)
@@ -335,8 +334,7 @@ class Painter:
         if self.view == "mask":
             return mask
         if self.view == "overlay" or parts is None:
-            amount = (TINT_STRENGTH * mask)[..., None]
-            return (picture[..., :3] * (1 - amount) + TINT * amount).astype(np.float32)
+            return tinted(mask, picture)
         return picture[..., :3]
 
     # painting -----------------------------------------------------------------------------
