@@ -26,16 +26,16 @@ from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import NOTHING_TO_DO, Editor  # noqa: E402
 from stylegraph.ui.files import extensions_for  # noqa: E402
 from stylegraph.ui.shortcuts import EQUALS_KEY  # noqa: E402
-from tests.x11 import EDITOR_SCRIPT, LiveWindow, live_window, wait_for, window_env  # noqa: E402
+from tests.x11 import (  # noqa: E402
+    EDITOR_SCRIPT,
+    LiveWindow,
+    live_window,
+    wait_for,
+    window_env,
+    window_free_editor,
+)
 
 needs_xvfb = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is missing")
-
-
-def _editor(registry, preset, tmp_path) -> Editor:
-    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
-    editor = Editor(registry, controller, output_dir=tmp_path / "out")
-    editor.build()
-    return editor
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def editor(registry, images, tmp_path, monkeypatch):
     dpg.create_context()
     preset = load_preset(shipped_presets()["facet-base"], registry)
     preset.set_input("content", str(images / "content" / "chelsea.png"))
-    yield _editor(registry, preset, tmp_path)
+    yield window_free_editor(registry, preset, tmp_path)
     dpg.destroy_context()
 
 
@@ -235,18 +235,18 @@ def test_an_edit_marks_the_node_and_what_follows_it_changed_until_undone_or_run(
     editor.controller.set_param("facet", "spatial_radius", 9)
     editor.pump()
     downstream = {"facet", "dry_brush", "fuse", "save"}
-    assert downstream <= editor.canvas.changed
-    assert not {"photo", "shrink", "denoise", "edges"} & editor.canvas.changed
+    assert downstream <= editor.results.changed
+    assert not {"photo", "shrink", "denoise", "edges"} & editor.results.changed
     assert dpg.get_value("status:facet") == "changed: Run (F5) to update"
     assert dpg.get_value("status:denoise").startswith("ran ")
     editor.undo()
     editor.pump()
-    assert editor.canvas.changed == set()
+    assert editor.results.changed == set()
     assert dpg.get_value("status:facet").startswith("ran ")
     editor.redo()
     editor.pump()
     _finish_run(editor)
-    assert editor.canvas.changed == set()
+    assert editor.results.changed == set()
     assert dpg.get_value("status:facet").startswith("ran ")
     assert dpg.get_value("status:denoise") == "cached (memory)"
 
@@ -266,7 +266,7 @@ def test_a_failed_node_and_those_it_skips_lose_the_picture_of_other_settings(edi
     _finish_run(editor)  # fuse comes from the cache; the nodes above it from memory
     assert {"photo", "shrink", "fuse"} <= set(editor.canvas.thumbs)
     assert dpg.get_value("status:photo") == "up to date"
-    assert editor.canvas.changed == set()
+    assert editor.results.changed == set()
 
 
 def test_ctrl_s_on_a_shipped_preset_asks_where_instead_of_writing_into_the_install(
@@ -909,6 +909,25 @@ def test_the_ui_scale_steps_with_ctrl_plus_minus_and_is_remembered(editor):
     editor.shortcuts._pressed(None, dpg.mvKey_Minus)
     editor.pump()
     assert editor.scale == 1.125 and Settings().ui_scale == 1.125
+
+
+def test_the_brush_is_remembered_for_the_next_session(editor, registry, images, tmp_path):
+    from stylegraph.ui.settings import Settings
+
+    dpg.set_value("brush_hardness", 0.8)
+    dpg.get_item_callback("brush_hardness")("brush_hardness", 0.8, "hardness")
+    editor.painter.resize_brush(2.0)  # ] twice over
+    editor.painter.swap_mode()  # X: paint -> erase
+    brush = Settings().brush
+    assert brush["size"] == pytest.approx(0.1) and brush["hardness"] == pytest.approx(0.8)
+    assert (brush["opacity"], brush["mode"]) == (1.0, "erase")
+    dpg.destroy_context()
+    dpg.create_context()
+    preset = load_preset(shipped_presets()["facet-base"], registry)
+    window_free_editor(registry, preset, tmp_path)  # the next session's window
+    assert dpg.get_value("brush_size") == pytest.approx(0.1)
+    assert dpg.get_value("brush_hardness") == pytest.approx(0.8)
+    assert dpg.get_value("brush_mode") == "erase"
 
 
 def test_the_ui_scale_spreads_the_nodes_as_it_enlarges_them_and_drags_still_move_them(editor):

@@ -18,7 +18,7 @@ from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui import layout  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import NOTHING_TO_DO, Editor, viewer_size_for  # noqa: E402
-from tests.x11 import live_window, needs_x  # noqa: E402
+from tests.x11 import live_window, needs_x, window_free_editor  # noqa: E402
 
 
 @pytest.fixture
@@ -28,10 +28,7 @@ def editor(registry, images, tmp_path, monkeypatch):
     dpg.create_context()
     preset = load_preset(shipped_presets()["facet-base"], registry)
     preset.set_input("content", str(images / "content" / "chelsea.png"))
-    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
-    editor = Editor(registry, controller, output_dir=tmp_path / "out")
-    editor.build()
-    yield editor
+    yield window_free_editor(registry, preset, tmp_path)
     dpg.destroy_context()
 
 

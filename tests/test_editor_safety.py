@@ -13,15 +13,19 @@ import pytest
 
 dpg = pytest.importorskip("dearpygui.dearpygui")
 
-from stylegraph.graph.preset import load_preset, preset_to_dict  # noqa: E402
-from stylegraph.presets import shipped_presets  # noqa: E402
-from stylegraph.ui.controller import Controller  # noqa: E402
+from stylegraph.graph.preset import preset_to_dict  # noqa: E402
+from stylegraph.ui.commands import SetStars  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
 from stylegraph.ui.files import dialog_open  # noqa: E402
 from stylegraph.ui.layers import rows  # noqa: E402
 from stylegraph.ui.layers_panel import PICKER  # noqa: E402
 from stylegraph.ui.safety import PROMPT  # noqa: E402
-from tests.x11 import live_window, needs_x  # noqa: E402
+from tests.x11 import (  # noqa: E402
+    fusion_on_real_pictures,
+    live_window,
+    needs_x,
+    window_free_editor,
+)
 
 SMALL = 96  # px: the fusion preset's working size here
 
@@ -31,13 +35,9 @@ def editor(registry, images, tmp_path, monkeypatch):
     """An editor on fusion with a real photo and painting, widgets built, no window."""
     monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
     dpg.create_context()
-    preset = load_preset(shipped_presets()["fusion"], registry)
-    preset.set_input("content", str(images / "content" / "tubingen.jpg"))
-    preset.set_input("style", [str(images / "styles" / "shipwreck.jpg")])
-    preset.graph.set_param("shrink", "longest_side", SMALL)
-    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
-    editor = Editor(registry, controller, output_dir=tmp_path / "out")
-    editor.build()
+    editor = window_free_editor(
+        registry, fusion_on_real_pictures(registry, images, SMALL), tmp_path
+    )
     editor.pump()
     yield editor
     editor.worker.cancel()
@@ -63,7 +63,7 @@ def _add_sweep(editor: Editor, images) -> str:
     sweep = editor.add_node("style.sweep")
     editor.controller.set_param(sweep, "style_files", files)
     editor.viewer.show(sweep)
-    editor.layers_panel.stars[sweep] = {0, 1}
+    editor.controller.apply(SetStars("star two", sweep, [], [0, 1]))
     editor.pump()
     return sweep
 
@@ -270,11 +270,11 @@ def test_an_edit_is_in_the_recovery_file_by_the_next_frame(editor, tmp_path):
     assert record["preset"]["nodes"]["facet"]["params"]["spatial_radius"] == 11
 
 
-# --- the live window, as the issue met it -------------------------------------------------
+# --- the live window, as a user met it ------------------------------------------------------
 @needs_x
 def test_a_sweep_added_from_the_menu_lands_in_view_and_deleting_it_closes_nothing(tmp_path):
     """Add node > neural > Style Sweep, click its title, Delete, then click where "Add
-    starred as layers" was: the window closed and lost the work (issue 28, item 1)."""
+    starred as layers" was: the window used to close there and lose the work."""
     with live_window(tmp_path, "fusion", screen="1600x1000x24") as window:
 
         def menu(path: str) -> None:

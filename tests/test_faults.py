@@ -1,8 +1,8 @@
-"""Hostile input and faults (issue 23's "Bad input and faults" table): damaged result-cache
-entries, a folder in an entry's place, packs that `unpack` must refuse as `run` does, runs
-writing into one folder at once, and what the batch benchmark records. Each test asserts
-what a user sees: exit codes, messages, files on disk. (`kill -9` of a batch is in
-test_batch.py, beside the resume test it extends.)"""
+"""Hostile input and faults: damaged result-cache entries, a folder in an entry's place,
+packs that `unpack` must refuse as `run` does, runs writing into one folder at once, and
+what the batch benchmark records. Each test asserts what a user sees: exit codes, messages,
+files on disk. (`kill -9` of a batch is in test_batch.py, beside the resume test it
+extends.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""What a new user meets in the first hour, and hostile values at ``--set``: each test is a
-row of issue 23's tables, asserting what the user sees (exit code, the exact message, the
-files on disk)."""
+"""What a new user meets in the first hour, and hostile values at ``--set``: each test
+asserts what the user sees (exit code, the exact message, the files on disk)."""
 
 from __future__ import annotations
 

@@ -201,3 +201,20 @@ def test_subject_person_and_painting_masks_and_a_refusal(fusion):
         layers.set_mask("fuse", 2, "ears")
     fusion.undo()
     assert graph.input_link("fuse", "mask2").src == subject
+
+
+def test_a_sweeps_stars_are_saved_with_the_graph_and_undone_as_an_edit(fusion, tmp_path):
+    from stylegraph.ui.commands import SetStars, stars_of
+
+    sweep = fusion.add_node("style.sweep")
+    fusion.apply(SetStars("star", sweep, [], [2, 0]))
+    assert stars_of(fusion.preset, sweep) == [0, 2] and fusion.dirty
+    path = fusion.save(tmp_path / "curated.json")
+    reopened = json.loads(path.read_text(encoding="utf-8"))
+    assert reopened["ui"]["stars"] == {sweep: [0, 2]}
+    fusion.open(path)
+    assert stars_of(fusion.preset, sweep) == [0, 2]
+    fusion.apply(SetStars("unstar", sweep, [0, 2], []))
+    assert "stars" not in fusion.preset.ui
+    fusion.undo()
+    assert stars_of(fusion.preset, sweep) == [0, 2]

@@ -18,7 +18,13 @@ from stylegraph.nodes.functional.paint import render_strokes  # noqa: E402
 from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import Editor  # noqa: E402
-from tests.x11 import live_window, needs_x, wait_for  # noqa: E402
+from tests.x11 import (  # noqa: E402
+    fusion_on_real_pictures,
+    live_window,
+    needs_x,
+    wait_for,
+    window_free_editor,
+)
 
 SMALL = 128  # px: the fusion preset's working size in these tests (it ships with 500)
 
@@ -28,14 +34,7 @@ def editor(registry, images, tmp_path, monkeypatch):
     """An editor on fusion with a real photo and painting, widgets built, no window."""
     monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
     dpg.create_context()
-    preset = load_preset(shipped_presets()["fusion"], registry)
-    preset.set_input("content", str(images / "content" / "tubingen.jpg"))
-    preset.set_input("style", [str(images / "styles" / "shipwreck.jpg")])
-    preset.graph.set_param("shrink", "longest_side", SMALL)
-    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
-    editor = Editor(registry, controller, output_dir=tmp_path / "out")
-    editor.build()
-    yield editor
+    yield window_free_editor(registry, fusion_on_real_pictures(registry, images, SMALL), tmp_path)
     dpg.destroy_context()
 
 
@@ -81,7 +80,7 @@ def test_painting_a_new_layers_mask_shows_the_stacks_composite_as_the_node_makes
         editor.picture("sharp_photo")[y : y + 1, x : x + 1],
         above.mode,
         above.opacity,
-        editor.port_output(detail[f"mask{top}"].src, "mask")[y : y + 1, x : x + 1],
+        editor.results.port_output(detail[f"mask{top}"].src, "mask")[y : y + 1, x : x + 1],
     )
     np.testing.assert_allclose(middle, expected[0, 0], atol=1e-5)
     # the graph, run, makes the same picture the painter showed
@@ -187,6 +186,7 @@ def test_starred_renders_of_a_sweep_become_masked_layers_in_one_step(editor, ima
         u0, v0, u1, v1 = cells[index]
         panel.click_sheet(sweep, (u0 + u1) / 2, (v0 + v1) / 2, sheet.shape[:2])
     assert panel.starred_paintings(sweep) == [files[0], files[2]]
+    assert controller.preset.ui["stars"] == {sweep: [0, 2]}  # saved with the graph
     steps = controller.history_size
     panel.follow("fuse")
     added = panel.add_starred(sweep)
@@ -198,6 +198,8 @@ def test_starred_renders_of_a_sweep_become_masked_layers_in_one_step(editor, ima
     assert panel.starred_paintings(sweep) == []
     editor.worker.cancel()  # the new layers' renders: not needed here
     editor.worker.thread.join(60)
+    controller.undo()  # one step: the layers go and the stars come back together
+    assert panel.starred_paintings(sweep) == [files[0], files[2]]
 
 
 # --- the live window ---------------------------------------------------------------------

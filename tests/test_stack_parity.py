@@ -15,6 +15,7 @@ from stylegraph.graph.model import Graph
 from stylegraph.nodes.functional.blend import MODES
 from stylegraph.nodes.functional.resize import resize, resize_mask
 from stylegraph.ui.painter import Painter
+from stylegraph.ui.settings import Settings
 
 STROKE = {"size": 0.15, "hardness": 0.7, "opacity": 0.9, "mode": "paint"}
 
@@ -73,19 +74,20 @@ def _node_output(graph: Graph, outputs: dict, registry) -> np.ndarray:
     return node.run(ctx, inputs, graph.node("stack").params)["image"]
 
 
-def _painter(graph: Graph, outputs: dict) -> Painter:
+def _painter(graph: Graph, outputs: dict, folder: Path) -> Painter:
     painter = Painter(
         SimpleNamespace(graph=graph),
         lambda node, port: outputs.get(node, {}).get(port),
         lambda message: None,
+        Settings(folder),
     )
     painter.node_id = "painted"
     return painter
 
 
-def test_painters_composite_is_the_stacks_output(registry, stack):
+def test_painters_composite_is_the_stacks_output(registry, stack, tmp_path):
     graph, outputs = stack
-    painter = _painter(graph, outputs)
+    painter = _painter(graph, outputs, tmp_path)
     picture = painter.image()
     assert painter.composited, painter.note
     expected = _node_output(graph, outputs, registry)
@@ -93,9 +95,9 @@ def test_painters_composite_is_the_stacks_output(registry, stack):
     assert np.array_equal(picture, expected[..., :3])
 
 
-def test_after_a_stroke_the_painters_band_matches_the_stack(registry, stack, photo):
+def test_after_a_stroke_the_painters_band_matches_the_stack(registry, stack, photo, tmp_path):
     graph, outputs = stack
-    painter = _painter(graph, outputs)
+    painter = _painter(graph, outputs, tmp_path)
     painter.image()
     strokes = [*graph.node("painted").params["strokes"], _stroke((0.4, 0.5), (0.6, 0.55))]
     graph.set_param("painted", "strokes", strokes)

@@ -128,6 +128,31 @@ class LiveWindow:
         return self.process.wait(30)
 
 
+def window_free_editor(registry: Any, preset: Any, tmp_path: Path) -> Any:
+    """An editor on ``preset`` with its widgets built in the current Dear PyGui context,
+    no window; its recovery file and pictures go in ``tmp_path``."""
+    from stylegraph.ui.controller import Controller
+    from stylegraph.ui.editor import Editor
+
+    controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
+    editor = Editor(registry, controller, output_dir=tmp_path / "out")
+    editor.build()
+    return editor
+
+
+def fusion_on_real_pictures(registry: Any, images: Path, longest_side: int) -> Any:
+    """The shipped fusion preset on Tübingen and the shipwreck painting, worked at
+    ``longest_side`` px (it ships with 500)."""
+    from stylegraph.graph.preset import load_preset
+    from stylegraph.presets import shipped_presets
+
+    preset = load_preset(shipped_presets()["fusion"], registry)
+    preset.set_input("content", str(images / "content" / "tubingen.jpg"))
+    preset.set_input("style", [str(images / "styles" / "shipwreck.jpg")])
+    preset.graph.set_param("shrink", "longest_side", longest_side)
+    return preset
+
+
 @contextlib.contextmanager
 def live_window(
     tmp_path: Path,

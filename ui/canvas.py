@@ -8,8 +8,8 @@ neither is an edit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
 
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -19,6 +19,9 @@ from stylegraph.graph.model import GraphError
 from stylegraph.graph.spec import Param, PortType
 from stylegraph.ui import layout, textures
 from stylegraph.ui.params import ParamWidgets
+
+if TYPE_CHECKING:
+    from stylegraph.ui.controller import Controller
 
 TAG = "canvas"
 MORE = "more_params"  # the window with a node's folded params
@@ -40,10 +43,17 @@ STATUS_COLOURS: dict[Status | str, tuple[int, int, int]] = {
 
 
 class Canvas:
-    def __init__(self, controller: Any, params: ParamWidgets, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        controller: Controller,
+        params: ParamWidgets,
+        say: Callable[[str], None],
+        changed: Callable[[], Collection[str]],
+    ) -> None:
         self.controller = controller
         self.params = params
         self.say = say
+        self.changed = changed  # nodes edited since their shown result was made (RunResults)
         self.offset = (0.0, 0.0)
         self.zoom = 1.0
         self.stale = True
@@ -53,7 +63,6 @@ class Canvas:
         self.status: dict[str, tuple[Status | str, str, str | None]] = {}  # text, error
         self.thumbs: dict[str, tuple[int | str, int, int]] = {}
         self._themes: dict[Status | str, int | str] = {}
-        self.changed: set[str] = set()  # edited since their shown result was made
         self.more_node: str | None = None  # whose folded params the "more" window shows
 
     def build(self, **size: Any) -> None:
@@ -170,7 +179,7 @@ class Canvas:
                 self._add_port(item, node_id, port.name, port.type, output=True)
             with dpg.node_attribute(attribute_type=dpg.mvNode_Attr_Static):
                 state, text, error = self.status.get(node_id, (None, "", None))
-                if node_id in self.changed:
+                if node_id in self.changed():
                     state, text, error = None, CHANGED, None
                 dpg.add_text(text, tag=f"status:{node_id}")
                 if error:
@@ -225,10 +234,9 @@ class Canvas:
             self.stale = True  # the tooltip is made with the node
 
     def clear_results(self) -> None:
-        """Forget every status, thumbnail and changed mark: another graph is open, whose
+        """Forget every status and thumbnail: another graph is open, whose
         nodes may reuse these ids."""
         self.status.clear()
-        self.changed.clear()
         self.more_node = None
         for texture, _, _ in self.thumbs.values():
             textures.release(texture)

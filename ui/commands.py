@@ -217,3 +217,41 @@ class Batch:
 
     def touched(self) -> frozenset[str]:
         return frozenset().union(*(c.touched() for c in self.commands))
+
+
+def stars_of(preset: Preset, node_id: str) -> list[int]:
+    """A Style Sweep's starred renders, by their place on its sheet."""
+    stars = preset.ui.get("stars")
+    found = stars.get(node_id) if isinstance(stars, dict) else None
+    return [i for i in found if isinstance(i, int)] if isinstance(found, list) else []
+
+
+@dataclass
+class SetStars:
+    """A Style Sweep's starred renders, kept with the graph (``preset.ui["stars"]``): saved,
+    autosaved and undone as any edit is."""
+
+    label: str
+    node_id: str
+    before: list[int]
+    after: list[int]
+
+    def _put(self, preset: Preset, indices: list[int]) -> None:
+        stars = dict(preset.ui.get("stars") or {})
+        if indices:
+            stars[self.node_id] = sorted(indices)
+        else:
+            stars.pop(self.node_id, None)
+        if stars:
+            preset.ui["stars"] = stars
+        else:
+            preset.ui.pop("stars", None)
+
+    def do(self, preset: Preset) -> None:
+        self._put(preset, self.after)
+
+    def undo(self, preset: Preset) -> None:
+        self._put(preset, self.before)
+
+    def touched(self) -> frozenset[str]:
+        return frozenset()

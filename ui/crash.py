@@ -10,9 +10,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dearpygui.dearpygui as dpg
+
+if TYPE_CHECKING:
+    from stylegraph.ui.controller import Controller
 
 REPEAT_S = 5.0  # s in which the same defect again (a frame's work, every frame) is not retold
 
@@ -20,7 +23,7 @@ REPEAT_S = 5.0  # s in which the same defect again (a frame's work, every frame)
 class CrashGuard:
     def __init__(
         self,
-        controller: Any,
+        controller: Controller,
         say: Callable[[str], None],
         focus: Callable[[], str | None],
     ) -> None:

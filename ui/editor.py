@@ -1,14 +1,17 @@
-"""The editor window: menus, toolbar and the wiring between the controller (the only
-place edits happen) and the views (canvas, viewer with painter, run worker, safety).
+"""The editor window: menus, toolbar, file commands, and the wiring between the controller
+(the only place edits happen), the run worker, the run results (``results``: every node's
+latest outputs, owned there) and the views (canvas, viewer with painter, Layers panel,
+safety).
 
-Each feature lives in its own ``ui`` module; this file only builds the window and routes
-commands, so a new feature is one module and a line here."""
+Each feature lives in its own ``ui`` module; this file builds the window, routes commands
+and hands a run's events to the views, so a new feature is one module and a few lines
+here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -17,7 +20,7 @@ from stylegraph.graph.cache import DiskCache, default_cache_dir
 from stylegraph.graph.engine import Engine, Event, RunReport, Status
 from stylegraph.graph.model import Graph, GraphError
 from stylegraph.graph.preset import PresetError
-from stylegraph.graph.recipe import files_of, files_written
+from stylegraph.graph.recipe import files_written
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType
 from stylegraph.graph.validate import preview_targets
@@ -29,16 +32,18 @@ from stylegraph.ui.files import IMAGE_EXTENSIONS, PACK_EXTENSIONS, PRESET_EXTENS
 from stylegraph.ui.layers_panel import PANEL as LAYERS_PANEL
 from stylegraph.ui.layers_panel import LayersPanel
 from stylegraph.ui.lines import elide, room_for
-from stylegraph.ui.mask_view import OVER_PHOTO, MaskOverPhoto
 from stylegraph.ui.painter import Painter
 from stylegraph.ui.params import ParamWidgets
+from stylegraph.ui.results import RunResults
 from stylegraph.ui.safety import Safety
 from stylegraph.ui.settings import Settings
 from stylegraph.ui.settings import step as scaling_steps
 from stylegraph.ui.shortcuts import MENU_BAR, Shortcuts
 from stylegraph.ui.viewer import Viewer
 from stylegraph.ui.worker import Finished, RunWorker
-from stylegraph.ui.written import WrittenFiles
+
+if TYPE_CHECKING:
+    from stylegraph.ui.controller import Controller
 
 LOAD_TYPE = "image.load"  # its output is the default "before" of the comparison
 VIEWER_SHARE = 0.42  # of the window's width; the canvas has the rest
@@ -101,38 +106,39 @@ def _wrote(paths: list[str]) -> str:
 
 class Editor:
     def __init__(
-        self, registry: Registry, controller: Any, output_dir: Path = Path("stylegraph-out")
+        self, registry: Registry, controller: Controller, output_dir: Path = Path("stylegraph-out")
     ) -> None:
         self.registry = registry
         self.controller = controller
         self.worker = RunWorker(Engine(disk=DiskCache(default_cache_dir())), registry, output_dir)
-        self.report: RunReport | None = None
-        # every node's latest outputs: a run reports only the nodes it needed, and a node
-        # it skipped (its downstream came from the cache) still shows its last result
-        self.outputs: dict[str, Any] = {}
-        self.result_keys: dict[str, str] = {}  # the cache key each shown result was made with
-        self.written: dict[str, tuple[str, Any]] = {}  # save node -> (key, outputs: its files)
-        self.written_index = WrittenFiles()  # the same, kept between sessions
+        self.results = RunResults(
+            lambda: self.controller.graph, self._keys, self.worker.engine.peek, output_dir
+        )
+        self.picture = self.results.picture
         self.previewing = False  # the run going on is an auto-run: it writes nothing
         self.saves_up_to_date = False  # the last run left out saves already on disk
         self.nothing_to_do = False  # the last Run found every save's picture on disk
-        self._comparisons: set[str] = set()  # before / after pictures: no node of the graph
         self.messages: list[str] = []
         self._shown = 0  # messages the window has drawn
         self._titled: tuple | None = None  # the undo and redo items' labels on screen
-        self.canvas = Canvas(controller, ParamWidgets(self._set_param, self._base_dir), self.say)
-        self.painter = Painter(controller, self.port_output, self.say)
-        self._mask_over_photo = MaskOverPhoto()
+        self.canvas = Canvas(
+            controller,
+            ParamWidgets(self._set_param, self._base_dir),
+            self.say,
+            lambda: self.results.changed,
+        )
+        self.settings = Settings()
+        self.painter = Painter(controller, self.results.port_output, self.say, self.settings)
         self.viewer = Viewer(self.picture, self.painter, self.say)
         self.layers_panel = LayersPanel(
             controller,
-            self.port_output,
+            self.results.port_output,
             self.say,
             self._paint_node,
             lambda ids: not self.worker.busy and self.worker.start(self.controller.preset, ids),
         )
         self.viewer.sheets = self.layers_panel
-        self.layers_panel.stack_output = lambda stack: (self.outputs.get(stack) or {}).get("layers")
+        self.layers_panel.stack_output = lambda stack: self.results.output(stack, "layers")
         self.layers_panel.show_without = self._show_without
         self.safety = Safety(controller, self._save_then, self.say)
         self.commands: dict[str, Callable[[], Any]] = {
@@ -166,7 +172,6 @@ class Editor:
         self.shortcuts = Shortcuts(
             {name: self._guarded(name, command) for name, command in self.commands.items()}
         )
-        self.settings = Settings()
         self.scale = self.settings.ui_scale
         controller.subscribe(self._on_change)
 
@@ -355,11 +360,10 @@ class Editor:
         before = f"{stack_id} without {name}"
         if self.viewer.compare_id == before:
             self.viewer.compare(None)
-            self.outputs.pop(before, None)
+            self.results.drop_comparisons(keep=None)
             self.say(f"after: {stack_id} with {name}")
             return
-        self.outputs[before] = {"image": picture}
-        self._comparisons.add(before)
+        self.results.show_comparison(before, picture)
         dpg.clear_selected_nodes(CANVAS)
         self.viewer.show(stack_id)
         self.viewer.compare(before, 1.0)
@@ -396,21 +400,11 @@ class Editor:
         graph = self.controller.graph
         self.viewer.forget(lambda node_id: node_id in graph)
         self.layers_panel.forget(lambda node_id: node_id in graph)
-        for picture in self._comparisons - {self.viewer.compare_id}:
-            self.outputs.pop(picture, None)  # a before / after the edit ended
-        self._comparisons &= {self.viewer.compare_id}
+        self.results.drop_comparisons(keep=self.viewer.compare_id)
 
-    def _mark_changed(self, current: dict[str, str] | None = None) -> None:
-        """Nodes whose shown status and picture no longer match the graph: their cache
-        key (params, inputs, files by content) differs from the one their result was made
-        with. Undoing back to the run's settings clears the mark. ``current``: the graph's
-        keys, when the caller has them already."""
-        if not self.result_keys:
-            return
-        current = current or self._keys()
-        changed = {n for n, key in self.result_keys.items() if current.get(n, key) != key}
-        if changed != self.canvas.changed:
-            self.canvas.changed = changed
+    def _mark_changed(self) -> None:
+        """The canvas redraws its "changed" marks when they moved (``RunResults``)."""
+        if self.results.mark_changed():
             self.canvas.stale = True
 
     def undo(self) -> None:
@@ -475,10 +469,7 @@ class Editor:
         self.canvas.stale = True
 
     def _reset_view(self) -> None:
-        self.report = None
-        self.outputs.clear()
-        self.result_keys.clear()
-        self.written.clear()
+        self.results.clear()
         self.canvas.clear_results()
         self.viewer.show(None)
         self._update_recent()
@@ -586,7 +577,7 @@ class Editor:
         wanted = preview_targets(graph)
         if preview:
             wanted = _without_writers(graph, wanted)
-        targets = [n for n in wanted if not self._already_written(n, keys)]
+        targets = [n for n in wanted if not self.results.already_written(n, keys)]
         self.saves_up_to_date = len(targets) < len(wanted)
         self.previewing = preview
         self.nothing_to_do = not targets
@@ -598,20 +589,6 @@ class Editor:
         self.worker.start(self.controller.preset, targets)
         dpg.set_value("progress", 0.0)
         self.say("auto-run: computing, writing no files" if preview else "running...")
-
-    def _already_written(self, node_id: str, keys: dict[str, str]) -> bool:
-        key = keys.get(node_id)
-        stored, outputs = self.written.get(node_id, (None, {}))
-        files = files_of(self.controller.graph, node_id, outputs)
-        if key is not None and key == stored and files and all(Path(f).is_file() for f in files):
-            return True
-        if key is None or not self.controller.graph.node_type(node_id).side_effect:
-            return False
-        found = self.written_index.get(key, self.worker.output_dir)
-        if found is None:
-            return False
-        self.written[node_id] = (key, found)
-        return True
 
     def cancel(self) -> None:
         if self.worker.cancel():
@@ -670,21 +647,12 @@ class Editor:
         if finished.report is None:
             self.say(finished.problem or "the graph cannot run")
             return
-        report = self.report = finished.report
-        for node_id, node_report in report.nodes.items():
-            stale = self.result_keys.get(node_id) != report.keys.get(node_id)
-            if node_report.status not in (Status.RAN, Status.CACHED) and stale:
-                self.outputs.pop(node_id, None)  # made from other settings: not shown
-                self.canvas.drop_thumbnail(node_id)
-        self.result_keys.update(report.keys)
-        for node_id, outputs in report.outputs.items():
-            self._show_result(node_id, outputs)
-            ran = report.nodes[node_id].status == Status.RAN
-            files = files_of(self.controller.graph, node_id, outputs)
-            if ran and files:
-                self.written[node_id] = (report.keys[node_id], outputs)
-                texts = {p: v for p, v in outputs.items() if isinstance(v, str) and v in files}
-                self.written_index.add(report.keys[node_id], self.worker.output_dir, texts)
+        report = finished.report
+        dropped, made = self.results.take(report)
+        for node_id in dropped:
+            self.canvas.drop_thumbnail(node_id)
+        for node_id in made:
+            self._show_thumbnail(node_id)
         self._recall_from_memory(set(report.nodes))
         failed = [(n, r.error) for n, r in report.nodes.items() if r.status == Status.FAILED]
         if report.cancelled:
@@ -713,58 +681,29 @@ class Editor:
         if made:
             self.viewer.show(made[0])
 
-    def _show_result(self, node_id: str, outputs: Any) -> None:
-        self.outputs[node_id] = outputs
+    def _show_thumbnail(self, node_id: str) -> None:
         image = self.picture(node_id)
         if image is not None:
             self.canvas.show_thumbnail(node_id, image)
 
     def _recall_from_memory(self, reported: set[str], keys: dict[str, str] | None = None) -> None:
-        """A run stops walking back at a cached result, so the nodes above it are not in
-        its report (and a Run with nothing to do has none). Where the memory cache still
-        holds their result for the graph's current settings, show it again (after a
-        failure or an undo had hidden it); they, and the rest of the unreported nodes
-        with a result, are up to date. ``keys``: the graph's, when the caller has them."""
-        keys = keys or self._keys()
-        for node_id, key in keys.items():
-            if node_id in reported or (
-                node_id in self.outputs and self.result_keys.get(node_id) == key
-            ):
-                continue
-            if self._already_written(node_id, keys):
-                outputs = self.written[node_id][1]
-            else:
-                outputs = self.worker.engine.peek(key)
-            if outputs is not None:
-                self.result_keys[node_id] = key
-                self._show_result(node_id, outputs)
-        self._mark_changed(keys)
-        for node_id in self.outputs.keys() - reported:
-            if node_id in self.controller.graph and node_id not in self.canvas.changed:
-                self.canvas.show_up_to_date(node_id)
+        """What the memory cache still holds shown again (``RunResults.recall``), and the
+        unreported nodes with a result marked up to date."""
+        recalled, up_to_date, moved = self.results.recall(reported, keys)
+        for node_id in recalled:
+            self._show_thumbnail(node_id)
+        if moved:
+            self.canvas.stale = True
+        for node_id in up_to_date:
+            self.canvas.show_up_to_date(node_id)
 
-    # pictures ---------------------------------------------------------------------------------
-    def picture(self, node_id: str) -> np.ndarray | None:
-        """A node's first image or mask output from its latest run; a subject, person or
-        face-part mask over the photo it was found on (``mask_view``)."""
-        outputs = self.outputs.get(node_id) or {}
-        shown = next(
-            (v for v in outputs.values() if isinstance(v, np.ndarray) and v.ndim in (2, 3)), None
-        )
-        graph = self.controller.graph
-        if shown is None or shown.ndim != 2 or node_id not in graph:
-            return shown
-        if graph.node(node_id).type_id not in OVER_PHOTO:
-            return shown
-        link = graph.input_link(node_id, "image")
-        photo = self.port_output(link.src, link.src_port) if link else None
-        if photo is None or photo.shape[:2] != shown.shape:
-            return shown
-        return self._mask_over_photo(shown, photo)
+    @property
+    def report(self) -> RunReport | None:
+        return self.results.report
 
-    def port_output(self, node_id: str, port: str) -> np.ndarray | None:
-        value = (self.outputs.get(node_id) or {}).get(port)
-        return value if isinstance(value, np.ndarray) else None
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.results.outputs
 
     def _compare_choices(self) -> list[str]:
         return [n.id for n in self.controller.graph.nodes()]

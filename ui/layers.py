@@ -16,14 +16,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stylegraph.graph.model import GraphError, Link, fresh_id
+from stylegraph.graph.model import Graph, GraphError, Link, fresh_id
 from stylegraph.graph.preset import Preset
 from stylegraph.nodes.functional.faces import PARTS
 from stylegraph.nodes.functional.stack import DEFAULTS, LAYER_LISTS, entry, numbered, settings
 from stylegraph.ui import layout
 from stylegraph.ui.commands import AddNodes, Command, DeleteNodes, NodeSpec
+
+if TYPE_CHECKING:
+    from stylegraph.ui.controller import Controller
 
 STACK_TYPE = "image.layer_stack"
 STYLE_TYPE = "style.transfer"
@@ -50,12 +53,12 @@ class LayerRow:
     visible: bool
 
 
-def layer_numbers(graph: Any, stack_id: str, prefix: str = "layer") -> list[int]:
+def layer_numbers(graph: Graph, stack_id: str, prefix: str = "layer") -> list[int]:
     """The stack's layer (or mask) numbers, bottom first, as its node composites them."""
     return numbered(graph.input_links(stack_id), prefix)
 
 
-def rows(graph: Any, stack_id: str) -> list[LayerRow]:
+def rows(graph: Graph, stack_id: str) -> list[LayerRow]:
     """The stack's layers, top first (as a paint program lists them); the base is not a
     row: it is what the layers are painted over."""
     params = graph.node(stack_id).params
@@ -80,7 +83,7 @@ def rows(graph: Any, stack_id: str) -> list[LayerRow]:
     return out[::-1]
 
 
-def stack_of(graph: Any, node_id: str | None) -> str | None:
+def stack_of(graph: Graph, node_id: str | None) -> str | None:
     """The Layer Stack that ``node_id`` is, or feeds directly (a layer's render or mask):
     the stack whose layers the panel shows while that node is selected."""
     if node_id is None or node_id not in graph:
@@ -93,7 +96,7 @@ def stack_of(graph: Any, node_id: str | None) -> str | None:
     return None
 
 
-def mask_target(graph: Any, paint_id: str) -> tuple[str, int] | None:
+def mask_target(graph: Graph, paint_id: str) -> tuple[str, int] | None:
     """The stack and layer number whose mask ``paint_id`` is, if it is one."""
     for link in graph.links():
         if link.src == paint_id and graph.node(link.dst).type_id == STACK_TYPE:
@@ -103,7 +106,7 @@ def mask_target(graph: Any, paint_id: str) -> tuple[str, int] | None:
     return None
 
 
-def mask_source(graph: Any, node_id: str | None) -> str | None:
+def mask_source(graph: Graph, node_id: str | None) -> str | None:
     """Which of ``MASK_SOURCES`` the mask node ``node_id`` is, or None (another kind of
     mask: a luminance range, the sharpened photo's edges)."""
     if node_id is None:
@@ -131,7 +134,7 @@ def _mask_spec(source: str) -> tuple[str, dict[str, Any]]:
     raise GraphError(f"a layer's mask can be {', '.join(MASK_SOURCES)}; not {source!r}")
 
 
-def photo_of(graph: Any, stack_id: str) -> tuple[str, str]:
+def photo_of(graph: Graph, stack_id: str) -> tuple[str, str]:
     """Where a new style layer takes its photo from: what an existing style render of the
     stack renders (in ``fusion`` the shrunk photo), else the photo loaded upstream of the
     stack; a stack with neither gets a clear refusal."""
@@ -235,7 +238,7 @@ def _with_entry(values: list, index: int, value: Any, default: Any) -> list:
 class Layers:
     """The layer edits of one controller, each one undo step."""
 
-    def __init__(self, controller: Any) -> None:
+    def __init__(self, controller: Controller) -> None:
         self.controller = controller
 
     @property
@@ -356,6 +359,7 @@ class Layers:
         *,
         revealed: bool = False,
         style_params: dict[str, Any] | None = None,
+        also: Callable[[Preset], Command | None] | None = None,
     ) -> list[tuple[str, str]]:
         """For each painting, a style render of the stack's photo and a paint mask over it
         (``revealed``: the mask starts white, the layer showing everywhere; else black,
@@ -425,6 +429,7 @@ class Layers:
                 lambda p: AddNodes(label, specs, links),
                 lambda p: _set_lists(p, stack_id, lists),
                 lambda p: self._permuted(p, stack_id, order) if details else None,
+                also or (lambda p: None),
             ],
         )
         return added
@@ -513,7 +518,7 @@ class Layers:
         return doomed
 
 
-def _detail_layers(graph: Any, stack_id: str, numbers: list[int]) -> list[int]:
+def _detail_layers(graph: Graph, stack_id: str, numbers: list[int]) -> list[int]:
     """The detail layers at the top of the stack (a sharpened photo's edges, which the
     painters keep over everything), bottom first: a new render goes under them."""
     links = graph.input_links(stack_id)
@@ -526,13 +531,13 @@ def _detail_layers(graph: Any, stack_id: str, numbers: list[int]) -> list[int]:
     return details
 
 
-def _only(graph: Any, node_id: str, stack_id: str, number: int) -> bool:
+def _only(graph: Graph, node_id: str, stack_id: str, number: int) -> bool:
     """Whether ``node_id`` feeds the stack through layer/mask ``number`` alone."""
     ports = [lk.dst_port for lk in graph.links() if lk.src == node_id and lk.dst == stack_id]
     return set(ports) <= {f"layer{number}", f"mask{number}"}
 
 
-def _full_params(graph: Any, spec: NodeSpec) -> dict[str, Any]:
+def _full_params(graph: Graph, spec: NodeSpec) -> dict[str, Any]:
     node_type = graph.registry.get(spec.type_id)
     merged = node_type.default_params()
     for name, value in spec.params.items():

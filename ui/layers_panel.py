@@ -26,18 +26,20 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dearpygui.dearpygui as dpg
 import numpy as np
 
-from stylegraph.graph.model import GraphError
+from stylegraph.graph.model import Graph, GraphError
+from stylegraph.graph.preset import Preset
 from stylegraph.nodes.functional.blend import MODES
 from stylegraph.nodes.functional.contact_sheet import grid_columns
 from stylegraph.nodes.functional.paint import render_strokes
 from stylegraph.nodes.functional.resize import fit_longest_side
 from stylegraph.nodes.functional.stack import flatten
 from stylegraph.ui import textures
+from stylegraph.ui.commands import Command, SetStars, stars_of
 from stylegraph.ui.files import IMAGE_EXTENSIONS, ask_path
 from stylegraph.ui.layers import (
     MASK_SOURCES,
@@ -50,6 +52,9 @@ from stylegraph.ui.layers import (
     rows,
     stack_of,
 )
+
+if TYPE_CHECKING:
+    from stylegraph.ui.controller import Controller
 
 PANEL = "layers_panel"
 ROWS = "layers_rows"
@@ -70,7 +75,7 @@ STYLE_PARAMS_FROM_SWEEP = ("engine", "colour", "device", "style_size", "tile_siz
 class LayersPanel:
     def __init__(
         self,
-        controller: Any,
+        controller: Controller,
         port_output: Callable[[str, str], np.ndarray | None],
         say: Callable[[str], None],
         show_node: Callable[[str], None],
@@ -84,7 +89,6 @@ class LayersPanel:
         # compute these nodes (a new layer's render) without saving; False when it cannot
         self.compute = compute
         self.stack_id: str | None = None
-        self.stars: dict[str, set[int]] = {}  # sweep node -> starred renders (by index)
         self._key: tuple | None = None
         self._textures: list[int | str] = []
         self.buttons: dict[str, int | str] = {}  # label -> item, for the geometry file
@@ -162,12 +166,10 @@ class LayersPanel:
         self._key = None
 
     def forget(self, exists: Callable[[str], bool]) -> None:
-        """Let go of a stack, or a sweep's stars, the graph no longer has."""
+        """Let go of a stack the graph no longer has (a sweep's stars are the graph's)."""
         if self.stack_id is not None and not exists(self.stack_id):
             self.stack_id = None
             self._key = None
-        for sweep in [s for s in self.stars if not exists(s)]:
-            del self.stars[sweep]
 
     def pump(self, node_id: str | None) -> None:
         self.follow(node_id)
@@ -451,7 +453,10 @@ class LayersPanel:
         )
 
     def add_paintings(
-        self, paintings: list[str], style_params: dict[str, Any] | None = None
+        self,
+        paintings: list[str],
+        style_params: dict[str, Any] | None = None,
+        also: Callable[[Preset], Command | None] | None = None,
     ) -> list[tuple[str, str]]:
         """The paintings as masked layers of the panel's stack (one undo step); the first
         new mask goes to the viewer to be painted, and the new renders are computed."""
@@ -461,7 +466,7 @@ class LayersPanel:
         revealed = dpg.get_value("layers_reveal") == "start revealed"
         added = self._guard(
             lambda: self.layers.add_paintings(
-                self.stack_id, paintings, revealed=revealed, style_params=style_params
+                self.stack_id, paintings, revealed=revealed, style_params=style_params, also=also
             )
         )
         if not added:
@@ -474,6 +479,15 @@ class LayersPanel:
         return added
 
     # the sweep's stars --------------------------------------------------------------------
+    @property
+    def stars(self) -> dict[str, set[int]]:
+        """Each sweep's starred renders (by index), as the graph keeps them."""
+        preset = self.controller.preset
+        graph = preset.graph
+        saved = preset.ui.get("stars")
+        sweeps = saved if isinstance(saved, dict) else {}
+        return {n: set(stars_of(preset, n)) for n in sweeps if n in graph}
+
     def sweep_cells(self, node_id: str, shape: tuple[int, int]) -> list[tuple[float, ...]]:
         """Where each render of a Style Sweep's sheet lies, as (u0, v0, u1, v1) fractions
         of the sheet: the same grid the contact sheet is laid out on."""
@@ -506,10 +520,12 @@ class LayersPanel:
         """A click on a sweep's sheet stars the render under it, or unstars it."""
         for index, (u0, v0, u1, v1) in enumerate(self.sweep_cells(node_id, shape)):
             if u0 <= u <= u1 and v0 <= v <= v1:
-                starred = self.stars.setdefault(node_id, set())
-                starred.symmetric_difference_update({index})
+                before = stars_of(self.controller.preset, node_id)
+                starred = set(before) ^ {index}
                 name = Path(_sweep_styles(self.controller.graph, node_id)[index]).stem
-                self.say(f"{'starred' if index in starred else 'unstarred'} {name}")
+                what = f"{'starred' if index in starred else 'unstarred'} {name}"
+                self.controller.apply(SetStars(what, node_id, before, sorted(starred)))
+                self.say(what)
                 return
 
     def starred_paintings(self, node_id: str) -> list[str]:
@@ -533,13 +549,12 @@ class LayersPanel:
         params = graph.node(node_id).params
         style = graph.registry.get("style.transfer")
         settings = {k: params[k] for k in STYLE_PARAMS_FROM_SWEEP if k in params and style.param(k)}
-        added = self.add_paintings(chosen, settings)
-        if added:
-            self.stars[node_id] = set()
-        return added
+        before = stars_of(self.controller.preset, node_id)
+        unstar = SetStars("unstar", node_id, before, [])
+        return self.add_paintings(chosen, settings, also=lambda p: unstar)
 
 
-def _sweep_styles(graph: Any, node_id: str) -> list[str]:
+def _sweep_styles(graph: Graph, node_id: str) -> list[str]:
     """The sweep's renders in sheet order: its painting files, then the linked style
     inputs (by the id of the node feeding them: those have no file to add as a layer)."""
     styles = list(graph.node(node_id).params.get("style_files", []))

@@ -26,7 +26,7 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -50,7 +50,11 @@ from stylegraph.nodes.functional.stack import flatten, over, settings
 from stylegraph.ui.commands import SetParam
 from stylegraph.ui.layers import STACK_TYPE, Steps, layer_numbers, mask_target
 from stylegraph.ui.mask_view import tinted
+from stylegraph.ui.settings import BRUSH_SLIDERS, Settings
 from stylegraph.ui.shortcuts import typing
+
+if TYPE_CHECKING:
+    from stylegraph.ui.controller import Controller
 
 PAINT_TYPE = "mask.paint"
 BLANK = (512, 512)  # mask size shown when the node has no input image yet
@@ -59,7 +63,6 @@ CURSOR_COLOUR = (255, 255, 255, 200)
 CURSOR_SHADOW = (0, 0, 0, 160)
 VIEWS = ("composite", "mask", "overlay")
 SIZE_STEP = 1.25  # [ and ] scale the brush by this
-SIZE_RANGE = (0.005, 0.5)
 LIVE_EVERY = 0.05  # s between composites while a stroke is being drawn
 ALL = (slice(None), slice(None))
 KEYS = {dpg.mvKey_Open_Brace: "smaller", dpg.mvKey_Close_Brace: "larger", dpg.mvKey_X: "swap"}
@@ -68,13 +71,15 @@ KEYS = {dpg.mvKey_Open_Brace: "smaller", dpg.mvKey_Close_Brace: "larger", dpg.mv
 class Painter:
     def __init__(
         self,
-        controller: Any,
+        controller: Controller,
         port_output: Callable[[str, str], np.ndarray | None],
         say: Callable[[str], None],
+        settings: Settings,
     ) -> None:
         self.controller = controller
         self.port_output = port_output
         self.say = say
+        self.settings = settings
         self.node_id: str | None = None
         self.points: list[tuple[float, float]] | None = None  # the stroke being drawn
         self.live_item: int | str | None = None
@@ -104,25 +109,37 @@ class Painter:
         return (*self._state_key(), self._live_key) if self.active else ()
 
     def build_controls(self) -> None:
+        """The brush's sliders and mode, as last set (kept in the settings file)."""
+        brush = self.settings.brush
         with dpg.group(tag="painter_controls", show=False):
             with dpg.group(horizontal=True):
-                for label, width, default, (low, high), shown in (
-                    ("size", 90, 0.05, SIZE_RANGE, "%.3f"),
-                    ("hardness", 70, 0.5, (0.0, 1.0), "%.2f"),
-                    ("opacity", 70, 1.0, (0.0, 1.0), "%.2f"),
+                for label, width, shown in (
+                    ("size", 90, "%.3f"),
+                    ("hardness", 70, "%.2f"),
+                    ("opacity", 70, "%.2f"),
                 ):
+                    _, low, high = BRUSH_SLIDERS[label]
                     dpg.add_slider_float(
                         label=label,
                         tag=f"brush_{label}",
                         width=width,
-                        default_value=default,
+                        default_value=brush[label],
                         min_value=low,
                         max_value=high,
                         format=shown,
+                        callback=self._remember,
+                        user_data=label,
                     )
             # the brush's modes and the views on two rows: one row was cut off at the
             # right of the viewer in a 1100 px window
-            dpg.add_radio_button(MODES, tag="brush_mode", horizontal=True)
+            dpg.add_radio_button(
+                MODES,
+                tag="brush_mode",
+                horizontal=True,
+                default_value=brush["mode"],
+                callback=self._remember,
+                user_data="mode",
+            )
             with dpg.group(horizontal=True):
                 dpg.add_text("show")
                 dpg.add_radio_button(
@@ -161,14 +178,19 @@ class Painter:
             else:
                 self.resize_brush(SIZE_STEP if name == "larger" else 1 / SIZE_STEP)
 
+    def _remember(self, sender: Any, value: Any, name: str) -> None:
+        self.settings.remember_brush(name, value)
+
     def resize_brush(self, factor: float) -> None:
-        size = float(np.clip(dpg.get_value("brush_size") * factor, *SIZE_RANGE))
+        size = float(np.clip(dpg.get_value("brush_size") * factor, *BRUSH_SLIDERS["size"][1:]))
         dpg.set_value("brush_size", size)
+        self.settings.remember_brush("size", size)
 
     def swap_mode(self) -> None:
         mode = dpg.get_value("brush_mode") or "paint"
         swapped = {"paint": "erase", "erase": "paint", "keep": "remove", "remove": "keep"}
         dpg.set_value("brush_mode", swapped.get(mode, "paint"))
+        self.settings.remember_brush("mode", swapped.get(mode, "paint"))
 
     # what the viewer shows ----------------------------------------------------------------
     def _input(self) -> np.ndarray | None:

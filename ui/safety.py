@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import dearpygui.dearpygui as dpg
+
+if TYPE_CHECKING:
+    from stylegraph.ui.controller import Controller
 
 AUTOSAVE_EVERY = 30.0  # s
 AUTOSAVE_AFTER_EDITS = 0.0  # s after an edit: at once (a crash 2 s after an edit lost it)
@@ -18,7 +21,7 @@ PROMPT = "unsaved_prompt"
 class Safety:
     def __init__(
         self,
-        controller: Any,
+        controller: Controller,
         save: Callable[[Callable[[], None]], None],
         say: Callable[[str], None],
     ) -> None:
