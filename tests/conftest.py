@@ -19,6 +19,51 @@ REPO = Path(__file__).resolve().parent.parent
 IMAGES = (REPO.parent / "shared" / "images").resolve()
 
 
+# The fast subset, `python -m pytest -m "not slow and not gui"` (README), leaves out the
+# tests that open the editor's window (gui) and those that take seconds each (slow). They
+# are marked here, in one place, by file or by test name (a name covers its parameters);
+# CI (.ci/run) runs everything.
+GUI_FILES = {
+    "test_editor.py",
+    "test_editor_follows.py",
+    "test_editor_safety.py",
+    "test_file_dialog.py",
+    "test_layers_panel.py",
+    "test_painter_live.py",
+}
+SLOW_FILES = {
+    "test_batch.py",  # Ray and real batch processes
+    "test_interrupt.py",  # signals sent to real processes mid-render
+    "test_preset_param_property.py",  # every param of every node, then a run of each
+}
+SLOW_TESTS = {
+    "test_first_contact.py::test_pip_install_dot_leaves_build_lib_and_the_package_check_still_passes",
+    "test_style_transfer.py::test_gatys_loss_decreases_and_the_seed_decides_the_result",
+    "test_style_transfer.py::test_gatys_runs_leave_no_tensors_behind",
+    "test_style_transfer.py::test_cancelling_a_gatys_run_stops_it_mid_way",
+    "test_style_transfer.py::test_vgg_loads_from_the_hub_cache_and_from_a_file",
+    "test_odd_inputs.py::test_rgba_keeps_its_alpha",
+    "test_odd_inputs.py::test_a_4000x3000_photo",
+    "test_sweep.py::test_a_sweep_too_large_for_memory_in_one_pass_tiles_and_finishes",
+    "test_sweep.py::test_a_batch_of_styles_renders_in_tiles_as_in_one_pass",
+    "test_deep_style.py::test_a_bfloat16_network_pass_renders_as_well_as_float32",
+    "test_upscale.py::test_torch_port_matches_the_ncnn_runtime",
+    "test_converted_cache.py::test_the_upscale_node_reports_a_rebuilt_real_esrgan_model",
+    "test_cli.py::test_deep_style_runs_with_a_weights_file",
+    "test_cli.py::test_restyle_and_upscale_runs",
+    "test_cli.py::test_shipped_fusion_presets_run_on_real_photos",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        if name in GUI_FILES:
+            item.add_marker(pytest.mark.gui)
+        if name in SLOW_FILES or f"{name}::{item.originalname}" in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """No test touches the user's real cache folder."""
