@@ -56,6 +56,11 @@ import numpy as np
 from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import refine_to
+from stylegraph.nodes.functional.object_features import (
+    feature_picture,
+    features,
+    frame_contrast,
+)
 from stylegraph.nodes.functional.person import cut_person, person_probability, shows_people
 from stylegraph.nodes.functional.sky import sky_region
 
@@ -68,6 +73,8 @@ _GREY_L_BINS = 16  # lightness bins for a photo without colour
 _TEXTURE_BINS = 6  # texture bins for a photo without colour
 PRIOR_SPREAD = 0.5
 SKY_IS_ALL = 0.95  # share of the picture over which a sky says nothing about a subject
+SURE_UNLIKE_FRAME = 0.6  # deep contrast with the frame under which nothing is surely subject
+LIKELY_UNLIKE_FRAME = 0.25  # ... under which nothing starts as probably subject
 
 
 def _working_size(height: int, width: int) -> tuple[int, int]:
@@ -170,9 +177,12 @@ def seed_labels(
     tightness: float = 0.5,
     keep: np.ndarray | None = None,
     remove: np.ndarray | None = None,
+    unlike_frame: np.ndarray | None = None,
 ) -> np.ndarray:
     """GrabCut's starting labels (uint8 GC_* codes) from the saliency map, the colour
-    likelihood and the hints (bool maps at the same size, or None):
+    likelihood, the hints (bool maps at the same size, or None) and how unlike the
+    frame's surfaces each place is to VGG-19 (``object_features.frame_contrast``, or
+    None):
 
     - surely subject: where the saliency, averaged over a tenth of the picture, is at
       least 0.7 (the heart of the subject), and under a keep hint;
@@ -180,7 +190,11 @@ def seed_labels(
     - surely background: the frame's outer 2 % (not the bottom) where the colour is
       far more the frame's than the middle's (likelihood under 0.2), and under a
       remove hint;
-    - probably background: the rest.
+    - probably background: the rest;
+    - where the network finds a place much like the frame (``unlike_frame`` under
+      ``SURE_UNLIKE_FRAME``), "surely subject" becomes "probably subject", and under
+      ``LIKELY_UNLIKE_FRAME`` "probably subject" becomes "probably background" (hints
+      still win).
     """
     height, width = salient.shape
     level = 0.2 + 0.3 * tightness
@@ -191,6 +205,9 @@ def seed_labels(
     labels[frame & (likelihood < 0.2)] = cv2.GC_BGD
     size = max(1, round(0.1 * min(height, width))) | 1
     labels[cv2.blur(salient, (size, size)) >= 0.7] = cv2.GC_FGD
+    if unlike_frame is not None:
+        labels[(labels == cv2.GC_FGD) & (unlike_frame < SURE_UNLIKE_FRAME)] = cv2.GC_PR_FGD
+        labels[(labels == cv2.GC_PR_FGD) & (unlike_frame < LIKELY_UNLIKE_FRAME)] = cv2.GC_PR_BGD
     if remove is not None:
         labels[remove] = cv2.GC_BGD
     if keep is not None:
@@ -277,8 +294,13 @@ def subject_mask(
     if sky is not None and sky.mean() < SKY_IS_ALL:  # a thing against the sky: background
         salient = salient * ~sky
         remove_small = sky if remove_small is None else remove_small | sky
-    labels = seed_labels(salient, likelihood, tightness, keep_small, remove_small)
-    cut = clean_cut(grabcut_from_seeds(small, labels), keep_small, remove_small)
+    found = features(small)
+    unlike_frame = None if found is None else frame_contrast(found)
+    labels = seed_labels(salient, likelihood, tightness, keep_small, remove_small, unlike_frame)
+    cut = grabcut_from_seeds(small, labels)
+    if found is not None and not is_grey(lab):  # the subject is where colour and texture agree
+        cut &= grabcut_from_seeds(feature_picture(small, found), labels)
+    cut = clean_cut(cut, keep_small, remove_small)
     return refine_to(rgb, cut.astype(np.float32), feather)
 
 
