@@ -52,6 +52,15 @@ SLOW_TESTS = {
     "test_cli.py::test_deep_style_runs_with_a_weights_file",
     "test_cli.py::test_restyle_and_upscale_runs",
     "test_cli.py::test_shipped_fusion_presets_run_on_real_photos",
+    "test_subject_mask.py::test_the_subject_node_takes_hints_and_selects_the_background",
+    "test_subject_mask.py::test_a_subject_anchored_patch_lands_inside_the_subject_on_two_photos",
+    "test_subject_mask.py::test_the_subject_matches_the_hand_drawn_reference",
+    "test_anchored_strokes.py::test_the_meaning_of_image_anchored_strokes_is_the_region_they_lie_in",
+    "test_anchored_strokes.py::test_sky_anchored_paint_lands_in_each_photos_sky",
+    "test_upscale.py::test_tiles_match_the_whole_image",
+    "test_waifu2x.py::test_an_out_of_memory_error_halves_cunet_tiles_on_its_grid",
+    "test_preset_fuzz.py::test_mutated_presets_that_load_run_or_fail_with_a_node_error",
+    "test_face_masks.py::test_a_6000_px_portrait_is_served_in_its_own_pixels",
 }
 
 
