@@ -34,17 +34,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from benchmarks.common import IMAGES
-from stylegraph.graph.context import NodeContext
-from stylegraph.graph.engine import check_outputs
 from stylegraph.graph.registry import Registry
 from stylegraph.nodes.functional.image_io import read_image
-from stylegraph.nodes.functional.masks import shape
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
+from tests.helpers import run_node
+from tests.references import DATA, iou, reference
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SUBJECT_TARGET = 0.85
 SKY_TARGET = 0.9
 QUICK_TARGET = 0.9
@@ -128,62 +125,6 @@ QUICK = {
         _stroke([[0.1, 0.85], [0.1, 0.15], [0.9, 0.15]], "remove"),
     ],
 }
-
-
-def run_node(
-    registry: Registry, type_id: str, inputs: dict, params: dict
-) -> tuple[dict, list[str]]:
-    """One node type run directly, as the engine runs it (outputs checked): its outputs
-    and warnings."""
-    node_type = registry.get(type_id)
-    ctx = NodeContext(type_id, Path("."))
-    outputs = node_type.run(ctx, inputs, {**node_type.default_params(), **params})
-    check_outputs(node_type, outputs)
-    return outputs, ctx.warnings
-
-
-def polygons(data: dict, key: str) -> np.ndarray:
-    """The union of the reference's ``key`` polygons (bool H x W), less ``key_cut``."""
-    width, height = data["size"]
-    found = data.get("polygons", {})
-    if isinstance(found, list):  # tests/data/masks format: one subject
-        adds = [p["points"] for p in found if p["mode"] == "add"]
-        cuts = [p["points"] for p in found if p["mode"] != "add"]
-    else:
-        adds, cuts = found.get(key, []), found.get(f"{key}_cut", [])
-    mask = np.zeros((height, width), bool)
-    for points, add in [(p, True) for p in adds] + [(p, False) for p in cuts]:
-        scaled = [[x / width, y / height] for x, y in points]
-        filled = shape(height, width, "polygon", points=scaled) >= 0.5
-        mask = mask | filled if add else mask & ~filled
-    return mask
-
-
-def reference(source: Path, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """The traced mask (bool H x W) and the pixels it leaves out of the measure."""
-    data = json.loads(source.read_text())
-    png = source.with_suffix(".png")
-    if isinstance(data.get("polygons"), list) and png.is_file():
-        truth = np.array(Image.open(png)).astype(bool)
-    else:
-        truth = polygons(data, key)
-    if "person_reference" in data:
-        truth &= ~polygons(json.loads((DATA / data["person_reference"]).read_text()), "person")
-    width, height = data["size"]
-    ignore = np.zeros((height, width), bool)
-    if isinstance(data.get("polygons"), dict) and f"{key}_ignore" in data["polygons"]:
-        ignore = polygons({**data, "polygons": {key: data["polygons"][f"{key}_ignore"]}}, key)
-    return truth, ignore
-
-
-def iou(mask: np.ndarray, truth: np.ndarray, ignore: np.ndarray | None = None) -> float:
-    """Intersection over union of ``mask`` (0.5 and above) and ``truth``, outside
-    ``ignore``; 1.0 when both are empty there."""
-    found = mask >= 0.5
-    if ignore is not None:
-        found, truth = found[~ignore], truth[~ignore]
-    union = (found | truth).sum()
-    return 1.0 if union == 0 else round(float((found & truth).sum() / union), 4)
 
 
 def photo(source: Path, where: str, photos: Path | None) -> np.ndarray | None:

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.masks_scenes import DATA, reference
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.model import Graph
 from stylegraph.nodes.functional.anchors import meaning, region_box, region_mask
 from stylegraph.nodes.functional.image_io import read_image
+from tests.references import DATA, reference
 
 
 def stroke(points, size, mode="paint"):

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.masks_scenes import DATA, QUICK, iou, reference
+from benchmarks.masks_scenes import QUICK
 from stylegraph.graph.context import NodeContext
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.paint import hint_masks
 from stylegraph.nodes.functional.quick_selection import quick_select
 from stylegraph.nodes.mask.paint import NODE as PAINT_NODE
+from tests.references import DATA, iou, reference
 
 
 def stroke(points, size=0.05, mode="keep", hardness=1.0):

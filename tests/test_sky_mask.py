@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.masks_scenes import DATA, iou, reference
 from stylegraph.graph.context import NodeContext
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.mask.sky import NODE as SKY_NODE
+from tests.references import DATA, iou, reference
 
 
 def run_sky(image: np.ndarray, **params) -> tuple[np.ndarray, list[str]]:
