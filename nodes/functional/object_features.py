@@ -31,19 +31,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-FEATURE_SIZE = 224  # px along the longest side at which the network reads the photo
+FEATURE_SIZE = 160  # px along the longest side at which the network reads the photo
 LAYER = "relu4_4"
 STRIDE = 8  # relu4_4 is 1/8 of its input
 PAD = 32  # px of reflected border round the network's input (a multiple of STRIDE)
 COMPONENTS = 3
 SAMPLE_STEP = 7  # every 7th pixel is enough to find the principal components
 FRAME_BAND = 0.03  # share of the shorter side taken as the frame's strips
-FRAME_STEP = 4  # every 4th frame pixel stands for the frame
 
 
 def features(small: np.ndarray) -> np.ndarray | None:
-    """VGG-19 ``relu4_4`` of ``small`` (read at ``FEATURE_SIZE``), C x h x w, or None
-    where the weights are not installed."""
+    """VGG-19 ``relu4_4`` of ``small`` (read at ``FEATURE_SIZE``), C x h x w on the
+    network's own grid (one cell per 8 px there), or None where the weights are not
+    installed."""
     import torch
 
     from stylegraph.nodes.models.caffe_vgg import VGGWeightsMissing
@@ -62,28 +62,25 @@ def features(small: np.ndarray) -> np.ndarray | None:
     with torch.no_grad():
         found = net(to_pixels(tensor), {LAYER})[LAYER]
     trim = PAD // STRIDE
-    found = found[:, :, trim : found.shape[2] - trim, trim : found.shape[3] - trim]
-    found = torch.nn.functional.interpolate(
-        found, size=(height, width), mode="bilinear", align_corners=False
-    )
-    return found[0].numpy()
+    return found[0, :, trim : found.shape[2] - trim, trim : found.shape[3] - trim].numpy()
 
 
-def frame_contrast(features: np.ndarray) -> np.ndarray:
-    """How unlike the frame's surfaces each place is, 0..1 (H x W, from C x H x W
-    features): one minus the mean cosine similarity to the tenth of the frame's
-    outermost features most like it, scaled so the most unlike place is 1."""
-    channels, height, width = features.shape
-    flat = features.reshape(channels, -1).T
+def frame_contrast(found: np.ndarray, height: int, width: int) -> np.ndarray:
+    """How unlike the frame's surfaces each place is, 0..1, at ``height`` x ``width``
+    (from C x h x w features, ``features``): on the network's grid, one minus the
+    mean cosine similarity to the tenth of the frame's outermost cells most like it,
+    scaled so the most unlike place is 1, then brought to the size asked for."""
+    channels, rows, cols = found.shape
+    flat = found.reshape(channels, -1).T
     flat = flat / (np.linalg.norm(flat, axis=1, keepdims=True) + 1e-6)
-    band = max(1, round(FRAME_BAND * min(height, width)))
-    frame = np.zeros((height, width), bool)
+    band = max(1, round(FRAME_BAND * min(rows, cols)))
+    frame = np.zeros((rows, cols), bool)
     frame[:band] = frame[-band:] = frame[:, :band] = frame[:, -band:] = True
-    border = flat[frame.ravel()][::FRAME_STEP]
+    border = flat[frame.ravel()]
     similar = flat @ border.T
     nearest = max(1, border.shape[0] // 10)
     alike = np.partition(similar, similar.shape[1] - nearest, axis=1)[:, -nearest:].mean(axis=1)
-    unlike = (1.0 - alike).reshape(height, width)
+    unlike = cv2.resize((1.0 - alike).reshape(rows, cols).astype(np.float32), (width, height))
     unlike -= unlike.min()
     return (unlike / max(float(unlike.max()), 1e-9)).astype(np.float32)
 
@@ -93,16 +90,23 @@ def feature_picture(small: np.ndarray, found: np.ndarray) -> np.ndarray:
     are: the strongest principal components of its VGG-19 features (``found``, from
     ``features``) and CIELAB colour, each normalised by its mean length; see the
     module's docstring."""
+    import torch
+
     rgb = np.ascontiguousarray(small[..., :3], np.float32)
     height, width = rgb.shape[:2]
+    grid = torch.from_numpy(found)[None]
+    found = torch.nn.functional.interpolate(
+        grid, size=(height, width), mode="bilinear", align_corners=False
+    )[0].numpy()
     deep = found.reshape(found.shape[0], -1).T
     deep = deep / (np.linalg.norm(deep, axis=1).mean() + 1e-6)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3)
     lab = lab / (np.linalg.norm(lab - lab.mean(axis=0), axis=1).mean() + 1e-6)
     joined = np.concatenate([deep, lab], axis=1)
     joined -= joined.mean(axis=0)
-    _, _, axes = np.linalg.svd(joined[::SAMPLE_STEP], full_matrices=False)
-    components = joined @ axes[:COMPONENTS].T
+    sample = joined[::SAMPLE_STEP]
+    _, axes = np.linalg.eigh(sample.T @ sample)  # ascending: the strongest are last
+    components = joined @ axes[:, -COMPONENTS:]
     low = np.percentile(components, 1, axis=0)
     high = np.percentile(components, 99, axis=0)
     scaled = np.clip((components - low) / np.maximum(high - low, 1e-9), 0.0, 1.0)

@@ -295,7 +295,7 @@ def subject_mask(
         salient = salient * ~sky
         remove_small = sky if remove_small is None else remove_small | sky
     found = features(small)
-    unlike_frame = None if found is None else frame_contrast(found)
+    unlike_frame = None if found is None else frame_contrast(found, small_h, small_w)
     labels = seed_labels(salient, likelihood, tightness, keep_small, remove_small, unlike_frame)
     cut = grabcut_from_seeds(small, labels)
     if found is not None and not is_grey(lab):  # the subject is where colour and texture agree
