@@ -360,7 +360,7 @@ class Editor:
         before = f"{stack_id} without {name}"
         if self.viewer.compare_id == before:
             self.viewer.compare(None)
-            self.results.drop_comparisons(keep=None)
+            self.results.outputs.pop(before, None)
             self.say(f"after: {stack_id} with {name}")
             return
         self.results.show_comparison(before, picture)
