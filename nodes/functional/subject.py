@@ -21,6 +21,11 @@ the middle, against a background that reaches the frame. So:
    it) the sky is surely background and not salient, however central; unless it is
    nearly the whole picture (a blurred clock on a plain wall reads as one smooth sky)
    or the photo has no colour (a grey cat's smooth fur would read as sky).
+   Where the shipped VGG-19 is installed (``object_features``), places whose deep
+   features are like the frame's (a wall lit brighter behind the subject, shelves
+   beside it) are never "surely subject", and on colour photos the cut is kept only
+   where a second GrabCut, run in a picture of features and colour together, agrees
+   (a saucer the table's colour, which colour alone cannot cut off).
 3. **Clean-up** (``clean_cut``): the biggest piece and any at least a third of its size,
    or, given a keep hint, the pieces it touches; holes filled unless a remove hint is in
    them.
