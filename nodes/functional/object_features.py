@@ -36,7 +36,6 @@ LAYER = "relu4_4"
 STRIDE = 8  # relu4_4 is 1/8 of its input
 PAD = 32  # px of reflected border round the network's input (a multiple of STRIDE)
 COMPONENTS = 3
-SAMPLE_STEP = 7  # every 7th pixel is enough to find the principal components
 FRAME_BAND = 0.03  # share of the shorter side taken as the frame's strips
 
 
@@ -89,24 +88,27 @@ def feature_picture(small: np.ndarray, found: np.ndarray) -> np.ndarray:
     """The photo (``small``, RGB 0..1) as three channels (0..1) of what its surfaces
     are: the strongest principal components of its VGG-19 features (``found``, from
     ``features``) and CIELAB colour, each normalised by its mean length; see the
-    module's docstring."""
-    import torch
-
+    module's docstring. The components are found on the network's grid (colour
+    averaged to it) and the features' part of each is brought to the photo's size
+    after projecting (projection and bilinear scaling commute), so 512 channels are
+    never scaled up."""
     rgb = np.ascontiguousarray(small[..., :3], np.float32)
     height, width = rgb.shape[:2]
-    grid = torch.from_numpy(found)[None]
-    found = torch.nn.functional.interpolate(
-        grid, size=(height, width), mode="bilinear", align_corners=False
-    )[0].numpy()
-    deep = found.reshape(found.shape[0], -1).T
+    channels, rows, cols = found.shape
+    deep = found.reshape(channels, -1).T
     deep = deep / (np.linalg.norm(deep, axis=1).mean() + 1e-6)
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).reshape(-1, 3)
-    lab = lab / (np.linalg.norm(lab - lab.mean(axis=0), axis=1).mean() + 1e-6)
-    joined = np.concatenate([deep, lab], axis=1)
-    joined -= joined.mean(axis=0)
-    sample = joined[::SAMPLE_STEP]
-    _, axes = np.linalg.eigh(sample.T @ sample)  # ascending: the strongest are last
-    components = joined @ axes[:, -COMPONENTS:]
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+    lab = lab / (np.linalg.norm(lab - lab.mean(axis=(0, 1)), axis=2).mean() + 1e-6)
+    lab_grid = cv2.resize(lab, (cols, rows), interpolation=cv2.INTER_AREA).reshape(-1, 3)
+    joined = np.concatenate([deep, lab_grid], axis=1)
+    mean = joined.mean(axis=0)
+    joined -= mean
+    _, axes = np.linalg.eigh(joined.T @ joined)  # ascending: the strongest are last
+    axes = axes[:, -COMPONENTS:].astype(np.float32)
+    deep_part = ((deep - mean[:channels]) @ axes[:channels]).reshape(rows, cols, COMPONENTS)
+    deep_part = cv2.resize(deep_part.astype(np.float32), (width, height))
+    lab_part = (lab.reshape(-1, 3) - mean[channels:]) @ axes[channels:]
+    components = deep_part.reshape(-1, COMPONENTS) + lab_part
     low = np.percentile(components, 1, axis=0)
     high = np.percentile(components, 99, axis=0)
     scaled = np.clip((components - low) / np.maximum(high - low, 1e-9), 0.0, 1.0)
