@@ -27,7 +27,6 @@ import json
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from benchmarks.common import IMAGES, machine
@@ -42,9 +41,10 @@ from benchmarks.masks_scenes import (
 from stylegraph.nodes import default_registry
 from stylegraph.nodes.functional.faces import find_faces
 from stylegraph.nodes.functional.image_io import read_image
-from stylegraph.nodes.functional.masks import shape
 from stylegraph.nodes.functional.person import person_probability
 from stylegraph.nodes.functional.resize import fit_longest_side, resize
+from tests import references
+from tests.references import iou
 
 REFERENCES = Path(__file__).resolve().parent.parent / "tests" / "data" / "masks"
 PEOPLE_DIR = REFERENCES.parent / "people"
@@ -64,54 +64,6 @@ PERSON_TARGET = 0.95
 EYES_TARGET = 0.8
 OUTLINE_TARGET_PX = 2.0
 MODEL_SECONDS = {500: 0.1, 2000: 0.5}
-
-
-def iou(mask: np.ndarray, truth: np.ndarray) -> float:
-    found = mask >= 0.5
-    return round(float((found & truth).sum() / (found | truth).sum()), 4)
-
-
-def _polygons(data: dict, key: str) -> np.ndarray:
-    """The union of the reference's ``key`` polygons (bool H x W), less ``key_cut``."""
-    width, height = data["size"]
-    polygons = data.get("polygons", {})
-    if isinstance(polygons, list):  # tests/data/masks format: one subject
-        adds = [p["points"] for p in polygons if p["mode"] == "add"]
-        cuts = [p["points"] for p in polygons if p["mode"] != "add"]
-    else:
-        adds, cuts = polygons.get(key, []), polygons.get(f"{key}_cut", [])
-    mask = np.zeros((height, width), bool)
-    for points, add in [(p, True) for p in adds] + [(p, False) for p in cuts]:
-        scaled = [[x / width, y / height] for x, y in points]
-        filled = shape(height, width, "polygon", points=scaled) >= 0.5
-        mask = mask | filled if add else mask & ~filled
-    return mask
-
-
-def _irises(data: dict) -> np.ndarray:
-    """The traced iris circles, cut by the traced lids (bool H x W)."""
-    width, height = data["size"]
-    circles = np.zeros((height, width), bool)
-    for circle in data["polygons"]["irises"]:
-        (x, y), r = circle["centre"], circle["radius"]
-        box = ((x - r) / width, (y - r) / height, 2 * r / width, 2 * r / height)
-        circles |= shape(height, width, "ellipse", box=box) >= 0.5
-    return circles & _polygons(data, "eyes")
-
-
-def _outline_distance(mask: np.ndarray, truth: np.ndarray) -> float:
-    """The mean distance (px) between the two masks' outlines, both ways."""
-
-    def outline(region: np.ndarray) -> np.ndarray:
-        region = region.astype(np.uint8)
-        return region - cv2.erode(region, np.ones((3, 3), np.uint8)) > 0
-
-    a, b = outline(mask), outline(truth)
-    if not a.any() or not b.any():
-        return float("inf")
-    to_a = cv2.distanceTransform((~a).astype(np.uint8), cv2.DIST_L2, 5)
-    to_b = cv2.distanceTransform((~b).astype(np.uint8), cv2.DIST_L2, 5)
-    return round(float((to_b[a].mean() + to_a[b].mean()) / 2), 2)
 
 
 def _seconds(function, *args) -> float:
@@ -147,15 +99,20 @@ def people(registry, photos: Path | None) -> dict:
         polygons = data.get("polygons", {})
         if isinstance(polygons, list) or "person" in polygons:  # a list: the subject's outline
             person, _ = run_node(registry, "mask.subject", {"image": photo}, {})
-            truth = _polygons(data, "person")
+            truth = references.polygons(data, "person")
             row["person_iou"] = iou(person["mask"], truth)
-            row["person_outline_px"] = _outline_distance(person["mask"] >= 0.5, truth)
+            row["person_outline_px"] = references.outline_distance(person["mask"] >= 0.5, truth)
             row["person_met"] = row["person_iou"] >= PERSON_TARGET
         if "eyes" in polygons:
-            for part, part_truth in (("eyes", _polygons(data, "eyes")), ("irises", _irises(data))):
+            for part, part_truth in (
+                ("eyes", references.polygons(data, "eyes")),
+                ("irises", references.irises(data)),
+            ):
                 found, _ = run_node(registry, "mask.face", {"image": photo}, {"parts": [part]})
                 row[f"{part}_iou"] = iou(found["mask"], part_truth)
-                row[f"{part}_outline_px"] = _outline_distance(found["mask"] >= 0.5, part_truth)
+                row[f"{part}_outline_px"] = references.outline_distance(
+                    found["mask"] >= 0.5, part_truth
+                )
             row["eyes_met"] = (
                 row["eyes_iou"] >= EYES_TARGET
                 and max(row["eyes_outline_px"], row["irises_outline_px"]) <= OUTLINE_TARGET_PX

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.masks import _irises, _outline_distance, _polygons
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine, Status
 from stylegraph.graph.model import Graph
@@ -28,6 +27,7 @@ from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.masks import shape
 from stylegraph.nodes.functional.subject import select_subject, subject_mask
 from stylegraph.nodes.models import mediapipe
+from tests import references
 from tests.conftest import REPO
 
 PEOPLE = REPO / "tests" / "data" / "people"
@@ -132,7 +132,7 @@ def test_person_and_face_masks_run_with_the_network_unreachable(monkeypatch, reg
 
 
 def test_select_subject_uses_the_person_model_on_a_portrait(hopper, hopper_reference):
-    truth = _polygons(hopper_reference, "person")
+    truth = references.polygons(hopper_reference, "person")
     mask, method = select_subject(hopper)
     assert method == "person"
     assert iou(mask, truth) >= 0.95
@@ -190,7 +190,7 @@ def test_the_cameraman_keeps_his_camera():
     the cut's smoothness was chosen on (with the astronaut and Grace Hopper)."""
     photo = read_image(PEOPLE / "camera.png")
     reference = json.loads((PEOPLE / "camera.json").read_text())
-    truth = _polygons(reference, "person")
+    truth = references.polygons(reference, "person")
     mask, method = select_subject(photo)
     assert method == "person"
     assert iou(mask, truth) >= 0.95
@@ -220,8 +220,11 @@ def test_eyes_and_irises_follow_the_traced_outlines(hopper, hopper_faces, hopper
     height, width = hopper.shape[:2]
     eyes = parts_mask(hopper_faces, ["eyes"], height, width)
     irises = parts_mask(hopper_faces, ["irises"], height, width)
-    assert _outline_distance(eyes >= 0.5, _polygons(hopper_reference, "eyes")) <= 2.0
-    assert _outline_distance(irises >= 0.5, _irises(hopper_reference)) <= 2.0
+    assert (
+        references.outline_distance(eyes >= 0.5, references.polygons(hopper_reference, "eyes"))
+        <= 2.0
+    )
+    assert references.outline_distance(irises >= 0.5, references.irises(hopper_reference)) <= 2.0
 
 
 def _ellipse_points(cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
@@ -523,7 +526,7 @@ def test_refined_lids_come_closer_to_the_traced_eyes(hopper, hopper_faces, hoppe
     """Grace Hopper (the photo the search's settings were chosen on): the eyes' IoU with
     the traced outlines rises from the model's 0.64 to 0.74."""
     height, width = hopper.shape[:2]
-    truth = _polygons(hopper_reference, "eyes")
+    truth = references.polygons(hopper_reference, "eyes")
     model = [
         faces_module.Face(
             face.score, face.mesh, tuple(replace(eye, refined=None) for eye in face.eyes)
