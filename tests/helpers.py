@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import check_outputs
 from stylegraph.graph.registry import Registry
@@ -26,3 +29,13 @@ def run_node(
     outputs = node_type.run(ctx, inputs, values)
     check_outputs(node_type, outputs)
     return outputs, ctx.warnings
+
+
+def tiny_photo_and_mask(folder: Path, side: int, seed: int) -> dict[str, Path]:
+    """A side x side noise photo and mask in ``folder``: the smallest real files a node
+    that loads a picture can be run on, for the tests that try every param."""
+    rng = np.random.default_rng(seed)
+    photo, mask = folder / "photo.png", folder / "mask.png"
+    Image.fromarray(rng.integers(0, 256, (side, side, 3), np.uint8)).save(photo)
+    Image.fromarray(rng.integers(0, 256, (side, side), np.uint8)).save(mask)
+    return {"photo": photo, "mask": mask, "folder": folder}

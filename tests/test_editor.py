@@ -29,6 +29,8 @@ from stylegraph.ui.shortcuts import EQUALS_KEY  # noqa: E402
 from tests.x11 import (  # noqa: E402
     EDITOR_SCRIPT,
     LiveWindow,
+    facet_base_editor,
+    finish_run,
     live_window,
     wait_for,
     window_env,
@@ -38,21 +40,7 @@ from tests.x11 import (  # noqa: E402
 needs_xvfb = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is missing")
 
 
-@pytest.fixture
-def editor(registry, images, tmp_path, monkeypatch):
-    """An editor on facet-base with a real photo, widgets built, no window."""
-    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
-    dpg.create_context()
-    preset = load_preset(shipped_presets()["facet-base"], registry)
-    preset.set_input("content", str(images / "content" / "chelsea.png"))
-    yield window_free_editor(registry, preset, tmp_path)
-    dpg.destroy_context()
-
-
-def _finish_run(editor: Editor) -> None:
-    editor.run()
-    editor.worker.thread.join(120)
-    editor.pump()
+editor = facet_base_editor
 
 
 def test_widgets_mirror_the_graph(editor):
@@ -139,7 +127,7 @@ def test_deleting_then_undo_brings_node_and_links_back_on_the_canvas(editor):
 
 
 def test_a_run_gives_status_and_a_thumbnail_to_every_picture_node(editor):
-    _finish_run(editor)
+    finish_run(editor)
     graph = editor.controller.graph
     pictures = {n for n in editor.report.outputs if editor.picture(n) is not None}
     assert pictures and pictures == set(editor.canvas.thumbs)
@@ -147,11 +135,11 @@ def test_a_run_gives_status_and_a_thumbnail_to_every_picture_node(editor):
     assert dpg.get_value("status:facet").startswith("ran ")
     assert {n for n in graph.nx.nodes} == set(editor.canvas.status)
     saved = Path(editor.report.outputs["save"]["path"])
-    _finish_run(editor)  # nothing changed: the saved picture is on disk already
+    finish_run(editor)  # nothing changed: the saved picture is on disk already
     assert editor.messages[-1] == NOTHING_TO_DO
     assert sorted(saved.parent.iterdir()) == [saved]
     saved.unlink()  # gone: the next run writes it again, from the cached result
-    _finish_run(editor)
+    finish_run(editor)
     assert saved.is_file()
     assert dpg.get_value("status:fuse").startswith("cached")
     assert dpg.get_value("status:facet") == "up to date"
@@ -172,14 +160,14 @@ def test_auto_run_computes_and_shows_but_writes_no_file(editor, tmp_path):
     assert "save" not in editor.report.nodes  # the save was not even asked for
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
     assert editor.messages[-1].endswith("; auto-run writes no files: Run (F5) saves")
-    _finish_run(editor)  # Run saves
+    finish_run(editor)  # Run saves
     assert [f.name for f in (tmp_path / "out").iterdir()] == ["facet-base.png"]
 
 
 def test_run_after_reopening_writes_nothing_again_and_renders_nothing(editor, tmp_path):
     from stylegraph.graph.cache import MemoryCache
 
-    _finish_run(editor)
+    finish_run(editor)
     saved = tmp_path / "out" / "facet-base.png"
     written_at = saved.stat().st_mtime_ns
     path = tmp_path / "mine.json"
@@ -193,7 +181,7 @@ def test_run_after_reopening_writes_nothing_again_and_renders_nothing(editor, tm
     assert saved.stat().st_mtime_ns == written_at
     assert sorted(saved.parent.iterdir()) == [saved]
     editor.controller.set_param("facet", "spatial_radius", 9)  # another picture: a new file
-    _finish_run(editor)
+    finish_run(editor)
     assert sorted(f.name for f in saved.parent.iterdir()) == ["facet-base-0001.png", saved.name]
 
 
@@ -221,7 +209,7 @@ def test_a_picture_saved_from_the_editor_carries_its_recipe_and_the_status_says_
     editor, tmp_path, images
 ):
     editor.controller.set_param("facet", "spatial_radius", 9)
-    _finish_run(editor)
+    finish_run(editor)
     saved = tmp_path / "out" / "facet-base.png"
     assert editor.messages[-1].startswith("done in ")
     assert editor.messages[-1].endswith(f" s; wrote {saved}")
@@ -231,7 +219,7 @@ def test_a_picture_saved_from_the_editor_carries_its_recipe_and_the_status_says_
 
 
 def test_an_edit_marks_the_node_and_what_follows_it_changed_until_undone_or_run(editor):
-    _finish_run(editor)
+    finish_run(editor)
     editor.controller.set_param("facet", "spatial_radius", 9)
     editor.pump()
     downstream = {"facet", "dry_brush", "fuse", "save"}
@@ -245,16 +233,16 @@ def test_an_edit_marks_the_node_and_what_follows_it_changed_until_undone_or_run(
     assert dpg.get_value("status:facet").startswith("ran ")
     editor.redo()
     editor.pump()
-    _finish_run(editor)
+    finish_run(editor)
     assert editor.results.changed == set()
     assert dpg.get_value("status:facet").startswith("ran ")
     assert dpg.get_value("status:denoise") == "cached (memory)"
 
 
 def test_a_failed_node_and_those_it_skips_lose_the_picture_of_other_settings(editor, tmp_path):
-    _finish_run(editor)
+    finish_run(editor)
     editor.controller.set_param("photo", "path", str(tmp_path / "gone.png"))
-    _finish_run(editor)
+    finish_run(editor)
     assert editor.report.nodes["photo"].status.value == "failed"
     assert editor.report.nodes["shrink"].status.value == "skipped"
     assert editor.picture("photo") is None and editor.picture("shrink") is None
@@ -263,7 +251,7 @@ def test_a_failed_node_and_those_it_skips_lose_the_picture_of_other_settings(edi
     editor.undo()
     editor.pump()
     assert dpg.get_value("status:photo") == "changed: Run (F5) to update"
-    _finish_run(editor)  # fuse comes from the cache; the nodes above it from memory
+    finish_run(editor)  # fuse comes from the cache; the nodes above it from memory
     assert {"photo", "shrink", "fuse"} <= set(editor.canvas.thumbs)
     assert dpg.get_value("status:photo") == "up to date"
     assert editor.results.changed == set()
@@ -297,7 +285,7 @@ def test_run_computes_a_preview_branch_and_a_half_wired_node_does_not_block_it(e
     preview = editor.controller.add_node("sharpen.unsharp_mask")
     editor.controller.connect("shrink", "image", preview, "image")
     unwired = editor.controller.add_node("image.flip")
-    _finish_run(editor)
+    finish_run(editor)
     assert editor.report.nodes[preview].status.value == "ran"
     assert preview in editor.canvas.thumbs
     assert unwired not in editor.report.nodes
@@ -305,7 +293,7 @@ def test_run_computes_a_preview_branch_and_a_half_wired_node_does_not_block_it(e
 
 
 def test_opening_another_graph_forgets_the_pictures_of_this_one(editor, tmp_path):
-    _finish_run(editor)
+    finish_run(editor)
     assert editor.canvas.thumbs
     other = tmp_path / "other.json"
     editor.controller.save(other)
@@ -317,7 +305,7 @@ def test_opening_another_graph_forgets_the_pictures_of_this_one(editor, tmp_path
 
 def test_an_invalid_graph_says_why_instead_of_running(editor):
     editor.controller.disconnect("facet", "image")
-    _finish_run(editor)
+    finish_run(editor)
     assert editor.messages[-1] == (
         "node 'facet' (filter.facet), input 'image': required image input is not linked"
     )
@@ -325,10 +313,10 @@ def test_an_invalid_graph_says_why_instead_of_running(editor):
 
 
 def test_a_painted_stroke_is_one_undo_step_and_tints_the_viewer(editor):
-    _finish_run(editor)
+    finish_run(editor)
     paint = editor.controller.add_node("mask.paint")
     editor.controller.connect("shrink", "image", paint, "image")
-    _finish_run(editor)
+    finish_run(editor)
     editor.viewer.show(paint)
     before = editor.painter.image().copy()
     assert editor.painter.commit([(0.1, 0.5), (0.9, 0.5)])

@@ -18,30 +18,19 @@ from stylegraph.presets import shipped_presets  # noqa: E402
 from stylegraph.ui import layout  # noqa: E402
 from stylegraph.ui.controller import Controller  # noqa: E402
 from stylegraph.ui.editor import NOTHING_TO_DO, Editor, viewer_size_for  # noqa: E402
-from tests.x11 import live_window, needs_x, window_free_editor  # noqa: E402
+from tests.x11 import (  # noqa: E402
+    facet_base_editor,
+    finish_run,
+    live_window,
+    needs_x,
+)
 
-
-@pytest.fixture
-def editor(registry, images, tmp_path, monkeypatch):
-    """An editor on facet-base with a real photo, widgets built, no window."""
-    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
-    dpg.create_context()
-    preset = load_preset(shipped_presets()["facet-base"], registry)
-    preset.set_input("content", str(images / "content" / "chelsea.png"))
-    yield window_free_editor(registry, preset, tmp_path)
-    dpg.destroy_context()
-
-
-def _finish_run(editor: Editor) -> None:
-    editor.run()
-    if editor.worker.thread is not None:
-        editor.worker.thread.join(120)
-    editor.pump()
+editor = facet_base_editor
 
 
 def test_after_run_an_empty_viewer_shows_what_the_final_save_was_given(editor):
     assert editor.viewer.node_id is None
-    _finish_run(editor)
+    finish_run(editor)
     save_input = editor.controller.graph.input_link("save", "image").src
     assert editor.viewer.node_id == save_input
     assert editor.picture(save_input) is not None
@@ -51,14 +40,14 @@ def test_after_run_an_empty_viewer_shows_what_the_final_save_was_given(editor):
 
 def test_after_run_a_viewer_showing_a_picture_keeps_it(editor):
     editor.viewer.show("facet")
-    _finish_run(editor)
+    finish_run(editor)
     assert editor.viewer.node_id == "facet"
 
 
 def test_a_run_with_its_pictures_on_disk_says_nothing_needed_doing(editor):
-    _finish_run(editor)
+    finish_run(editor)
     editor.viewer.show(None)
-    _finish_run(editor)
+    finish_run(editor)
     assert editor.nothing_to_do
     assert editor.messages[-1] == NOTHING_TO_DO
     assert editor.viewer.node_id is not None, "the picture made before is shown again"
@@ -195,7 +184,7 @@ def test_before_after_shows_the_stack_without_one_layer_exactly_as_hiding_it_mak
         controller = Controller(registry, preset, recovery_dir=tmp_path / "recovery")
         editor = Editor(registry, controller, output_dir=tmp_path / "out")
         editor.build()
-        _finish_run(editor)
+        finish_run(editor)
         panel = editor.layers_panel
         panel.follow("fuse")
         steps = controller.history_size
@@ -212,7 +201,7 @@ def test_before_after_shows_the_stack_without_one_layer_exactly_as_hiding_it_mak
         panel.before_after(1)
         panel.layers.set_visible("fuse", 1, False)  # an edit ends the before / after
         assert editor.viewer.compare_id is None and before not in editor.outputs
-        _finish_run(editor)
+        finish_run(editor)
         hidden = editor.picture("fuse")
         assert np.abs(hidden - without).max() < 1e-6
         assert np.abs(with_it - without).mean() > 0.01, "the layer changed nothing"

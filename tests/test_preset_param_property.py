@@ -28,12 +28,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from stylegraph.cli import main
 from stylegraph.graph.registry import Registry
 from stylegraph.graph.spec import NodeType, Param, ParamType, PortType
 from stylegraph.nodes import default_registry
+from tests.helpers import tiny_photo_and_mask
 from tests.test_set_property import LARGEST_RUN, MODEL_TYPES, SIDE, _preset
 
 # Every JSON type, and the edge values a hand-written or generated preset holds: written as
@@ -70,12 +70,7 @@ PAIRS = [(t.type_id, p.name) for t in REGISTRY for p in t.params]
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 16 x 16 photo and mask, as tests/test_set_property.py's ``_preset`` takes them."""
-    folder = tmp_path_factory.mktemp("tiny")
-    rng = np.random.default_rng(5)
-    photo, mask = folder / "photo.png", folder / "mask.png"
-    Image.fromarray(rng.integers(0, 256, (SIDE, SIDE, 3), np.uint8)).save(photo)
-    Image.fromarray(rng.integers(0, 256, (SIDE, SIDE), np.uint8)).save(mask)
-    return {"photo": photo, "mask": mask, "folder": folder}
+    return tiny_photo_and_mask(tmp_path_factory.mktemp("tiny"), SIDE, seed=5)
 
 
 def _own_values(param: Param) -> list[str]:

@@ -27,16 +27,15 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from stylegraph.cli import main
 from stylegraph.graph.engine import Engine, RunReport
 from stylegraph.graph.spec import NodeType, Param, ParamType, PortType
 from stylegraph.nodes import default_registry
+from tests.helpers import tiny_photo_and_mask
 
 MODEL_TYPES = {"style.transfer", "style.sweep", "image.upscale"}
 LARGEST_RUN = 2048
@@ -48,12 +47,7 @@ PAIRS = [(t.type_id, p.name) for t in REGISTRY for p in t.params]
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("tiny")
-    rng = np.random.default_rng(3)
-    photo, mask = folder / "photo.png", folder / "mask.png"
-    Image.fromarray(rng.integers(0, 256, (SIDE, SIDE, 3), np.uint8)).save(photo)
-    Image.fromarray(rng.integers(0, 256, (SIDE, SIDE), np.uint8)).save(mask)
-    return {"photo": photo, "mask": mask, "folder": folder}
+    return tiny_photo_and_mask(tmp_path_factory.mktemp("tiny"), SIDE, seed=3)
 
 
 def _preset(node_type: NodeType, files: dict[str, Path]) -> dict:

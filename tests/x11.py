@@ -140,6 +140,31 @@ def window_free_editor(registry: Any, preset: Any, tmp_path: Path) -> Any:
     return editor
 
 
+@pytest.fixture
+def facet_base_editor(registry: Any, images: Path, tmp_path: Path, monkeypatch: Any) -> Any:
+    """An editor on facet-base with a real photo, widgets built, no window (import it into
+    a test module under the name the tests ask for)."""
+    import dearpygui.dearpygui as dpg
+
+    from stylegraph.graph.preset import load_preset
+    from stylegraph.presets import shipped_presets
+
+    monkeypatch.setenv("STYLEGRAPH_CONFIG_DIR", str(tmp_path / "config"))
+    dpg.create_context()
+    preset = load_preset(shipped_presets()["facet-base"], registry)
+    preset.set_input("content", str(images / "content" / "chelsea.png"))
+    yield window_free_editor(registry, preset, tmp_path)
+    dpg.destroy_context()
+
+
+def finish_run(editor: Any) -> None:
+    """Press Run and wait for the run to be done and its results taken in."""
+    editor.run()
+    if editor.worker.thread is not None:
+        editor.worker.thread.join(120)
+    editor.pump()
+
+
 def fusion_on_real_pictures(registry: Any, images: Path, longest_side: int) -> Any:
     """The shipped fusion preset on Tübingen and the shipwreck painting, worked at
     ``longest_side`` px (it ships with 500)."""
