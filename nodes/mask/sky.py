@@ -26,7 +26,7 @@ NODE = NodeType(
     "Sky Mask",
     "mask",
     "The photo's sky as a soft mask, as Photoshop's Select Sky: day, dusk or night sky and "
-    "its clouds, stars and Milky Way, not the roofs, towers, trees or people in front "
+    "its clouds, not the roofs, towers, trees or people in front "
     "(thin cables and twigs stay sky). Found from the smooth region that reaches the "
     "top of the picture, with no model and no download; its edge follows the photo's. "
     "A photo without sky gives an empty mask and a warning.",
