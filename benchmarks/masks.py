@@ -100,7 +100,7 @@ def people(registry, photos: Path | None) -> dict:
         if isinstance(polygons, list) or "person" in polygons:  # a list: the subject's outline
             person, _ = run_node(registry, "mask.subject", {"image": photo}, {})
             truth = references.polygons(data, "person")
-            row["person_iou"] = iou(person["mask"], truth)
+            row["person_iou"] = round(iou(person["mask"], truth), 4)
             row["person_outline_px"] = references.outline_distance(person["mask"] >= 0.5, truth)
             row["person_met"] = row["person_iou"] >= PERSON_TARGET
         if "eyes" in polygons:
@@ -109,7 +109,7 @@ def people(registry, photos: Path | None) -> dict:
                 ("irises", references.irises(data)),
             ):
                 found, _ = run_node(registry, "mask.face", {"image": photo}, {"parts": [part]})
-                row[f"{part}_iou"] = iou(found["mask"], part_truth)
+                row[f"{part}_iou"] = round(iou(found["mask"], part_truth), 4)
                 row[f"{part}_outline_px"] = references.outline_distance(
                     found["mask"] >= 0.5, part_truth
                 )

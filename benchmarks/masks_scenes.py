@@ -175,7 +175,7 @@ def objects(registry: Registry, photos: Path | None) -> dict:
         row = {
             "size": f"{image.shape[1]}x{image.shape[0]}",
             "tuned": name in TUNED["objects"],
-            "subject_iou": iou(mask, truth, ignore),
+            "subject_iou": round(iou(mask, truth, ignore), 4),
             "subject_s": seconds,
         }
         for size in SUBJECT_SECONDS:
@@ -202,7 +202,7 @@ def quick_selection(registry: Registry, photos: Path | None) -> dict:
                 registry, "mask.paint", {"image": picture}, params
             )[0]
         )
-        score = iou(outputs["mask"], truth, ignore)
+        score = round(iou(outputs["mask"], truth, ignore), 4)
         results[name] = {
             "tuned": name in TUNED["quick_selection"],
             "quick_selection_iou": score,
@@ -225,7 +225,7 @@ def skies(registry: Registry, photos: Path | None) -> dict:
         (outputs, warnings), seconds = _best_seconds(
             lambda picture=image: run_node(registry, "mask.sky", {"image": picture}, {})
         )
-        score = iou(outputs["mask"], truth, ignore)
+        score = round(iou(outputs["mask"], truth, ignore), 4)
         results[name] = {
             "size": f"{image.shape[1]}x{image.shape[0]}",
             "tuned": name in TUNED["skies"],

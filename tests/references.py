@@ -69,7 +69,7 @@ def iou(mask: np.ndarray, truth: np.ndarray, ignore: np.ndarray | None = None) -
     if ignore is not None:
         found, truth = found[~ignore], truth[~ignore]
     union = (found | truth).sum()
-    return 1.0 if union == 0 else round(float((found & truth).sum() / union), 4)
+    return 1.0 if union == 0 else float((found & truth).sum() / union)
 
 
 def outline_distance(mask: np.ndarray, truth: np.ndarray) -> float:

@@ -29,14 +29,10 @@ from stylegraph.nodes.functional.subject import select_subject, subject_mask
 from stylegraph.nodes.models import mediapipe
 from tests import references
 from tests.conftest import REPO
+from tests.references import iou
 
 PEOPLE = REPO / "tests" / "data" / "people"
 MASKS = REPO / "tests" / "data" / "masks"
-
-
-def iou(mask: np.ndarray, truth: np.ndarray) -> float:
-    found = mask >= 0.5
-    return float((found & truth).sum() / max(1, (found | truth).sum()))
 
 
 @pytest.fixture(scope="module")

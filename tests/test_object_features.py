@@ -17,13 +17,9 @@ from stylegraph.nodes.functional.object_features import (
     frame_contrast,
 )
 from stylegraph.nodes.functional.subject import seed_labels, subject_mask
+from tests.references import iou
 
 MASKS = Path(__file__).resolve().parent / "data" / "masks"
-
-
-def iou(mask: np.ndarray, truth: np.ndarray) -> float:
-    found = mask >= 0.5
-    return float((found & truth).sum() / (found | truth).sum())
 
 
 def test_a_patch_unlike_the_frame_stands_out_and_the_frame_does_not():

@@ -25,6 +25,7 @@ from stylegraph.nodes.functional.subject import (
     subject_mask,
 )
 from stylegraph.presets import shipped_presets
+from tests.references import iou
 
 MASKS = Path(__file__).resolve().parent / "data" / "masks"
 PHOTOS = {"astronaut": "astronaut.png", "chelsea": "chelsea.png", "coffee": "coffee.png"}
@@ -32,11 +33,6 @@ PHOTOS = {"astronaut": "astronaut.png", "chelsea": "chelsea.png", "coffee": "cof
 
 def reference(name: str) -> np.ndarray:
     return np.array(Image.open(MASKS / f"{name}.png")).astype(bool)
-
-
-def iou(mask: np.ndarray, truth: np.ndarray) -> float:
-    found = mask >= 0.5
-    return float((found & truth).sum() / (found | truth).sum())
 
 
 def disc_photo(height: int = 120, width: int = 160, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
