@@ -228,11 +228,12 @@ class Targets:
 
 
 class GramCache:
-    """A painting's style Grams, kept between renders on one network, so that a sweep or a
-    batch over many photos computes each painting's Grams once per size rather than once
-    per render. Keyed by the painting's pixels as the network sees them (after scaling and
-    recolouring) and the layers; least recently used entries go first past ``max_bytes``.
-    ``hits`` and ``misses`` count lookups."""
+    """A painting's style Grams, and a photo's content features, kept between renders on one
+    network, so that a sweep or a batch over many photos computes each painting's Grams (and
+    each photo's features) once per size rather than once per render. Keyed by the pixels as
+    the network sees them (after scaling and recolouring) and the layers; least recently used
+    entries go first past ``max_bytes``. ``hits`` and ``misses`` count the Gram lookups. A
+    subclass may look further on a miss (``compute``: the disk cache in gram_cache.py)."""
 
     def __init__(self, max_bytes: int = 128 << 20) -> None:
         self.max_bytes = max_bytes
@@ -245,26 +246,48 @@ class GramCache:
         self, vgg: VGGFeatures, style: np.ndarray, layers: set[str], device: torch.device
     ) -> dict[str, torch.Tensor]:
         pixels = np.ascontiguousarray(style, dtype=np.float32)
-        key = (
-            hashlib.blake2b(pixels.tobytes(), digest_size=16).digest(),
-            pixels.shape,
-            tuple(sorted(layers)),
-            str(device),
-        )
+        key = _cache_key("grams", pixels, layers, device)
         found = self._entries.get(key)
         if found is not None:
             self.hits += 1
             self._entries.move_to_end(key)
             return found
         self.misses += 1
-        grams = _style_grams(vgg, pixels, layers, device)
-        size = sum(g.numel() * g.element_size() for g in grams.values())
-        self._entries[key] = grams
-        self._bytes += size
+        grams = self.compute(vgg, pixels, layers, device, key)
+        self._keep(key, grams)
+        return grams
+
+    def compute(
+        self, vgg: VGGFeatures, pixels: np.ndarray, layers: set[str], device: torch.device, key
+    ) -> dict[str, torch.Tensor]:
+        """The Grams of a painting not in memory."""
+        return _style_grams(vgg, pixels, layers, device)
+
+    def features(
+        self, vgg: VGGFeatures, image: np.ndarray, layers: set[str], device: torch.device
+    ) -> dict[str, torch.Tensor]:
+        """A photo's content features, computed once per size for all the paintings."""
+        pixels = np.ascontiguousarray(image, dtype=np.float32)
+        key = _cache_key("features", pixels, layers, device)
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+            return found
+        features = vgg(_tensor(pixels, device), layers)
+        self._keep(key, features)
+        return features
+
+    def _keep(self, key: tuple, tensors: dict[str, torch.Tensor]) -> None:
+        self._entries[key] = tensors
+        self._bytes += sum(t.numel() * t.element_size() for t in tensors.values())
         while self._bytes > self.max_bytes and len(self._entries) > 1:
             _, dropped = self._entries.popitem(last=False)
-            self._bytes -= sum(g.numel() * g.element_size() for g in dropped.values())
-        return grams
+            self._bytes -= sum(t.numel() * t.element_size() for t in dropped.values())
+
+
+def _cache_key(kind: str, pixels: np.ndarray, layers: set[str], device: torch.device) -> tuple:
+    digest = hashlib.blake2b(pixels.tobytes(), digest_size=16).digest()
+    return (kind, digest, pixels.shape, tuple(sorted(layers)), str(device))
 
 
 def _style_grams(
@@ -289,7 +312,12 @@ def _targets(
     blended: list[dict[str, torch.Tensor]] = []
     masked: list = []
     with torch.no_grad():
-        content_features = vgg(_tensor(content_in, device), set(settings.content_layers))
+        content_layers = set(settings.content_layers)
+        content_features = (
+            cache.features(vgg, content_in, content_layers, device)
+            if cache is not None
+            else vgg(_tensor(content_in, device), content_layers)
+        )
         for style_set in style_sets:
             progress(0.0)  # a chance to cancel between paintings
             styles = [_prepared_style(s, content, settings) for s in style_set.styles]
