@@ -25,9 +25,11 @@ from stylegraph.graph.spec import short_path
 from stylegraph.graph.validate import ValidationError
 from stylegraph.jobs.interrupt import CANCELLED, Interrupted, signals_raise
 from stylegraph.nodes import default_registry
+from stylegraph.nodes.models.heap import share_main_heap
 
 
 def main(argv: list[str] | None = None) -> int:
+    share_main_heap()  # before any worker thread: its renders then reuse freed memory
     args = build_parser().parse_args(argv)
     # the editor's window has its own Ctrl+C
     return run_command(args, args.func, own_signals=args.func is cmd_edit)
