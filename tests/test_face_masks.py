@@ -25,7 +25,7 @@ from stylegraph.nodes.functional.eye_light import eye_light
 from stylegraph.nodes.functional.faces import PARTS, find_faces, parts_mask
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.masks import shape
-from stylegraph.nodes.functional.subject import select_subject, subject_mask
+from stylegraph.nodes.functional.subject import object_mask, select_subject, subject_mask
 from stylegraph.nodes.models import mediapipe
 from tests import references
 from tests.conftest import REPO
@@ -137,11 +137,14 @@ def test_select_subject_uses_the_person_model_on_a_portrait(hopper, hopper_refer
     np.testing.assert_array_equal(colour, subject_mask(hopper))
 
 
-def test_select_subject_keeps_the_colour_method_without_a_face(images):
+def test_select_subject_uses_the_object_network_without_a_face(images):
     cat = read_image(images / "content" / "chelsea.png")
     mask, method = select_subject(cat)
+    assert method == "object"
+    np.testing.assert_array_equal(mask, object_mask(cat))
+    colour, method = select_subject(cat, "colour")
     assert method == "colour"
-    np.testing.assert_array_equal(mask, subject_mask(cat))
+    np.testing.assert_array_equal(colour, subject_mask(cat))
 
 
 def _held_object_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -400,8 +403,10 @@ def test_a_6000_px_portrait_is_served_in_its_own_pixels(hopper, hopper_faces):
 
 @pytest.mark.parametrize("mode", ["L", "LA", "I;16", "grey RGB"])
 def test_the_colour_subject_mask_works_on_a_greyscale_photo(tmp_path, images, mode):
-    """A black-and-white photo without a person: lightness and texture stand in for
-    colour, so the mask is the cat, not the whole frame."""
+    """A black-and-white photo without a person: the object network, which learnt from
+    colour photos, finds only an eye's highlight, so "auto" hands over to the colour
+    method, whose lightness and texture stand in for colour: the mask is the cat, not
+    the whole frame."""
     source = Image.open(images / "content" / "chelsea.png").convert("L")
     path = tmp_path / "grey.png"
     if mode == "I;16":

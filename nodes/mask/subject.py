@@ -26,10 +26,10 @@ NODE = NodeType(
     "The photo's main subject (a portrait's sitter, a still life's objects) as a soft mask, "
     "as Photoshop's Select Subject. Where the photo shows people (a face is found), "
     "MediaPipe's person model outlines them: hair, clothes, hands and what they hold. "
-    "Otherwise colours of the middle set against those along the frame seed OpenCV's "
-    "GrabCut (lightness and texture on a photo without colour). Either way the edge is "
-    "refined along the photo's. Models ship with stylegraph: no download, well under a "
-    "second on the CPU. Link painted keep or remove masks to correct it.",
+    "Otherwise U^2-Net-p, a network trained to find a photo's salient object, outlines "
+    "the main object. Either way the edge is refined along the photo's. Models ship "
+    "with stylegraph: no download, about a second or less on the CPU. Link painted keep "
+    "or remove masks to correct it.",
     run,
     inputs=(
         Port("image", PortType.IMAGE, "The photo whose subject is wanted."),
@@ -51,9 +51,10 @@ NODE = NodeType(
             ParamType.CHOICE,
             "auto",
             choices=METHODS,
-            help="auto: the person model when a face is found, else the colour method; "
-            "person: the person model always (someone seen from behind); colour: the "
-            "colour method always (a subject beside a person).",
+            help="auto: the person model when a face is found, else the object network; "
+            "person: the person model always (someone seen from behind); object: the "
+            "object network always (a subject beside a person); colour: colours of the "
+            "middle set against the frame's, cut by GrabCut (no network).",
         ),
         Param(
             "tightness",
@@ -61,7 +62,7 @@ NODE = NodeType(
             0.5,
             minimum=0.0,
             maximum=1.0,
-            help="Colour method: lower takes in more of what is only a little like the "
+            help="Colour method only: lower takes in more of what is only a little like the "
             "subject; higher less.",
         ),
         Param(

