@@ -86,9 +86,11 @@ GATYS_PARAMS = (
         "init",
         ParamType.CHOICE,
         "noise",
-        choices=("noise", "content"),
-        help="gatys: start from faint noise (neural-style's -init random) or from the photo "
-        "(-init image). Finer scales always start from the coarser result.",
+        choices=("noise", "content", "fast"),
+        help="gatys: start from faint noise (neural-style's -init random), from the photo "
+        "(-init image), or from the fast engine's render of the same pair (a fraction of a "
+        "second; far fewer iterations reach neural-style's losses). Finer scales always "
+        "start from the coarser result.",
     ),
     Param("optimiser", ParamType.CHOICE, "lbfgs", choices=("lbfgs", "adam")),
     Param(
@@ -381,16 +383,17 @@ def load_vgg(params: dict, device, warn: Callable[[str], None] | None = None):
 
 
 def gram_cache(params: dict, device):
-    """The paintings' Grams kept for the network these params select, so that a batch or a
-    sweep over many photos computes each painting's Grams once per size."""
+    """The paintings' Grams (and the photo's features) kept for the network these params
+    select, so that a batch or a sweep over many photos computes each painting's Grams once
+    per size; the Grams also on disk, so that a resumed sweep reads them."""
     return _gram_cache(vgg_choice(params), str(device), params["pooling"])
 
 
 @functools.lru_cache(maxsize=2)
 def _gram_cache(choice: str, device: str, pooling: str):
-    from stylegraph.nodes.models.gatys import GramCache
+    from stylegraph.nodes.models.gram_cache import DiskGramCache, network_id
 
-    return GramCache()
+    return DiskGramCache(network_id(choice, pooling))
 
 
 def recolour_styles(styles: list[np.ndarray], content: np.ndarray, colour: str) -> list[np.ndarray]:

@@ -80,6 +80,7 @@ def _builtin(ctx: NodeContext, content, params: dict, device):
 
 def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
     from stylegraph.nodes.models.gatys import StyleSet, TooSmall, gatys
+    from stylegraph.nodes.models.gram_cache import warnings_to as gram_warnings_to
 
     settings = gatys_settings(params, device, ctx.warn)
     styles = load_styles(ctx, inputs, params)
@@ -92,16 +93,17 @@ def _gatys(ctx: NodeContext, content, inputs: dict, params: dict, device):
     )
     vgg = load_vgg(params, device, ctx.warn)
     try:
-        renders = gatys(
-            content,
-            [style_set],
-            vgg,
-            settings,
-            params["output_size"],
-            device,
-            ctx.progress,
-            gram_cache(params, device),
-        )
+        with gram_warnings_to(ctx.warn):
+            renders = gatys(
+                content,
+                [style_set],
+                vgg,
+                settings,
+                params["output_size"],
+                device,
+                ctx.progress,
+                gram_cache(params, device),
+            )
     except TooSmall as exc:
         raise too_small(exc, params) from None
     except ValueError as exc:

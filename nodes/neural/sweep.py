@@ -43,22 +43,24 @@ def _renders(
             ctx.progress(len(out) / len(styles))
     else:
         from stylegraph.nodes.models.gatys import StyleSet, TooSmall, gatys
+        from stylegraph.nodes.models.gram_cache import warnings_to
 
         settings = gatys_settings(params, device, ctx.warn)
-        vgg = load_vgg(params, device)
+        vgg = load_vgg(params, device, ctx.warn)
         for start in range(0, len(styles), batch):
             sets = [StyleSet([s]) for s in styles[start : start + batch]]
             try:
-                out += gatys(
-                    content,
-                    sets,
-                    vgg,
-                    settings,
-                    params["output_size"],
-                    device,
-                    _part_progress(ctx, len(out), len(sets), len(styles)),
-                    gram_cache(params, device),
-                )
+                with warnings_to(ctx.warn):
+                    out += gatys(
+                        content,
+                        sets,
+                        vgg,
+                        settings,
+                        params["output_size"],
+                        device,
+                        _part_progress(ctx, len(out), len(sets), len(styles)),
+                        gram_cache(params, device),
+                    )
             except TooSmall as exc:
                 raise too_small(exc, params) from None
     if params["colour"] in ("original", "luminance") and params["engine"] == "fast":
