@@ -12,6 +12,7 @@ from pathlib import Path
 from stylegraph.graph.context import CancelToken
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.preset import Preset
+from stylegraph.jobs.eta import item_work
 from stylegraph.jobs.items import (
     PreparedItem,
     check_axes,
@@ -65,7 +66,10 @@ def run_batch(
         return 0
     out_dir.mkdir(parents=True, exist_ok=True)
     clear_stale(out_dir, prepared)  # a killed batch's staging folders and temp files
-    reporter = BatchReporter(len(items), json_lines=json_lines, show_progress=not json_lines)
+    work = {entry.item.name: item_work(entry.preset) for entry in prepared}
+    reporter = BatchReporter(
+        len(items), json_lines=json_lines, show_progress=not json_lines, work=work
+    )
     stats = BatchStats()
     with reporter:
         for name, error in failed.items():
