@@ -2,8 +2,8 @@
 the photo, neural-style's published render and ours, side by side.
 
 Our renders are the ones ``python -m benchmarks.deep_style`` leaves in its cache folder with
-its default schedule, so run that first (for the pairs named here); neural-style's files come
-from the same place.
+the ``deep-style`` preset's default at 512 px, so run that first (for the pairs named here);
+neural-style's files come from the same place.
 Run: python -m stylegraph.docs.deep_style_pairs [pair pair] (default: seated_nude shipwreck)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 
 from benchmarks.deep_style import (
-    DEFAULT_SCHEDULE,
     PAIRS,
     default_precision,
     neural_style_file,
+    preset_plan,
     renders_dir,
 )
 from stylegraph.nodes.functional.channels import to_u8
@@ -38,9 +38,9 @@ def main(pairs: list[str]) -> None:
     photo = read_image(photo_path)[..., :3]
     thumbs, labels = [], []
     for name in pairs:
-        render_file = PAIRS[name][1]
+        render_file = PAIRS[name][2]
         theirs = neural_style_file(f"examples/outputs/{render_file}")
-        ours = renders_dir(DEFAULT_SCHEDULE, default_precision()) / render_file
+        ours = renders_dir(*preset_plan(), default_precision()) / render_file
         if theirs is None or not ours.is_file():
             raise SystemExit(f"{name}: run python -m benchmarks.deep_style --pairs {name} first")
         for image, label in (

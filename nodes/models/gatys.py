@@ -14,7 +14,10 @@ neural-style's recipe, so its users' weights strike the same balance here:
 - L-BFGS with full steps and no line search (one network pass per iteration), 100 corrections,
   never stopping early; or Adam;
 - init 'noise': Gaussian noise of std 0.001 around the mean pixel (neural-style's ``-init
-  random``); 'content': the photo (``-init image``).
+  random``); 'content': the photo (``-init image``); 'fast': the fast engine's render of the
+  same pair (Magenta's arbitrary stylisation network, a fraction of a second), which starts
+  the optimisation with the painting's colours and textures already laid over the photo, so
+  that far fewer iterations reach neural-style's losses.
 
 Images are float32 H x W x 3 numpy arrays, values 0..1. A batch renders several independent
 style sets at once (one optimisation, one network pass per step), sharing the photo's
@@ -38,7 +41,7 @@ from stylegraph.nodes.models.vgg import LAYER_NAMES, VGGFeatures, from_pixels, t
 
 COLOUR_MODES = ("none", "luminance", "histogram", "original")
 OPTIMISERS = ("lbfgs", "adam")
-INITS = ("noise", "content")
+INITS = ("noise", "content", "fast")
 PRECISIONS = ("float32", "bfloat16")
 
 # L-BFGS keeps two image-sized vectors per correction: at print sizes 100 of them would not
@@ -450,13 +453,40 @@ def _optimise(
     return x.detach()
 
 
-def _initial(content: torch.Tensor, batch: int, settings: GatysSettings) -> torch.Tensor:
-    """neural-style's inits in pixel space: noise of std 0.001 about the mean pixel, or the
-    photo. The noise comes from a generator seeded by ``settings.seed``."""
+def _fast_renders(
+    photo: np.ndarray, style_sets: Sequence[StyleSet], settings: GatysSettings, device
+) -> torch.Tensor:
+    """The fast engine's render of ``photo`` in each style set's paintings (blended by the
+    set's weights; masks are the optimisation's business), in pixel space: B x 3 x H x W."""
+    from stylegraph.nodes.models.fast_style import stylize
+
+    renders = []
+    for style_set in style_sets:
+        weights = list(style_set.weights)[: len(style_set.styles)] or None
+        render = stylize(photo, list(style_set.styles), device, weights)
+        if settings.colour == "luminance":
+            render = _grey(render)
+        renders.append(_tensor(render, device))
+    return torch.cat(renders)
+
+
+def _initial(
+    content: torch.Tensor,
+    photo: np.ndarray,
+    style_sets: Sequence[StyleSet],
+    settings: GatysSettings,
+    device: torch.device,
+) -> torch.Tensor:
+    """The first scale's start in pixel space: neural-style's noise of std 0.001 about the
+    mean pixel (from a generator seeded by ``settings.seed``), the photo, or the fast
+    engine's render."""
+    batch = len(style_sets)
     if settings.init == "noise":
         generator = torch.Generator().manual_seed(settings.seed)
         noise = torch.randn((batch, *content.shape[1:]), generator=generator) * 0.001
         return noise.to(content.device)
+    if settings.init == "fast":
+        return _fast_renders(photo, style_sets, settings, device)
     return content.expand(batch, -1, -1, -1).clone()
 
 
@@ -513,7 +543,7 @@ def gatys(
         working = _grey(photo) if settings.colour == "luminance" else photo
         target = _tensor(working, device)
         if x is None:
-            init = _initial(target, len(style_sets), settings)
+            init = _initial(target, photo, style_sets, settings, device)
         else:
             init = _clamped(
                 F.interpolate(x, size=target.shape[-2:], mode="bilinear", align_corners=False)
