@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import functools
 import os
-import sys
 import threading
 from collections.abc import Iterator
 
 import torch
+
+from stylegraph.nodes.models.heap import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, libc
 
 
 @contextlib.contextmanager
@@ -67,35 +66,23 @@ def enable_fast_math() -> None:
     _keep_freed_memory()
 
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (glibc)
 _KEPT_BLOCKS = 1 << 30  # heap blocks up to this size are kept for reuse once freed
 _GLIBC_DEFAULT_MMAP_THRESHOLD = 128 << 10
 
 
 @functools.cache
-def _libc():
-    if sys.platform != "linux":
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-
-
-@functools.cache
 def _keep_freed_memory() -> None:
-    libc = _libc()
-    if libc is not None:
-        libc.mallopt(_M_MMAP_THRESHOLD, _KEPT_BLOCKS)
-        libc.mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1)
+    lib = libc()
+    if lib is not None:
+        lib.mallopt(M_MMAP_THRESHOLD, _KEPT_BLOCKS)
+        lib.mallopt(M_TRIM_THRESHOLD, (1 << 31) - 1)
 
 
 def release_free_memory() -> None:
     """Hands the free pages inside the heap back to the system (Linux glibc)."""
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
+    lib = libc()
+    if lib is not None:
+        lib.malloc_trim(0)
 
 
 class _LargeBlocks:
@@ -116,13 +103,13 @@ def large_blocks_returned(limit: int = 32 << 20) -> Iterator[None]:
     arrays of many sizes around long-lived ones, which the kept heap of
     ``enable_fast_math`` cannot reuse; an 8192 px render held 1-2 GB more than it used.
     Costs page faults on each large block, so only there."""
-    libc = _libc()
-    if libc is None:
+    lib = libc()
+    if lib is None:
         yield
         return
     with _LargeBlocks.lock:
         _LargeBlocks.open += 1
-        libc.mallopt(_M_MMAP_THRESHOLD, limit)
+        lib.mallopt(M_MMAP_THRESHOLD, limit)
     try:
         yield
     finally:
@@ -131,8 +118,8 @@ def large_blocks_returned(limit: int = 32 << 20) -> Iterator[None]:
             if _LargeBlocks.open == 0:
                 kept = _keep_freed_memory.cache_info().currsize > 0
                 threshold = _KEPT_BLOCKS if kept else _GLIBC_DEFAULT_MMAP_THRESHOLD
-                libc.mallopt(_M_MMAP_THRESHOLD, threshold)
-            libc.malloc_trim(0)
+                lib.mallopt(M_MMAP_THRESHOLD, threshold)
+            lib.malloc_trim(0)
 
 
 def available_memory() -> int:

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from stylegraph.nodes.functional.colour import match_colour_linear, rgb_to_yiq, yiq_to_rgb
 from stylegraph.nodes.functional.resize import fit_longest_side, resize, resize_mask
+from stylegraph.nodes.models import banded_pass
 from stylegraph.nodes.models.vgg import LAYER_NAMES, VGGFeatures, from_pixels, to_pixels
 
 COLOUR_MODES = ("none", "luminance", "histogram", "original")
@@ -133,20 +134,41 @@ def _tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
     return to_pixels(rgb.permute(2, 0, 1)[None]).to(device)
 
 
+# Columns of B x C x N features multiplied at a time in float32 by ``_Correlations``.
+_CHUNK_BYTES = 32 << 20
+
+
 class _Correlations(torch.autograd.Function):
-    """``flat @ flat^T`` (B x C x C) whose backward is one product, ``(g + g^T) @ flat``,
-    where autograd's takes two and adds them: on the CPU the Grams' backward took a third of
-    an iteration's matrix products and image-sized additions."""
+    """``flat @ flat^T`` (B x C x C, float32) whose backward is one product, ``(g + g^T) @
+    flat``, where autograd's takes two and adds them: on the CPU the Grams' backward took a
+    third of an iteration's matrix products and image-sized additions.
+
+    bfloat16 features are multiplied in float32 a slice of columns at a time and kept as
+    they are for the backward pass (the network keeps them anyway): a float32 copy of every
+    style layer was 1.6 GB of a 2048 px pass."""
 
     @staticmethod
     def forward(ctx, flat: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(flat)
-        return flat @ flat.transpose(1, 2)
+        b, c, n = flat.shape
+        wide = torch.promote_types(flat.dtype, torch.float32)
+        step = max(1, _CHUNK_BYTES // (4 * b * c))
+        gram = flat.new_zeros((b, c, c), dtype=wide)
+        for start in range(0, n, step):
+            part = flat[:, :, start : start + step].to(wide)
+            gram.baddbmm_(part, part.transpose(1, 2))
+        return gram
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         (flat,) = ctx.saved_tensors
-        return (grad + grad.transpose(1, 2)) @ flat
+        b, c, n = flat.shape
+        step = max(1, _CHUNK_BYTES // (4 * b * c))
+        both = grad + grad.transpose(1, 2)
+        out = torch.empty_like(flat)
+        for start in range(0, n, step):
+            out[:, :, start : start + step] = both @ flat[:, :, start : start + step].to(both.dtype)
+        return out
 
 
 def _gram(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -296,8 +318,7 @@ def _cache_key(kind: str, pixels: np.ndarray, layers: set[str], device: torch.de
 def _style_grams(
     vgg: VGGFeatures, style: np.ndarray, layers: set[str], device: torch.device
 ) -> dict[str, torch.Tensor]:
-    features = vgg(_tensor(style, device), layers)
-    return {name: _gram(f)[0] for name, f in features.items()}
+    return {name: _gram(f)[0] for name, f in vgg.each(_tensor(style, device), layers)}
 
 
 def _targets(
@@ -363,8 +384,8 @@ def _targets(
 
 
 def _weighted(features: torch.Tensor, weight: float, settings: GatysSettings) -> torch.Tensor:
-    if settings.normalize_gradients:
-        return _NormalisedGradient.apply(features, weight)
+    if settings.normalize_gradients:  # the norms in float32, as the losses
+        return _NormalisedGradient.apply(features.float(), weight)
     return features
 
 
@@ -375,7 +396,6 @@ def _losses(
     layers = set(settings.content_layers) | set(settings.style_layers)
     with torch.autocast(x.device.type, torch.bfloat16, settings.precision == "bfloat16"):
         features = vgg(x, layers)
-    features = {name: f.float() for name, f in features.items()}
     content = x.new_zeros(x.shape[0])
     style = x.new_zeros(x.shape[0])
     if settings.content_weight > 0:
@@ -421,14 +441,23 @@ def _optimise(
 ) -> torch.Tensor:
     x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     done = 0
+    banded = (  # print sizes: the gradient band by band, in bounded memory
+        targets.grams is not None
+        and not settings.normalize_gradients
+        and len(banded_pass.bands(x.shape[2], x.shape[3])) > 1
+    )
 
     def evaluate() -> torch.Tensor:
         nonlocal done
         optimiser.zero_grad()
-        content, style, tv = _losses(vgg, x, targets, settings)
+        if banded:
+            content, style, tv = banded_pass.losses_and_gradient(vgg, x, targets, settings)
+        else:
+            content, style, tv = _losses(vgg, x, targets, settings)
         losses = content + style + tv
         total = losses.sum()
-        total.backward()
+        if not banded:
+            total.backward()
         for style_set, value in zip(style_sets, losses.detach().cpu().tolist(), strict=True):
             style_set.losses.append(value)
         done += 1

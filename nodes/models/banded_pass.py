@@ -1,0 +1,129 @@
+"""The Gatys losses' gradient at print sizes in bands of rows, in bounded memory.
+
+A whole-image pass keeps every activation of VGG-19 for its backward pass: about 700 bytes
+a pixel in bfloat16, 2.2 GB at 2048 x 1536, and as much again in the backward pass's
+temporaries. The style loss needs the whole image's Grams, but a Gram is a sum over
+positions (G = F F^T / N), so two passes give the same gradient in a band's memory:
+
+1. one forward pass without autograd over the whole image (it keeps one layer at a time):
+   the Grams and the content features, hence the losses and dL/dG;
+2. per band of rows, a forward and backward pass over the band and a halo around it, of
+   the surrogate sum_L <dL/dG_L, F_L F_L^T> (+ the content term) over the band's own rows
+   of each layer: its gradient on the image is the band's share of dL/dx, since
+   dL/dF = (dL/dG + dL/dG^T) F / N row by row.
+
+The halo (80 px) covers relu5_1's receptive field (156 px across), and bands start on the
+deepest pooling's 16 px grid, so a band's own rows of every layer see exactly what the
+whole image's do. Total variation is cheap on the image and is differentiated whole.
+
+Only for the plain losses: masked styles and ``normalize_gradients`` (each gradient divided
+by its whole layer's L1 norm) take the whole-image pass."""
+
+from __future__ import annotations
+
+import torch
+
+from stylegraph.nodes.models.vgg import LAYER_NAMES, VGGFeatures
+
+# Pixels of the image a band may cover, halo not counted: about 0.7 KB of activations kept
+# per pixel in bfloat16, so 1 M px keeps about 0.7 GB and the backward pass as much again.
+BAND_PIXELS = 1 << 20
+HALO = 80  # px, at least half of relu5_1's receptive field (156 px), a multiple of GRID
+GRID = 16  # the deepest layer's pooling: 4 poolings of 2
+
+
+def _factor(layer: str) -> int:
+    """How many image rows one row of ``layer`` spans."""
+    return 2 ** sum(1 for name in LAYER_NAMES[: LAYER_NAMES.index(layer)] if name[:4] == "pool")
+
+
+def bands(height: int, width: int, band_pixels: int | None = None) -> list[tuple[int, int]]:
+    """(first row, end row) of each band of at most ``band_pixels`` (``BAND_PIXELS``), on
+    the pooling grid; one band when it all fits."""
+    band_pixels = band_pixels or BAND_PIXELS
+    if height * width <= band_pixels:
+        return [(0, height)]
+    rows = max(GRID, band_pixels // width // GRID * GRID)
+    return [(top, min(height, top + rows)) for top in range(0, height, rows)]
+
+
+def _own_rows(feature: torch.Tensor, layer: str, top: int, end: int, first: int, last: bool):
+    """The rows of a band's ``feature`` that belong to the band (it starts at ``first``)."""
+    s = _factor(layer)
+    stop = feature.shape[2] if last else (end - first) // s
+    return feature[:, :, (top - first) // s : stop]
+
+
+def losses_and_gradient(
+    vgg: VGGFeatures,
+    x: torch.Tensor,
+    targets,
+    settings,
+    band_pixels: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per batch element (content, style, total variation) losses, as ``gatys._losses``
+    gives them, with their gradient on ``x`` left in ``x.grad`` (the whole-image pass's,
+    to within rounding). ``targets`` must hold unmasked Grams (``targets.grams``)."""
+    from stylegraph.nodes.models.gatys import _Correlations, _tv
+
+    autocast = settings.precision == "bfloat16"
+    height = x.shape[2]
+    style_layers = list(settings.style_layers) if settings.style_weight > 0 else []
+    content_layers = list(settings.content_layers) if settings.content_weight > 0 else []
+    layers = set(style_layers) | set(content_layers)
+    batch = x.shape[0]
+    # pass 1: the losses and their gradient with respect to each Gram, one layer at a time
+    raws: dict[str, torch.Tensor] = {}
+    sizes: dict[str, int] = {}
+    content = x.new_zeros(batch)
+    with torch.no_grad(), torch.autocast(x.device.type, torch.bfloat16, autocast):
+        for name, f in vgg.each(x.detach(), layers):
+            with torch.autocast(x.device.type, enabled=False):  # the losses in float32
+                if name in content_layers:
+                    diff = (f - targets.content[name]).pow(2).mean(dim=(1, 2, 3))
+                    content = content + settings.content_weight * diff
+                if name in style_layers:
+                    b, c, h, w = f.shape
+                    raws[name] = _Correlations.apply(f.reshape(b, c, h * w))
+                    sizes[name] = c * h * w
+            del f
+    style = x.new_zeros(batch)
+    for name in style_layers:
+        raw = raws[name].requires_grad_(True)
+        diff = (raw / sizes[name] - targets.grams[name]).pow(2).mean(dim=(1, 2))
+        style = style + settings.style_weight * diff
+    if style_layers:
+        style.sum().backward()
+    # pass 2: each band's share of dL/dx
+    gradient = torch.zeros_like(x)
+    spans = bands(height, x.shape[3], band_pixels)
+    for index, (top, end) in enumerate(spans):
+        last = index == len(spans) - 1
+        first, stop = max(0, top - HALO), min(height, end + HALO)
+        piece = x.detach()[:, :, first:stop].requires_grad_(True)
+        with torch.autocast(x.device.type, torch.bfloat16, autocast):
+            features = vgg(piece, layers)
+        surrogate = piece.new_zeros(())
+        for name in style_layers:
+            own = _own_rows(features[name], name, top, end, first, last)
+            b, c, h, w = own.shape
+            product = _Correlations.apply(own.reshape(b, c, h * w))
+            surrogate = surrogate + (product * raws[name].grad).sum()
+        for name in content_layers:
+            own = _own_rows(features[name], name, top, end, first, last)
+            target = _own_rows(targets.content[name], name, top, end, 0, last)
+            numel = targets.content[name][0].numel()
+            squared = (own - target).pow(2).sum()
+            surrogate = surrogate + settings.content_weight * squared / numel
+        del features
+        surrogate.backward()
+        gradient[:, :, first:stop] += piece.grad
+        del piece, surrogate
+    tv = x.new_zeros(batch)
+    if settings.tv_weight > 0:
+        image = x.detach().requires_grad_(True)
+        tv = settings.tv_weight * _tv(image)
+        tv.sum().backward()
+        gradient += image.grad
+    x.grad = gradient
+    return content, style.detach(), tv.detach()
