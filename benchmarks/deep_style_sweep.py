@@ -33,10 +33,10 @@ from benchmarks.common import IMAGES, machine
 PRESET = Path(__file__).resolve().parent.parent / "presets" / "deep-style.json"
 
 
-def _settings(size: int, fraction: float) -> list[str]:
+def _settings(preset: Path, size: int, fraction: float) -> list[str]:
     sets = ["--set", f"paint.output_size={size}"]
     if fraction != 1:
-        counts = json.loads(PRESET.read_text())["nodes"]["paint"]["params"]["scale_iterations"]
+        counts = json.loads(preset.read_text())["nodes"]["paint"]["params"]["scale_iterations"]
         scaled = [max(1, round(n * fraction)) for n in counts]
         sets += ["--set", f"paint.scale_iterations={json.dumps(scaled)}"]
     return sets
@@ -69,6 +69,7 @@ def _batch(args: list[str], env: dict, kill_after: int | None) -> tuple[float, l
     lines, killed = [], False
     for line in proc.stdout:
         lines.append(json.loads(line))
+        print(line.strip(), file=sys.stderr, flush=True)  # kept in a log if a later part fails
         done = sum(entry.get("status") == "done" for entry in lines)
         if kill_after is not None and done >= kill_after:
             os.kill(proc.pid, signal.SIGKILL)
@@ -80,10 +81,10 @@ def _batch(args: list[str], env: dict, kill_after: int | None) -> tuple[float, l
     return time.perf_counter() - started, lines, killed
 
 
-def _run(painting: Path, photo: Path, sets: list[str], out: Path, env: dict) -> float:
+def _run(preset: Path, painting: Path, photo: Path, sets: list[str], out: Path, env: dict) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "stylegraph", "run", "deep-style", "--set", f"content={photo}",
+        [sys.executable, "-m", "stylegraph", "run", str(preset), "--set", f"content={photo}",
          "--set", f"style={painting}", *sets, "--out", str(out), "--quiet", "--no-disk-cache"],
         check=True, env=env, capture_output=True,
     )  # fmt: skip
@@ -109,7 +110,6 @@ def main() -> None:
 
     paintings = sorted(p for p in options.paintings.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     runs = paintings[: options.runs or len(paintings)]
-    sets = _settings(options.size, options.fraction)
     result: dict = {
         "machine": machine(),
         "photo": options.photo.name,
@@ -120,18 +120,26 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        # the preset as it is now, for both ways, whatever happens to the file meanwhile
+        preset = root / "deep-style.json"
+        preset.write_bytes(PRESET.read_bytes())
+        sets = _settings(preset, options.size, options.fraction)
+        paint = json.loads(preset.read_text())["nodes"]["paint"]["params"]
+        result["preset"] = {k: paint[k] for k in ("scales", "scale_iterations", "init")}
         separate: dict[str, float] = {}
 
         def time_runs(part: list[Path]) -> None:
             for painting in part:
                 out = root / "runs" / painting.stem
                 separate[painting.stem] = _run(
-                    painting, options.photo, sets, out, _cache(root, f"c-{painting.stem}")
+                    preset, painting, options.photo, sets, out, _cache(root, f"c-{painting.stem}")
                 )
+                print(json.dumps({"run": painting.stem, "s": separate[painting.stem]}),
+                      file=sys.stderr, flush=True)  # fmt: skip
 
         time_runs(runs[: len(runs) // 2])
         result["load_average"]["batch_start"] = load_average()
-        args = ["deep-style", "--over", f"style={options.paintings}"]
+        args = [str(preset), "--over", f"style={options.paintings}"]
         args += ["--set", f"content={options.photo}", *sets]
         args += ["--out", str(root / "batch"), "--sheet", "--no-disk-cache"]
         env = _cache(root, "batch-cache")
