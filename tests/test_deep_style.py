@@ -3,6 +3,7 @@ model, offline loading, the converted-weights cache, and neural-style's loss sca
 
 from __future__ import annotations
 
+import json
 import socket
 import urllib.request
 
@@ -397,9 +398,7 @@ def test_the_fast_init_starts_from_the_fast_engines_render(photo, starry):
     assert style_set.losses[0] < 0.2 * noise.losses[0]
 
 
-def test_a_fast_start_is_nearer_the_paintings_grams_than_noise_after_as_many_steps(
-    photo, starry
-):
+def test_a_fast_start_is_nearer_the_paintings_grams_than_noise_after_as_many_steps(photo, starry):
     """The reason the preset starts from the fast render: after the same 15 iterations its
     render is several times nearer the painting's Grams than neural-style's noise start,
     at a content loss no higher."""
@@ -421,7 +420,24 @@ def test_each_style_set_of_a_batch_starts_from_its_own_fast_render(photo, starry
         gatys(photo, [style_set], net, settings, 0, CPU)
     together = [StyleSet([starry]), StyleSet([scream])]
     gatys(photo, together, net, settings, 0, CPU)
-    assert [s.losses[0] for s in together] == pytest.approx(
-        [s.losses[0] for s in alone], rel=1e-4
-    )
+    assert [s.losses[0] for s in together] == pytest.approx([s.losses[0] for s in alone], rel=1e-4)
     assert together[0].losses[0] != pytest.approx(together[1].losses[0], rel=0.05)
+
+
+def test_the_presets_512_px_plan_costs_at_most_fifty_of_neural_styles_iterations():
+    """The deep-style preset at output_size 512 must take no longer than neural-style's
+    recipe takes for 50 of its 500 iterations at 512 px (issue 30). An iteration's work
+    grows with its pixels (measured under load: about 0.25x at 256 px), so the plan's
+    pixel-iterations, in 512 px iterations, stay under 45, leaving the rest for the fast
+    render; and it starts from the fast render, without which so few iterations do not
+    reach neural-style's losses."""
+    from stylegraph.presets import shipped_presets
+
+    params = json.loads(shipped_presets()["deep-style"].read_text())["nodes"]["paint"]["params"]
+    scales, counts, _ = fitted_scales({**params, "output_size": 512})
+    assert scales[-1] == 512 and params["init"] == "fast"
+    assert sum(n * (s / 512) ** 2 for s, n in zip(scales, counts, strict=True)) <= 45
+    assert fitted_scales({**params, "output_size": 2048})[:2] == (
+        params["scales"],
+        params["scale_iterations"],
+    )

@@ -119,12 +119,12 @@ def test_deep_style_takes_whole_number_floats_for_seed_and_history(images, tmp_p
 
 def test_validate_refuses_scale_lists_the_run_would_refuse(images, tmp_path, capsys):
     data = json.loads(shipped_presets()["deep-style"].read_text())
-    data["nodes"]["paint"]["params"]["scale_iterations"] = [300, 150, 60]
+    data["nodes"]["paint"]["params"]["scale_iterations"] = [300, 150]
     preset = tmp_path / "deep.json"
     preset.write_text(json.dumps(data))
     message = (
         "node 'paint' (style.transfer), param 'scale_iterations': give one whole number of "
-        "iterations per scale (4 scales), got [300, 150, 60]"
+        "iterations per scale (3 scales), got [300, 150]"
     )
     assert main(["validate", str(preset)]) == 1
     assert capsys.readouterr().err == f"{preset}: {message}\n"
