@@ -5,9 +5,9 @@ a pixel in bfloat16, 2.2 GB at 2048 x 1536, and as much again in the backward pa
 temporaries. The style loss needs the whole image's Grams, but a Gram is a sum over
 positions (G = F F^T / N), so two passes give the same gradient in a band's memory:
 
-1. one forward pass without autograd over the whole image (it keeps one layer at a time):
-   the Grams and the content features, hence the losses and dL/dG;
-2. per band of rows, a forward and backward pass over the band and a halo around it, of
+1. per band of rows, a forward pass without autograd over the band and a halo around it:
+   the band's share of each Gram and of the content loss, summed into the losses and dL/dG;
+2. per band again, a forward and backward pass over the band and its halo, of
    the surrogate sum_L <dL/dG_L, F_L F_L^T> (+ the content term) over the band's own rows
    of each layer: its gradient on the image is the band's share of dL/dx, since
    dL/dF = (dL/dG + dL/dG^T) F / N row by row.
@@ -47,6 +47,16 @@ def bands(height: int, width: int, band_pixels: int | None = None) -> list[tuple
     return [(top, min(height, top + rows)) for top in range(0, height, rows)]
 
 
+def _spans(height: int, width: int, band_pixels: int | None) -> list[tuple]:
+    """Per band: its first and end rows, the first and end rows of its crop (the band and
+    its halo, within the image), and whether it is the last."""
+    spans = bands(height, width, band_pixels)
+    return [
+        (top, end, max(0, top - HALO), min(height, end + HALO), index == len(spans) - 1)
+        for index, (top, end) in enumerate(spans)
+    ]
+
+
 def _own_rows(feature: torch.Tensor, layer: str, top: int, end: int, first: int, last: bool):
     """The rows of a band's ``feature`` that belong to the band (it starts at ``first``)."""
     s = _factor(layer)
@@ -72,34 +82,40 @@ def losses_and_gradient(
     content_layers = list(settings.content_layers) if settings.content_weight > 0 else []
     layers = set(style_layers) | set(content_layers)
     batch = x.shape[0]
-    # pass 1: the losses and their gradient with respect to each Gram, one layer at a time
+    spans = _spans(height, x.shape[3], band_pixels)
+    # pass 1, band by band without autograd: the losses and their gradient with respect to
+    # each Gram (every block a band's size, so the heap reuses the same blocks throughout)
     raws: dict[str, torch.Tensor] = {}
-    sizes: dict[str, int] = {}
+    positions: dict[str, int] = {}
     content = x.new_zeros(batch)
-    with torch.no_grad(), torch.autocast(x.device.type, torch.bfloat16, autocast):
-        for name, f in vgg.each(x.detach(), layers):
-            with torch.autocast(x.device.type, enabled=False):  # the losses in float32
-                if name in content_layers:
-                    diff = (f - targets.content[name]).pow(2).mean(dim=(1, 2, 3))
-                    content = content + settings.content_weight * diff
-                if name in style_layers:
-                    b, c, h, w = f.shape
-                    raws[name] = _Correlations.apply(f.reshape(b, c, h * w))
-                    sizes[name] = c * h * w
-            del f
+    with torch.no_grad():
+        for top, end, first, stop, last in spans:
+            with torch.autocast(x.device.type, torch.bfloat16, autocast):
+                for name, f in vgg.each(x.detach()[:, :, first:stop], layers):
+                    own = _own_rows(f, name, top, end, first, last)
+                    with torch.autocast(x.device.type, enabled=False):  # losses in float32
+                        if name in content_layers:
+                            target = _own_rows(targets.content[name], name, top, end, 0, last)
+                            numel = targets.content[name][0].numel()
+                            squared = (own - target).pow(2).sum(dim=(1, 2, 3))
+                            content = content + settings.content_weight * squared / numel
+                        if name in style_layers:
+                            b, c, h, w = own.shape
+                            product = _Correlations.apply(own.reshape(b, c, h * w))
+                            raws[name] = raws[name] + product if name in raws else product
+                            positions[name] = positions.get(name, 0) + h * w
+                    del f, own
     style = x.new_zeros(batch)
     for name in style_layers:
         raw = raws[name].requires_grad_(True)
-        diff = (raw / sizes[name] - targets.grams[name]).pow(2).mean(dim=(1, 2))
+        size = raw.shape[1] * positions[name]
+        diff = (raw / size - targets.grams[name]).pow(2).mean(dim=(1, 2))
         style = style + settings.style_weight * diff
     if style_layers:
         style.sum().backward()
     # pass 2: each band's share of dL/dx
     gradient = torch.zeros_like(x)
-    spans = bands(height, x.shape[3], band_pixels)
-    for index, (top, end) in enumerate(spans):
-        last = index == len(spans) - 1
-        first, stop = max(0, top - HALO), min(height, end + HALO)
+    for top, end, first, stop, last in spans:
         piece = x.detach()[:, :, first:stop].requires_grad_(True)
         with torch.autocast(x.device.type, torch.bfloat16, autocast):
             features = vgg(piece, layers)
