@@ -231,3 +231,22 @@ def test_the_banded_gradient_is_the_whole_images(network, precision):
         torch.testing.assert_close(ours, theirs.detach(), rtol=tolerance, atol=0.0)
     scale = whole.grad.abs().max()
     assert (banded.grad - whole.grad).abs().max() < tolerance * scale
+
+
+def test_grams_and_features_in_bands_are_the_whole_images(network, monkeypatch):
+    """A painting's Grams and a photo's content features computed band by band (five bands
+    of 48 rows here) equal one whole-image pass's, to within float32 rounding (oneDNN picks
+    its algorithms by size, so ten layers deep the sums differ in their last digits)."""
+    generator = torch.Generator().manual_seed(4)
+    image = vgg.to_pixels(torch.rand(1, 3, 216, 48, generator=generator))
+    layers = {"relu1_1", "relu3_1", "relu4_2", "relu5_1"}
+    with torch.no_grad():
+        whole = network(image, layers)
+    monkeypatch.setattr(banded_pass, "BAND_PIXELS", 48 * 48)
+    grams = banded_pass.grams(network, image, layers)
+    features = banded_pass.features(network, image, layers)
+    for name, f in whole.items():
+        assert features[name].shape == f.shape
+        assert (features[name] - f).abs().max() < 1e-3 * f.abs().max()
+        gram = gatys_module._gram(f)
+        assert (grams[name] - gram).abs().max() < 1e-3 * gram.abs().max()

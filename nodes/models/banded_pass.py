@@ -64,6 +64,44 @@ def _own_rows(feature: torch.Tensor, layer: str, top: int, end: int, first: int,
     return feature[:, :, (top - first) // s : stop]
 
 
+def _band_features(vgg: VGGFeatures, x: torch.Tensor, layers: set[str], band_pixels=None):
+    """(layer, band's first row, end row, last band?, the band's own rows of the layer),
+    band by band and shallow to deep; nothing is kept between them."""
+    for top, end, first, stop, last in _spans(x.shape[2], x.shape[3], band_pixels):
+        for name, f in vgg.each(x[:, :, first:stop], layers):
+            yield name, top, end, last, _own_rows(f, name, top, end, first, last)
+            del f
+
+
+def grams(vgg: VGGFeatures, x: torch.Tensor, layers: set[str]) -> dict[str, torch.Tensor]:
+    """The Grams of an image's features (B x C x C, divided by C x H x W as
+    ``gatys._gram``), without autograd, band by band at print sizes: a 2048 px painting's
+    float32 pass otherwise peaks at 3 GB."""
+    from stylegraph.nodes.models.gatys import _Correlations
+
+    raws: dict[str, torch.Tensor] = {}
+    positions: dict[str, int] = {}
+    with torch.no_grad():
+        for name, _, _, _, own in _band_features(vgg, x, layers):
+            b, c, h, w = own.shape
+            product = _Correlations.apply(own.reshape(b, c, h * w))
+            raws[name] = raws[name] + product if name in raws else product
+            positions[name] = positions.get(name, 0) + h * w
+    return {name: raw / (raw.shape[1] * positions[name]) for name, raw in raws.items()}
+
+
+def features(vgg: VGGFeatures, x: torch.Tensor, layers: set[str]) -> dict[str, torch.Tensor]:
+    """An image's features at ``layers``, as ``vgg(x, layers)`` gives them, without
+    autograd, band by band at print sizes (for the photo's content features)."""
+    parts: dict[str, list[torch.Tensor]] = {}
+    with torch.no_grad():
+        for name, _, _, _, own in _band_features(vgg, x, layers):
+            parts.setdefault(name, []).append(own)
+    return {
+        name: torch.cat(rows, dim=2) if len(rows) > 1 else rows[0] for name, rows in parts.items()
+    }
+
+
 def losses_and_gradient(
     vgg: VGGFeatures,
     x: torch.Tensor,
@@ -82,29 +120,25 @@ def losses_and_gradient(
     content_layers = list(settings.content_layers) if settings.content_weight > 0 else []
     layers = set(style_layers) | set(content_layers)
     batch = x.shape[0]
-    spans = _spans(height, x.shape[3], band_pixels)
     # pass 1, band by band without autograd: the losses and their gradient with respect to
     # each Gram (every block a band's size, so the heap reuses the same blocks throughout)
     raws: dict[str, torch.Tensor] = {}
     positions: dict[str, int] = {}
     content = x.new_zeros(batch)
-    with torch.no_grad():
-        for top, end, first, stop, last in spans:
-            with torch.autocast(x.device.type, torch.bfloat16, autocast):
-                for name, f in vgg.each(x.detach()[:, :, first:stop], layers):
-                    own = _own_rows(f, name, top, end, first, last)
-                    with torch.autocast(x.device.type, enabled=False):  # losses in float32
-                        if name in content_layers:
-                            target = _own_rows(targets.content[name], name, top, end, 0, last)
-                            numel = targets.content[name][0].numel()
-                            squared = (own - target).pow(2).sum(dim=(1, 2, 3))
-                            content = content + settings.content_weight * squared / numel
-                        if name in style_layers:
-                            b, c, h, w = own.shape
-                            product = _Correlations.apply(own.reshape(b, c, h * w))
-                            raws[name] = raws[name] + product if name in raws else product
-                            positions[name] = positions.get(name, 0) + h * w
-                    del f, own
+    with torch.no_grad(), torch.autocast(x.device.type, torch.bfloat16, autocast):
+        for name, top, end, last, own in _band_features(vgg, x.detach(), layers, band_pixels):
+            with torch.autocast(x.device.type, enabled=False):  # the losses in float32
+                if name in content_layers:
+                    target = _own_rows(targets.content[name], name, top, end, 0, last)
+                    numel = targets.content[name][0].numel()
+                    squared = (own - target).pow(2).sum(dim=(1, 2, 3))
+                    content = content + settings.content_weight * squared / numel
+                if name in style_layers:
+                    b, c, h, w = own.shape
+                    product = _Correlations.apply(own.reshape(b, c, h * w))
+                    raws[name] = raws[name] + product if name in raws else product
+                    positions[name] = positions.get(name, 0) + h * w
+            del own
     style = x.new_zeros(batch)
     for name in style_layers:
         raw = raws[name].requires_grad_(True)
@@ -115,7 +149,7 @@ def losses_and_gradient(
         style.sum().backward()
     # pass 2: each band's share of dL/dx
     gradient = torch.zeros_like(x)
-    for top, end, first, stop, last in spans:
+    for top, end, first, stop, last in _spans(height, x.shape[3], band_pixels):
         piece = x.detach()[:, :, first:stop].requires_grad_(True)
         with torch.autocast(x.device.type, torch.bfloat16, autocast):
             features = vgg(piece, layers)

@@ -298,7 +298,7 @@ class GramCache:
         if found is not None:
             self._entries.move_to_end(key)
             return found
-        features = vgg(_tensor(pixels, device), layers)
+        features = banded_pass.features(vgg, _tensor(pixels, device), layers)
         self._keep(key, features)
         return features
 
@@ -318,7 +318,8 @@ def _cache_key(kind: str, pixels: np.ndarray, layers: set[str], device: torch.de
 def _style_grams(
     vgg: VGGFeatures, style: np.ndarray, layers: set[str], device: torch.device
 ) -> dict[str, torch.Tensor]:
-    return {name: _gram(f)[0] for name, f in vgg.each(_tensor(style, device), layers)}
+    grams = banded_pass.grams(vgg, _tensor(style, device), layers)
+    return {name: gram[0] for name, gram in grams.items()}
 
 
 def _targets(
@@ -340,7 +341,7 @@ def _targets(
         content_features = (
             cache.features(vgg, content_in, content_layers, device)
             if cache is not None
-            else vgg(_tensor(content_in, device), content_layers)
+            else banded_pass.features(vgg, _tensor(content_in, device), content_layers)
         )
         for style_set in style_sets:
             progress(0.0)  # a chance to cancel between paintings
