@@ -396,6 +396,16 @@ def test_the_fast_init_starts_from_the_fast_engines_render(photo, starry):
     noise = StyleSet([starry])
     gatys(photo, [noise], net, GatysSettings(iterations=1), 0, CPU)
     assert style_set.losses[0] < 0.2 * noise.losses[0]
+    # colour 'histogram': the fast render of the painting recoloured to the photo, as the
+    # optimisation sees the painting
+    from stylegraph.nodes.functional.colour import match_colour_linear
+
+    settings = GatysSettings(init="fast", iterations=1, colour="histogram")
+    recoloured = StyleSet([starry])
+    gatys(photo, [recoloured], net, settings, 0, CPU)
+    fast = stylize(photo, [match_colour_linear(starry[..., :3], photo)], CPU)
+    expected = style_losses(net, fast, photo, starry, settings, CPU)
+    assert recoloured.losses[0] == pytest.approx(sum(expected.values()), rel=1e-4)
 
 
 def test_a_fast_start_is_nearer_the_paintings_grams_than_noise_after_as_many_steps(photo, starry):

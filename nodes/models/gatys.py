@@ -493,7 +493,10 @@ def _fast_renders(
     renders = []
     for style_set in style_sets:
         weights = list(style_set.weights)[: len(style_set.styles)] or None
-        render = stylize(photo, list(style_set.styles), device, weights)
+        styles = list(style_set.styles)
+        if settings.colour == "histogram":  # the paintings as the optimisation sees them
+            styles = [match_colour_linear(style[..., :3], photo) for style in styles]
+        render = stylize(photo, styles, device, weights)
         if settings.colour == "luminance":
             render = _grey(render)
         renders.append(_tensor(render, device))
