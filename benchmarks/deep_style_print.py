@@ -3,8 +3,8 @@ and peak memory of its 1024 and 2048 px scales, and of the whole preset.
 
 Each scale runs in a fresh process (peak RSS is per process): the preset's settings (the
 node's defaults under the preset's params, precision 'auto' as the node picks it), the
-Tübingen photo and The Scream at that scale, a few L-BFGS iterations from the preset's
-init, on a worker thread as the command line runs it, after the command line's
+Tübingen photo and The Scream at that scale, a few L-BFGS iterations from the photo, on
+a worker thread as the command line runs it, after the command line's
 ``share_main_heap`` (``--arena-per-thread`` leaves that out, as before it existed: the
 worker's large blocks are then fresh pages every time). The first iteration touches every
 buffer for the first time, so it is reported on its own; ``seconds_per_iteration``,
@@ -50,6 +50,9 @@ def preset_params(scale: int, iterations: int) -> dict:
     params = {p.name: p.default for p in NODE.params}
     params.update(json.loads(PRESET.read_text())["nodes"]["paint"]["params"])
     params.update(output_size=scale, scales=[scale], scale_iterations=[iterations])
+    # A finer scale starts from the previous one's render, not from the fast engine's
+    # (the preset's first scale's start, which would run at this size here): the photo.
+    params.update(init="content")
     return params
 
 

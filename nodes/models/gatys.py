@@ -47,8 +47,9 @@ PRECISIONS = ("float32", "bfloat16")
 
 # L-BFGS keeps two image-sized vectors per correction: at print sizes 100 of them would not
 # fit, so the history shrinks to stay within this many bytes (neural-style's own 3620 px
-# stage asks for 5). At 512 px the full 100 fit in about 0.5 GB.
-HISTORY_BYTES = 1 << 30
+# stage asks for 5). At 512 px the full 100 fit (0.63 GB for a square picture); at 4:3, 35
+# at 1024 px and 8 at 2048 px, so that the preset's 2048 px scale stays under 4 GB.
+HISTORY_BYTES = 640 << 20
 
 
 @dataclass(frozen=True)
