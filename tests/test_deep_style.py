@@ -444,7 +444,11 @@ def test_the_presets_512_px_plan_costs_at_most_fifty_of_neural_styles_iterations
     from stylegraph.presets import shipped_presets
 
     params = json.loads(shipped_presets()["deep-style"].read_text())["nodes"]["paint"]["params"]
-    scales, counts, _ = fitted_scales({**params, "output_size": 512})
+    scales, counts, line = fitted_scales({**params, "output_size": 512})
+    assert line == (
+        "output_size 512 is the picture's size: scales [1024, 2048] were left out with their "
+        "iterations ([40, 20])"
+    )
     assert scales[-1] == 512 and params["init"] == "fast"
     assert sum(n * (s / 512) ** 2 for s, n in zip(scales, counts, strict=True)) <= 45
     assert fitted_scales({**params, "output_size": 2048})[:2] == (

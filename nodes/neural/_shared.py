@@ -281,7 +281,8 @@ def fitted_scales(params: Mapping[str, Any]) -> tuple[list[int], list[int], str 
     """The scales (and their iterations) a render at ``output_size`` uses. output_size is
     the picture's size: the scales above it are left out with their iterations, and the
     last scale is rendered at output_size itself, with the iterations of the scale it
-    takes the place of (the first one left out); scales that all end below it are
+    takes the place of (the first one left out), or, when a scale is output_size, that
+    scale as it is; scales that all end below it are
     rendered as listed and the result enlarged. Returns the scales, the counts and the
     one line that says what changed (None when nothing did)."""
     scales = [int(s) for s in params["scales"]]
@@ -292,6 +293,14 @@ def fitted_scales(params: Mapping[str, Any]) -> tuple[list[int], list[int], str 
     kept = [s for s in scales if s < size]
     if len(kept) == len(scales):
         return scales, counts, f"the {scales[-1]} px render is enlarged to output_size {size}"
+    if size in scales:  # that scale is the last one, as it is
+        last = len(kept) + 1
+        shown = f" with their iterations ({_listed(counts[last:])})" if counts else ""
+        line = (
+            f"output_size {size} is the picture's size: scales {_listed(scales[last:])} were "
+            f"left out{shown}"
+        )
+        return scales[:last], counts[:last], line
     left_out = scales[len(kept) :]
     if counts:
         last = counts[len(kept)]
