@@ -26,8 +26,9 @@ import torch
 from stylegraph.nodes.models.vgg import LAYER_NAMES, VGGFeatures
 
 # Pixels of the image a band may cover, halo not counted: about 0.7 KB of activations kept
-# per pixel in bfloat16, so 1 M px keeps about 0.7 GB and the backward pass as much again.
-BAND_PIXELS = 1 << 20
+# per pixel in bfloat16, and the backward pass's temporaries as much again. Measured at
+# 2048 x 1536 px: bands of 1 M px peaked at 4.25 GB, of 512 K px at 3.24 GB (3 iterations).
+BAND_PIXELS = 1 << 19
 HALO = 80  # px, at least half of relu5_1's receptive field (156 px), a multiple of GRID
 GRID = 16  # the deepest layer's pooling: 4 poolings of 2
 
@@ -39,9 +40,10 @@ def _factor(layer: str) -> int:
 
 def bands(height: int, width: int, band_pixels: int | None = None) -> list[tuple[int, int]]:
     """(first row, end row) of each band of at most ``band_pixels`` (``BAND_PIXELS``), on
-    the pooling grid; one band when it all fits."""
+    the pooling grid; one band up to twice that, where the halos would cost more than the
+    memory saved."""
     band_pixels = band_pixels or BAND_PIXELS
-    if height * width <= band_pixels:
+    if height * width <= 2 * band_pixels:  # one pass up to 1 M px (1024 x 768 fits)
         return [(0, height)]
     rows = max(GRID, band_pixels // width // GRID * GRID)
     return [(top, min(height, top + rows)) for top in range(0, height, rows)]
