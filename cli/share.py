@@ -65,27 +65,40 @@ def cmd_unpack(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, registry: Registry) -> int:
+    from stylegraph.nodes.models.gram_cache import MAX_BYTES, gram_cache_dir
+
     disk = DiskCache(default_cache_dir())
+    grams = _files(gram_cache_dir())
     if args.action == "clear":
         from stylegraph.jobs.pack import default_pack_dir
 
         packs = default_pack_dir()
-        unpacked = sum(1 for p in packs.rglob("*") if p.is_file()) if packs.is_dir() else 0
+        unpacked = len(_files(packs))
         shutil.rmtree(packs, ignore_errors=True)
+        for path in grams:
+            path.unlink(missing_ok=True)
         print(
-            f"removed {disk.clear()} cached results and {unpacked} unpacked files from {disk.root}"
+            f"removed {disk.clear()} cached results and {unpacked} unpacked files from "
+            f"{disk.root}, and {len(grams)} paintings' Grams from {gram_cache_dir()}"
         )
         return 0
     info = disk.info()
-    print(
-        json.dumps(
-            {
-                "path": info.path,
-                "entries": info.entries,
-                "bytes": info.nbytes,
-                "max_bytes": info.max_bytes,
-            },
-            indent=2,
-        )
-    )
+    report = {
+        "path": info.path,
+        "entries": info.entries,
+        "bytes": info.nbytes,
+        "max_bytes": info.max_bytes,
+        "grams": {
+            "path": str(gram_cache_dir()),
+            "entries": len(grams),
+            "bytes": sum(path.stat().st_size for path in grams),
+            "max_bytes": MAX_BYTES,
+        },
+    }
+    print(json.dumps(report, indent=2))
     return 0
+
+
+def _files(folder: Path) -> list[Path]:
+    """The files below ``folder``; none when it does not exist."""
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []

@@ -154,6 +154,24 @@ def test_cache_info_and_clear(capsys):
     assert "removed 0 cached results" in capsys.readouterr().out
 
 
+def test_cache_info_counts_and_clear_removes_the_paintings_grams(tmp_path, capsys, monkeypatch):
+    from stylegraph.nodes.models.gram_cache import gram_cache_dir
+
+    monkeypatch.setenv("STYLEGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    gram_cache_dir().mkdir(parents=True)
+    for name in ("a", "b"):
+        (gram_cache_dir() / f"{name}.safetensors").write_bytes(b"x" * 10)
+    assert main(["cache", "info"]) == 0
+    grams = json.loads(capsys.readouterr().out)["grams"]
+    assert grams["path"] == str(tmp_path / "cache" / "grams")
+    assert (grams["entries"], grams["bytes"]) == (2, 20)
+    assert main(["cache", "clear"]) == 0
+    assert capsys.readouterr().out.endswith(
+        f"and 2 paintings' Grams from {tmp_path / 'cache' / 'grams'}\n"
+    )
+    assert list(gram_cache_dir().iterdir()) == []
+
+
 @pytest.mark.skipif(
     shutil.which("stylegraph") is None and sys.prefix == sys.base_prefix,
     reason="stylegraph is not installed",

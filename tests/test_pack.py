@@ -408,6 +408,7 @@ def test_cache_clear_also_removes_the_files_of_opened_packs(tmp_path, capsys, mo
     kept.write_bytes(b"x")
     assert main(["cache", "clear"]) == 0
     assert capsys.readouterr().out == (
-        f"removed 0 cached results and 1 unpacked files from {tmp_path / 'cache'}\n"
+        f"removed 0 cached results and 1 unpacked files from {tmp_path / 'cache'}, "
+        f"and 0 paintings' Grams from {tmp_path / 'cache' / 'grams'}\n"
     )
     assert not default_pack_dir().exists()
