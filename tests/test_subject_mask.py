@@ -18,6 +18,7 @@ from stylegraph.nodes.functional.anchors import region_box, region_mask
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.paint import render_strokes, to_image_point
 from stylegraph.nodes.functional.subject import (
+    OBJECT_MIN_SIDE,
     clean_cut,
     grabcut_from_seeds,
     object_mask,
@@ -116,6 +117,21 @@ def test_feather_softens_the_edge_and_keeps_it_in_place():
     in_between = lambda m: ((m > 0.05) & (m < 0.95)).sum()  # noqa: E731
     assert in_between(soft) > 2 * in_between(sharp)
     assert iou(soft, disc) > 0.9
+
+
+def test_auto_leaves_the_object_network_out_on_a_small_photo(images):
+    """Enlarged to the network's 320 px input, a 128 px Chelsea is too soft for it (it
+    takes an eye, 3 % of the picture); ``auto`` hands a photo that small to the colour
+    method, and keeps the network from 200 px up."""
+    photo = read_image(images / "content" / PHOTOS["chelsea"])[..., :3]
+    for side, expected in ((128, "colour"), (OBJECT_MIN_SIDE - 1, "colour")):
+        small = cv2.resize(photo, (side, round(side * 300 / 451)), interpolation=cv2.INTER_AREA)
+        mask, used = select_subject(small)
+        assert used == expected
+        truth = cv2.resize(reference("chelsea").astype(np.float32), small.shape[1::-1]) >= 0.5
+        assert iou(mask, truth) >= 0.85
+    at_200 = cv2.resize(photo, (OBJECT_MIN_SIDE, 133), interpolation=cv2.INTER_AREA)
+    assert select_subject(at_200)[1] == "object"
 
 
 @pytest.mark.parametrize("name", sorted(PHOTOS))

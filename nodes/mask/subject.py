@@ -51,7 +51,8 @@ NODE = NodeType(
             ParamType.CHOICE,
             "auto",
             choices=METHODS,
-            help="auto: the person model when a face is found, else the object network; "
+            help="auto: the person model when a face is found, else the object network (the "
+            "colour method on a photo under 200 px, too small for the network); "
             "person: the person model always (someone seen from behind); object: the "
             "object network always (a subject beside a person); colour: colours of the "
             "middle set against the frame's, cut by GrabCut (no network).",
