@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from stylegraph.nodes.functional.colour import match_colour_linear, rgb_to_yiq, yiq_to_rgb
 from stylegraph.nodes.functional.resize import fit_longest_side, resize, resize_mask
 from stylegraph.nodes.models import banded_pass
+from stylegraph.nodes.models.device import release_free_memory
 from stylegraph.nodes.models.vgg import LAYER_NAMES, VGGFeatures, from_pixels, to_pixels
 
 COLOUR_MODES = ("none", "luminance", "histogram", "original")
@@ -48,7 +49,7 @@ PRECISIONS = ("float32", "bfloat16")
 # L-BFGS keeps two image-sized vectors per correction: at print sizes 100 of them would not
 # fit, so the history shrinks to stay within this many bytes (neural-style's own 3620 px
 # stage asks for 5). At 512 px the full 100 fit (0.63 GB for a square picture); at 4:3, 35
-# at 1024 px and 8 at 2048 px, so that the preset's 2048 px scale stays under 4 GB.
+# at 1024 px and 8 at 2048 px (the whole 2048 px preset still peaks at 4.9 GB: see RESULTS).
 HISTORY_BYTES = 640 << 20
 
 
@@ -583,7 +584,11 @@ def gatys(
                 F.interpolate(x, size=target.shape[-2:], mode="bilinear", align_corners=False)
             )
         x = _optimise(vgg, init, targets, style_sets, settings, iterations, scaled)
-        del targets
+        del targets, init
+        # The heap keeps freed blocks for reuse, but the next scale's are larger: what this
+        # scale freed (its L-BFGS history, activations) goes back to the system rather than
+        # staying resident beside them (the 2048 px preset peaked at 5.2 GB without this).
+        release_free_memory()
         finished += iterations
     if x is None:
         raise ValueError("no scales to render")
