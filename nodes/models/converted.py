@@ -42,15 +42,20 @@ class ConvertedModelError(ValueError):
 _relay: ContextVar[Warn | None] = ContextVar("converted_model_warnings", default=None)
 
 
-def converted_cache_dir() -> Path:
-    """``$STYLEGRAPH_CACHE_DIR/models`` if that variable is set, else ``models`` in the
-    platform's user cache folder (``~/.cache/stylegraph/models`` on Linux)."""
+def cache_subdir(name: str) -> Path:
+    """``$STYLEGRAPH_CACHE_DIR/<name>`` if that variable is set, else ``<name>`` in the
+    platform's user cache folder (``~/.cache/stylegraph/<name>`` on Linux)."""
     override = os.environ.get("STYLEGRAPH_CACHE_DIR")
     if override:
-        return Path(override) / "models"
+        return Path(override) / name
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("stylegraph")) / "models"
+    return Path(platformdirs.user_cache_dir("stylegraph")) / name
+
+
+def converted_cache_dir() -> Path:
+    """Where converted models are kept: ``models`` in the cache folder."""
+    return cache_subdir("models")
 
 
 @contextmanager

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from stylegraph.graph.atomic import atomic_write_bytes
+from stylegraph.nodes.models.converted import cache_subdir
 from stylegraph.nodes.models.gatys import GramCache
 from stylegraph.nodes.models.vgg import VGGFeatures
 
@@ -59,14 +60,9 @@ def warnings_to(warn: Callable[[str], None]) -> Iterator[None]:
 
 
 def gram_cache_dir() -> Path:
-    """``$STYLEGRAPH_CACHE_DIR/grams`` if that variable is set, else ``grams`` in the
-    platform's user cache folder (``~/.cache/stylegraph/grams`` on Linux)."""
-    override = os.environ.get("STYLEGRAPH_CACHE_DIR")
-    if override:
-        return Path(override) / "grams"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("stylegraph")) / "grams"
+    """Where the paintings' Grams are kept: ``grams`` in the cache folder
+    (``~/.cache/stylegraph/grams`` on Linux, ``$STYLEGRAPH_CACHE_DIR/grams`` if set)."""
+    return cache_subdir("grams")
 
 
 def network_id(choice: str, pooling: str) -> str:

@@ -12,7 +12,6 @@ per model.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import threading
@@ -22,6 +21,9 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from stylegraph.nodes.models import shipped
+from stylegraph.nodes.models.shipped import ModelFileError as ModelFileError  # raised here
 
 MODEL_DIR = Path(__file__).resolve().parent
 
@@ -37,10 +39,6 @@ MODELS = {
 THREADS = 2  # the CPU work of one model call; the rest of a run goes on in other threads
 
 
-class ModelFileError(RuntimeError):
-    """A shipped model file is missing or not the file this version was tested with."""
-
-
 def model_path(name: str) -> Path:
     return MODEL_DIR / f"{name}.tflite"
 
@@ -49,20 +47,7 @@ def verified_bytes(name: str) -> bytes:
     """The model file's content, after checking it against its recorded SHA-256."""
     if name not in MODELS:
         raise KeyError(f"no shipped model named {name!r}; known: {', '.join(MODELS)}")
-    path = model_path(name)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(
-            f"model file {path} cannot be read ({exc.strerror or exc}); reinstall stylegraph"
-        ) from exc
-    digest = hashlib.sha256(content).hexdigest()
-    if digest != MODELS[name]:
-        raise ModelFileError(
-            f"model file {path} is damaged or replaced: its SHA-256 is {digest}, "
-            f"expected {MODELS[name]}; reinstall stylegraph"
-        )
-    return content
+    return shipped.verified_bytes(model_path(name), MODELS[name])
 
 
 @contextmanager

@@ -17,12 +17,14 @@ GrabCut that follows).
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from stylegraph.nodes.models import shipped
+from stylegraph.nodes.models.shipped import ModelFileError as ModelFileError  # raised here
 
 MODEL_PATH = Path(__file__).resolve().parent / "u2netp.onnx"
 SHA256 = "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"
@@ -32,25 +34,9 @@ STD = np.array([0.229, 0.224, 0.225], np.float32)
 THREADS = 2
 
 
-class ModelFileError(RuntimeError):
-    """The shipped model file is missing or not the file this version was tested with."""
-
-
 def verified_bytes() -> bytes:
     """The model file's content, after checking it against its recorded SHA-256."""
-    try:
-        content = MODEL_PATH.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(
-            f"model file {MODEL_PATH} cannot be read ({exc.strerror or exc}); reinstall stylegraph"
-        ) from exc
-    digest = hashlib.sha256(content).hexdigest()
-    if digest != SHA256:
-        raise ModelFileError(
-            f"model file {MODEL_PATH} is damaged or replaced: its SHA-256 is {digest}, "
-            f"expected {SHA256}; reinstall stylegraph"
-        )
-    return content
+    return shipped.verified_bytes(MODEL_PATH, SHA256)
 
 
 @cache
