@@ -3,6 +3,11 @@ the same data): run one node type directly, as the engine would."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +44,21 @@ def tiny_photo_and_mask(folder: Path, side: int, seed: int) -> dict[str, Path]:
     Image.fromarray(rng.integers(0, 256, (side, side, 3), np.uint8)).save(photo)
     Image.fromarray(rng.integers(0, 256, (side, side), np.uint8)).save(mask)
     return {"photo": photo, "mask": mask, "folder": folder}
+
+
+def batch_killed_after_first_item(args: list[str], **env: str) -> dict:
+    """``stylegraph batch ARGS --json --no-disk-cache`` in its own process, killed with
+    SIGKILL as soon as it reports its first item (as a power cut would); returns that
+    item's JSON line. ``env`` adds to the environment."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stylegraph", "batch", *args, "--json", "--no-disk-cache"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=environment,
+        text=True,
+    )
+    first = json.loads(proc.stdout.readline())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return first

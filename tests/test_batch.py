@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -19,6 +16,7 @@ from stylegraph.jobs.items import BatchError, expand_items, merge_axes
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.recipe_metadata import read_recipe
 from stylegraph.presets import shipped_presets
+from tests.helpers import batch_killed_after_first_item
 
 SMALL = ["--set", "paint.output_size=96"]
 
@@ -272,17 +270,7 @@ def test_resume_after_kill_9(images, styles, tmp_path, capsys):
     args += ["--set", "shrink.longest_side=160", "--out", str(out)]
     system_temp = tmp_path / "system-temp"
     system_temp.mkdir()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(system_temp)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stylegraph", "batch", *args, "--json", "--no-disk-cache"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
-    first = json.loads(proc.stdout.readline())
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    first = batch_killed_after_first_item(args, TMPDIR=str(system_temp))
     assert first["status"] == "done"
     pictures = [p for p in out.iterdir() if p.suffix == ".png" and not p.name.startswith(".")]
     assert 1 <= len(pictures) < 9, "the kill should land mid-batch"

@@ -5,11 +5,7 @@ damaged); the photo's features computed once; the time left; the contact sheet."
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -27,6 +23,7 @@ from stylegraph.nodes.models.gatys import GatysSettings, GramCache, StyleSet, ga
 from stylegraph.nodes.models.vgg import ORIGINAL, load_vgg19
 from stylegraph.nodes.neural._shared import _gram_cache
 from stylegraph.presets import shipped_presets
+from tests.helpers import batch_killed_after_first_item
 
 # Two scales of a few iterations: the whole pipeline, seconds per painting.
 TINY = ["--set", "paint.output_size=40", "--set", "paint.scales=[24, 40]"]
@@ -72,17 +69,7 @@ def test_a_killed_sweep_resumes_redoing_nothing_and_ends_with_the_sheet(
     out = tmp_path / "out"
     args = ["deep-style", f"--over=style={paintings}"]
     args += ["--set", f"content={images / 'content' / 'tubingen.jpg'}", *TINY, "--out", str(out)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stylegraph", "batch", *args, "--json", "--no-disk-cache"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
-    first = json.loads(proc.stdout.readline())
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    first = batch_killed_after_first_item(args)
     assert first["status"] == "done"
     finished = sorted(p for p in out.glob("*.png"))
     assert 1 <= len(finished) < len(PAINTINGS), "the kill should land mid-sweep"
