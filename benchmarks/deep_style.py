@@ -47,6 +47,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,19 +58,65 @@ from stylegraph.nodes.models.device import bfloat16_is_fast
 from stylegraph.nodes.models.gatys import INITS, PRECISIONS
 
 TUBINGEN, GOLDEN_GATE = "tubingen.jpg", "golden_gate.jpg"
-# name: (photo, painting, neural-style's render, tuned on)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One of neural-style's published renders and what it was made from: its photo, its
+    paintings blended by ``weights`` (``-style_blend_weights``) at ``style_scale``
+    (``-style_scale``), all else neural-style's defaults."""
+
+    photo: str
+    paintings: tuple[str, ...]
+    render: str
+    tuned: bool
+    weights: tuple[float, ...] = ()
+    style_scale: float = 1.0
+
+
 PAIRS = {
-    "starry": (TUBINGEN, "starry_night.jpg", "tubingen_starry.png", True),
-    "scream": (TUBINGEN, "the_scream.jpg", "tubingen_scream.png", True),
-    "seated_nude": (TUBINGEN, "seated-nude.jpg", "tubingen_seated_nude.png", True),
-    "shipwreck": (TUBINGEN, "shipwreck.jpg", "tubingen_shipwreck.png", True),
-    "composition_vii": (TUBINGEN, "composition_vii.jpg", "tubingen_composition_vii.png", True),
-    "gg_escher": (GOLDEN_GATE, "escher_sphere.jpg", "golden_gate_escher.png", False),
-    "gg_kahlo": (GOLDEN_GATE, "frida_kahlo.jpg", "golden_gate_kahlo.png", False),
-    "gg_matisse": (GOLDEN_GATE, "woman-with-hat-matisse.jpg", "golden_gate_matisse.png", False),
-    "gg_scream": (GOLDEN_GATE, "the_scream.jpg", "golden_gate_scream.png", False),
-    "gg_seated": (GOLDEN_GATE, "seated-nude.jpg", "golden_gate_seated.png", False),
-    "gg_starry": (GOLDEN_GATE, "starry_night.jpg", "golden_gate_starry.png", False),
+    "starry": Pair(TUBINGEN, ("starry_night.jpg",), "tubingen_starry.png", True),
+    "scream": Pair(TUBINGEN, ("the_scream.jpg",), "tubingen_scream.png", True),
+    "seated_nude": Pair(TUBINGEN, ("seated-nude.jpg",), "tubingen_seated_nude.png", True),
+    "shipwreck": Pair(TUBINGEN, ("shipwreck.jpg",), "tubingen_shipwreck.png", True),
+    "composition_vii": Pair(
+        TUBINGEN, ("composition_vii.jpg",), "tubingen_composition_vii.png", True
+    ),
+    "gg_escher": Pair(GOLDEN_GATE, ("escher_sphere.jpg",), "golden_gate_escher.png", True),
+    "gg_kahlo": Pair(GOLDEN_GATE, ("frida_kahlo.jpg",), "golden_gate_kahlo.png", True),
+    "gg_matisse": Pair(
+        GOLDEN_GATE, ("woman-with-hat-matisse.jpg",), "golden_gate_matisse.png", True
+    ),
+    "gg_scream": Pair(GOLDEN_GATE, ("the_scream.jpg",), "golden_gate_scream.png", True),
+    "gg_seated": Pair(GOLDEN_GATE, ("seated-nude.jpg",), "golden_gate_seated.png", True),
+    "gg_starry": Pair(GOLDEN_GATE, ("starry_night.jpg",), "golden_gate_starry.png", True),
+    "starry_scream": Pair(
+        TUBINGEN, ("starry_night.jpg", "the_scream.jpg"), "tubingen_starry_scream.png", False
+    ),
+    "starry_seated": Pair(
+        TUBINGEN, ("starry_night.jpg", "seated-nude.jpg"), "tubingen_starry_seated.png", False
+    ),
+    "gg_starry_scream_3_7": Pair(
+        GOLDEN_GATE,
+        ("starry_night.jpg", "the_scream.jpg"),
+        "golden_gate_starry_scream_3_7.png",
+        False,
+        weights=(3.0, 7.0),
+    ),
+    "gg_starry_scale05": Pair(
+        GOLDEN_GATE,
+        ("starry_night.jpg",),
+        "golden_gate_starry_scale05.png",
+        False,
+        style_scale=0.5,
+    ),
+    "gg_starry_scale2": Pair(
+        GOLDEN_GATE,
+        ("starry_night.jpg",),
+        "golden_gate_starry_scale2.png",
+        False,
+        style_scale=2.0,
+    ),
 }
 SIZE = 512
 RECIPE = "512:500"
@@ -159,40 +206,52 @@ def one_pair(
     from stylegraph.nodes.models.gatys import GatysSettings, StyleSet, gatys, style_losses
     from stylegraph.nodes.models.vgg import ORIGINAL, load_vgg19
 
-    photo_file, style_file, render_file, tuned = PAIRS[name]
-    photo_path = neural_style_file(f"examples/inputs/{photo_file}")
-    theirs_path = neural_style_file(f"examples/outputs/{render_file}")
-    painting = (
-        Path(painting_path) if painting_path else neural_style_file(f"examples/inputs/{style_file}")
+    pair = PAIRS[name]
+    photo_path = neural_style_file(f"examples/inputs/{pair.photo}")
+    theirs_path = neural_style_file(f"examples/outputs/{pair.render}")
+    # --painting replaces the pair's painting (the one neural-style's repository lacks)
+    painting_paths = (
+        [Path(painting_path)]
+        if painting_path
+        else [neural_style_file(f"examples/inputs/{file}") for file in pair.paintings]
     )
-    held = {"pair": name, "held_out": not tuned}
-    if not (photo_path and theirs_path and painting and painting.is_file()):
-        return {**held, "skipped": f"{style_file} or {render_file} not found"}
+    held = {"pair": name, "held_out": not pair.tuned}
+    if not (photo_path and theirs_path and all(p and p.is_file() for p in painting_paths)):
+        return {**held, "skipped": f"{', '.join(pair.paintings)} or {pair.render} not found"}
     enable_fast_math()
     device = torch.device("cpu")
     theirs = read_image(theirs_path)[..., :3]
     # the photo at the published render's size (512 x 384, or 512 x 383 for the bridge)
     photo = resize(read_image(photo_path)[..., :3], *theirs.shape[:2])
-    style = read_image(painting)[..., :3]
+    paintings = StyleSet([read_image(p)[..., :3] for p in painting_paths], list(pair.weights))
     net = load_vgg19(ORIGINAL, "cpu")
     scales, counts = parse_schedule(schedule)
-    settings = GatysSettings(scales=scales, scale_iterations=counts, init=init, precision=precision)
-    recipe = GatysSettings(scale_iterations=(recipe_iterations,), precision=precision)
+    settings = GatysSettings(
+        scales=scales,
+        scale_iterations=counts,
+        init=init,
+        precision=precision,
+        style_scale=pair.style_scale,
+    )
+    recipe = GatysSettings(
+        scale_iterations=(recipe_iterations,), precision=precision, style_scale=pair.style_scale
+    )
     with denormals_flushed():
         # the default first: it bears the process's first-pass costs (kernel set-up)
         start = time.perf_counter()
-        ours = gatys(photo, [StyleSet([style])], net, settings, SIZE, device)[0]
+        ours = gatys(photo, [paintings], net, settings, SIZE, device)[0]
         seconds = time.perf_counter() - start
         start = time.perf_counter()
-        gatys(photo, [StyleSet([style])], net, recipe, SIZE, device)
+        gatys(photo, [paintings], net, recipe, SIZE, device)
         recipe_seconds = time.perf_counter() - start
         ours = _quantised(ours)
-        out = renders_dir(schedule, init, precision) / render_file
+        out = renders_dir(schedule, init, precision) / pair.render
         out.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(out), cv2.cvtColor(to_u8(ours), cv2.COLOR_RGB2BGR))
-        scoring = GatysSettings()
-        mine = style_losses(net, ours, photo, style, scoring, device)
-        reference = style_losses(net, theirs, photo, style, scoring, device)
+        # neural-style's objective with the pair's own style scale
+        scoring = GatysSettings(style_scale=pair.style_scale)
+        mine = style_losses(net, ours, photo, paintings, scoring, device)
+        reference = style_losses(net, theirs, photo, paintings, scoring, device)
     per_iteration = recipe_seconds / recipe_iterations
     equivalents = seconds / per_iteration
     losses_met = (

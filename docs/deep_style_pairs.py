@@ -38,7 +38,7 @@ def main(pairs: list[str]) -> None:
     photo = read_image(photo_path)[..., :3]
     thumbs, labels = [], []
     for name in pairs:
-        render_file = PAIRS[name][2]
+        render_file = PAIRS[name].render
         theirs = neural_style_file(f"examples/outputs/{render_file}")
         ours = renders_dir(*preset_plan(), default_precision()) / render_file
         if theirs is None or not ours.is_file():

@@ -193,6 +193,23 @@ def test_style_blend_weights_mix_the_gram_matrices(photo, starry, scream):
     )
 
 
+def test_a_render_is_scored_against_a_blend_of_paintings_as_it_was_rendered(photo, starry, scream):
+    """neural-style's blended examples (-style_blend_weights) are scored against the blend:
+    all the weight on one painting scores as that painting alone, and a style scale changes
+    the style loss (the painting is seen at another size)."""
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    content = np.ascontiguousarray(resize(photo, 48, 64))
+    render = np.ascontiguousarray(resize(scream, 48, 64))
+    settings = GatysSettings()
+    alone = style_losses(net, render, content, starry, settings, CPU)
+    blend = style_losses(net, render, content, StyleSet([starry, scream], [1, 0]), settings, CPU)
+    assert blend == pytest.approx(alone, rel=1e-5)
+    half = style_losses(net, render, content, StyleSet([starry, scream], [1, 1]), settings, CPU)
+    assert half["style"] < alone["style"], "half the Grams come from the render's own painting"
+    larger = style_losses(net, render, content, starry, GatysSettings(style_scale=2.0), CPU)
+    assert larger["style"] != pytest.approx(alone["style"], rel=1e-3)
+
+
 def test_avg_pooling_changes_the_deeper_features_only():
     x = torch.randn(1, 3, 32, 32) * 50
     mx = vgg.load_vgg19(vgg.ORIGINAL, "cpu", "max")(x, {"relu1_2", "relu2_1"})

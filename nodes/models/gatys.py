@@ -617,15 +617,20 @@ def style_losses(
     vgg: VGGFeatures,
     render: np.ndarray,
     photo: np.ndarray,
-    painting: np.ndarray,
+    painting: np.ndarray | StyleSet,
     settings: GatysSettings,
     device: torch.device,
 ) -> dict[str, float]:
-    """How a finished render scores against ``photo`` and ``painting`` at the render's own
-    size, with the settings' layers and weights: {'content', 'style', 'tv'}. The photo and
-    the painting are sized as a render of that size would see them."""
+    """How a finished render scores against ``photo`` and ``painting`` (one painting, or a
+    style set's paintings blended by its weights) at the render's own size, with the
+    settings' layers, weights and style scale: {'content', 'style', 'tv'}. The photo and the
+    paintings are sized as a render of that size would see them."""
     photo = resize(photo[..., :3], *render.shape[:2])
+    if isinstance(painting, StyleSet):
+        style_set = StyleSet(list(painting.styles), list(painting.weights), list(painting.masks))
+    else:
+        style_set = StyleSet([painting])
     with torch.no_grad():
-        targets = _targets(vgg, photo, [StyleSet([painting])], settings, device, lambda f: None)
+        targets = _targets(vgg, photo, [style_set], settings, device, lambda f: None)
         content, style, tv = _losses(vgg, _tensor(render, device), targets, settings)
     return {"content": float(content[0]), "style": float(style[0]), "tv": float(tv[0])}
