@@ -9,7 +9,10 @@ picture. At a working size of about 256 px:
    threshold are smooth.
 2. **Reaching the top**: the smooth pieces that touch the top rows (3 % of the
    height), each kept when it is sky-like: it fills at least 3 % of the top rows'
-   width and its colour there is not that of a wall or a table (``sky_like``).
+   width, its colour there is not that of a wall, a table or leaves (``sky_like``:
+   not warm and dark, not green), and a grey piece is featureless (mean gradient
+   under ``GREY_TEXTURE``): an overcast sky is (the cameraman's: 0.14), a mottled
+   studio backdrop (the astronaut's: 0.49) or a wall (0.31) is not.
 3. **Holes**: what the sky surrounds, touching no edge of the picture and small
    (stars, a cloud's bright core, the Milky Way's dark lanes) is sky too.
 4. **Edge**: GrabCut (OpenCV) in a narrow band either side of that line moves it onto
@@ -19,10 +22,14 @@ picture. At a working size of about 256 px:
 
 A photo without sky (no sky-like smooth region at its top), a blank one (one flat
 colour), one that is nothing but a smooth grey (a plain wall as likely as an overcast
-sky; an all-blue sky is kept) and a strip under 3 px at the working size give
-``None``; the node turns that into an empty mask and one warning. Limits: a plain
-studio backdrop at the top of a portrait reads as an overcast sky; thin cables and
-twigs stay sky, as they should; a lattice tower is mostly taken as a whole.
+sky; an all-blue sky is kept), a portrait whose "sky" fills under ``PORTRAIT_TOP`` of
+the top edge (a face is found: a blue backdrop or a flag's field beside the sitter; a
+sky runs along nearly all of the top edge) and a strip under 3 px at the working size
+give ``None``; the node turns that into an empty mask and one warning. Thin cables and
+twigs stay sky, as they should; a lattice tower is mostly taken as a whole. Limits: a
+sunset whose crisp clouds split the sky into small smooth pieces is mostly missed; a
+black frame around a picture (a retina photo) reads as a night sky; a blue studio
+backdrop without a face in front reads as sky.
 
 Ranges: image float32 H x W x 3/4 in 0..1; the mask float32 H x W in 0..1.
 """
@@ -35,6 +42,7 @@ import numpy as np
 from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import refine_to
+from stylegraph.nodes.functional.person import shows_people
 
 WORK_SIZE = 256  # px along the longest side where the sky is found
 SMOOTH = 1.5  # Lab units per working px under which a pixel is smooth
@@ -42,10 +50,12 @@ TOP_ROWS = 0.03  # share of the height where a smooth piece must reach to count 
 MIN_TOP_SHARE = 0.03  # share of the top rows' width a sky piece must fill
 BLANK = 1.0  # L units: a picture whose lightness spans less is blank
 ALL_SKY = 0.95  # share of the picture over which a grey "sky" is taken for a plain wall
-GREY = 6.0  # Lab chroma under which such a sky is grey
+GREY = 6.0  # Lab chroma under which a sky is grey
+GREY_TEXTURE = 0.25  # mean Lab gradient (units per working px) a grey sky stays under
 BAND = 3  # working px either side of the sky's line where its edge is cut again
 MAX_HOLE = 0.005  # share of the picture over which what the sky surrounds is not sky
 MIN_AREA = 0.02  # share of the picture under which what is found is not a sky
+PORTRAIT_TOP = 0.75  # share of the top rows' width the sky must fill in a photo with a face
 
 
 def _working(image: np.ndarray) -> np.ndarray:
@@ -69,9 +79,11 @@ def sky_like(lab_pixels: np.ndarray) -> bool:
     """Whether a region's median colour (Lab, N x 3) can be a sky's top: blue, grey,
     night-dark (blue or neutral) or a bright sunset, not a warm surface (a wooden table,
     a wall, fur or skin: b above 10 with L under 70; a dark brown: b above 3 with L
-    under 40)."""
-    light, _, b = np.median(lab_pixels, axis=0)
-    return not ((b > 10 and light < 70) or (b > 3 and light < 40))
+    under 40) and not green (leaves, a lawn, a blurred garden: a under -8 with b over
+    -8; a sky's hues run from blue through grey to a sunset's orange, pink and violet)."""
+    light, a, b = np.median(lab_pixels, axis=0)
+    warm = (b > 10 and light < 70) or (b > 3 and light < 40)
+    return not (warm or (a < -8 and b > -8))
 
 
 def _holes_filled(region: np.ndarray) -> np.ndarray:
@@ -110,6 +122,15 @@ def _edge_cut(small: np.ndarray, sky: np.ndarray) -> np.ndarray:
     return np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
 
 
+def top_share(sky: np.ndarray) -> float:
+    """The share of the top rows' width (``TOP_ROWS`` of the height) the sky fills. A sky
+    is seen above everything, so it runs along most of the top edge (0.95-1.0 on every
+    traced sky but the broken-up sunset); a backdrop or a flag behind a sitter fills only
+    the part beside them (0.55-0.57)."""
+    rows = max(1, round(TOP_ROWS * sky.shape[0]))
+    return float(sky[:rows].any(axis=0).mean())
+
+
 def sky_region(small: np.ndarray) -> np.ndarray | None:
     """The sky at the working size (bool H x W), or None where there is none; steps
     1-3 of the module's docstring. ``small`` float32 RGB 0..1."""
@@ -119,9 +140,10 @@ def sky_region(small: np.ndarray) -> np.ndarray | None:
     lab = cv2.cvtColor(np.ascontiguousarray(small, np.float32), cv2.COLOR_RGB2Lab)
     if np.ptp(lab[..., 0]) < BLANK:  # one flat colour: a blank, not a sky
         return None
-    smooth = gradient(lab) < SMOOTH
+    steps = gradient(lab)
     rows = max(1, round(TOP_ROWS * height))
-    _, pieces = cv2.connectedComponents(smooth.astype(np.uint8), None, 4)
+    _, pieces = cv2.connectedComponents((steps < SMOOTH).astype(np.uint8), None, 4)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
     sky = np.zeros((height, width), bool)
     for index in np.unique(pieces[:rows]):
         if index == 0:
@@ -129,12 +151,15 @@ def sky_region(small: np.ndarray) -> np.ndarray | None:
         piece = pieces == index
         if piece[:rows].any(axis=0).mean() < MIN_TOP_SHARE:
             continue
-        if sky_like(lab[:rows][piece[:rows]]):
-            sky |= piece
+        if not sky_like(lab[:rows][piece[:rows]]):
+            continue
+        if np.median(chroma[piece]) < GREY and steps[piece].mean() >= GREY_TEXTURE:
+            continue  # grey with a texture: a studio backdrop or a wall, not an overcast sky
+        sky |= piece
     if sky.mean() < MIN_AREA:
         return None
     sky = _holes_filled(_edge_cut(small, _holes_filled(sky)))
-    if sky.mean() > ALL_SKY and np.median(np.hypot(lab[..., 1], lab[..., 2])[sky]) < GREY:
+    if sky.mean() > ALL_SKY and np.median(chroma[sky]) < GREY:
         return None  # grey and nothing else: a plain wall as likely as an overcast sky
     return sky
 
@@ -147,6 +172,6 @@ def sky_mask(image: np.ndarray, feather: float = 0.1) -> np.ndarray | None:
     rgb = as_rgb(image)
     small = _working(rgb)
     found = sky_region(small)
-    if found is None:
-        return None
+    if found is None or (top_share(found) < PORTRAIT_TOP and shows_people(rgb)):
+        return None  # in a portrait, a backdrop or a flag behind the sitter is no sky
     return refine_to(rgb, found.astype(np.float32), feather)
