@@ -1,6 +1,6 @@
 """mask.sky: the sky of real photos against hand-traced outlines, cables left as sky,
 one warning naming the node on a photo without sky (a cup, a studio portrait's backdrop,
-a green blur), and bad input (1 x 1, 1 x 5000, a blank white photo, a photo that is all
+a green blur, a black frame), and bad input (1 x 1, 1 x 5000, a blank white photo, a photo that is all
 sky) answered with a mask, never a crash. The night photo (Hoover Tower) is not kept in
 the repository (its licence is not stated where it comes from): its test runs where
 STYLEGRAPH_PHOTOS names the benchmark's --photos folder and is skipped elsewhere."""
@@ -142,6 +142,16 @@ def test_a_smooth_green_at_the_top_is_a_garden_not_a_sky():
     assert warnings == NO_SKY and not mask.any()
     mask, warnings = run_sky(_smooth_top_over_ground((0.35, 0.55, 0.9)))
     assert warnings == [] and mask[:70].mean() > 0.95 and mask[90:].mean() < 0.05
+
+
+def test_a_black_frame_around_a_picture_is_not_a_night_sky():
+    """A retina photo's fundus on black: the black is smooth and dark as a night sky,
+    but flat to the last grain, where a night sky has a gradient and grain."""
+    rng = np.random.default_rng(4)
+    photo = np.zeros((200, 300, 3), np.float32)
+    photo[40:160, 60:240] = np.clip(0.6 + rng.normal(0, 0.12, (120, 180, 3)), 0, 1)
+    mask, warnings = run_sky(photo)
+    assert warnings == NO_SKY and not mask.any()
 
 
 PHOTOS = Path(os.environ.get("STYLEGRAPH_PHOTOS", "/nonexistent"))

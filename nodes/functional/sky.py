@@ -24,12 +24,13 @@ A photo without sky (no sky-like smooth region at its top), a blank one (one fla
 colour), one that is nothing but a smooth grey (a plain wall as likely as an overcast
 sky; an all-blue sky is kept), a portrait whose "sky" fills under ``PORTRAIT_TOP`` of
 the top edge (a face is found: a blue backdrop or a flag's field beside the sitter; a
-sky runs along nearly all of the top edge) and a strip under 3 px at the working size
-give ``None``; the node turns that into an empty mask and one warning. Thin cables and
+sky runs along nearly all of the top edge), one whose only smooth top piece is flat to
+the last grain (lightness spanning under ``BLANK``: a black frame around a retina photo, a
+letterbox; a night sky spans 15 units and more) and a strip under 3 px at the working
+size give ``None``; the node turns that into an empty mask and one warning. Thin cables and
 twigs stay sky, as they should; a lattice tower is mostly taken as a whole. Limits: a
 sunset whose crisp clouds split the sky into small smooth pieces is mostly missed; a
-black frame around a picture (a retina photo) reads as a night sky; a blue studio
-backdrop without a face in front reads as sky.
+blue studio backdrop without a face in front reads as sky.
 
 Ranges: image float32 H x W x 3/4 in 0..1; the mask float32 H x W in 0..1.
 """
@@ -153,6 +154,8 @@ def sky_region(small: np.ndarray) -> np.ndarray | None:
             continue
         if not sky_like(lab[:rows][piece[:rows]]):
             continue
+        if np.subtract(*np.percentile(lab[..., 0][piece], [99, 1])) < BLANK:
+            continue  # flat to the last grain: a black frame or a letterbox, not a night sky
         if np.median(chroma[piece]) < GREY and steps[piece].mean() >= GREY_TEXTURE:
             continue  # grey with a texture: a studio backdrop or a wall, not an overcast sky
         sky |= piece
