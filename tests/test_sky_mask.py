@@ -1,9 +1,10 @@
 """mask.sky: the sky of real photos against hand-traced outlines, cables left as sky,
 one warning naming the node on a photo without sky (a cup, a studio portrait's backdrop,
-a green blur, a black frame), and bad input (1 x 1, 1 x 5000, a blank white photo, a photo that is all
-sky) answered with a mask, never a crash. The night photo (Hoover Tower) is not kept in
-the repository (its licence is not stated where it comes from): its test runs where
-STYLEGRAPH_PHOTOS names the benchmark's --photos folder and is skipped elsewhere."""
+a green blur, a black frame), and bad input (1 x 1, 1 x 5000, a blank white photo, a
+photo that is all sky) answered with a mask, never a crash. The night photo (Hoover
+Tower) is not kept in the repository (its licence is not stated where it comes from):
+its test runs where STYLEGRAPH_PHOTOS names the benchmark's --photos folder and is
+skipped elsewhere."""
 
 from __future__ import annotations
 
