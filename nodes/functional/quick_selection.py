@@ -1,44 +1,60 @@
 """A quick selection made from the painter's strokes alone, as Photoshop's Quick
 Selection makes it: no saliency, no guess of a subject.
 
-Keep strokes mark what belongs to the selection, remove strokes what does not. At a
-working size of about 320 px:
+Keep strokes mark what belongs to the selection, remove strokes what does not. Colour
+alone cannot tell a red motorcycle from the red crate behind it after one stroke each,
+so the selection learns from the strokes what the marked things *are*:
 
-1. **Strokes' cores**: only where a stroke covers fully counts (a rough stroke's soft
-   rim often spills over the object's edge).
-2. **Growing from the strokes**: each pixel's geodesic distance to the nearest keep
-   stroke and to the nearest remove stroke (or, with no remove stroke, the frame's
-   strips), a path's length growing with the square of each colour step it takes, so
-   crossing an edge is long and a sky's slow gradient is not. The pixels the keep
-   strokes reach first start "probably kept", the others "probably removed".
-3. **GrabCut** (OpenCV) from those labels, the strokes' pixels fixed (keep: surely
-   selected, remove: surely not): it fits colour mixtures to both and cuts along the
-   photo's edges. It may drop what the keep strokes reached (a table the colour of the
-   coffee beside the cup) but adds nothing they did not reach first.
-4. **Clean-up**: only the pieces a keep stroke touches, their holes filled unless a
+1. **Features**: at a working size of about 320 px, each pixel's features from the
+   decoder of U^2-Net-p (``u2net.decoder_features``: 64 channels at each of its three
+   finest scales, brought to the working size), each scale's block scaled to a mean
+   length of 1. The network only describes; its saliency output is not read. They are
+   worked out once per photo (``_photo_features`` keeps the last photo's), so each
+   new stroke costs only the steps below.
+2. **Strokes' cores**: only where a stroke covers fully counts (a rough stroke's soft
+   rim often spills over the object's edge). With no remove stroke, the frame's strips
+   away from the keep strokes stand for what is not wanted.
+3. **A classifier fitted to the strokes**: logistic regression (a few Newton steps,
+   ridge ``RIDGE``, the two sides weighted equally however much each stroke covers) of
+   "kept" on the features of the keep strokes' pixels against the remove strokes'.
+   Its probability over the whole photo says which places are like what was kept.
+4. **The photo's edges**: that probability, guided-filtered by the photo
+   (``guided.guided_upsample`` at the working size), so it stops at colour edges rather
+   than at the network's soft 8 px cells; 0.5 and above is selected.
+5. **Clean-up**: only the pieces a keep stroke touches, their holes filled unless a
    remove stroke lies in them; brought to the photo's size along its edges by the
    guided filter (``guided.refine_to``).
 
-More strokes refine: each adds fixed pixels and shortens the paths from its side; the
-mask.paint node's erase strokes then take away from the selection. Ranges: image
-float32 H x W x 3/4 in 0..1; keep/remove float32 H x W in 0..1 (full coverage counts).
-The result is float32 H x W in 0..1.
+More strokes refine: each adds pixels the classifier must get right, and a keep stroke
+on a piece adds that piece; the mask.paint node's erase strokes then take away from the
+selection. Ranges: image float32 H x W x 3/4 in 0..1; keep/remove float32 H x W in 0..1
+(full coverage counts). The result is float32 H x W in 0..1.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import cv2
 import numpy as np
 
-from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
-from stylegraph.nodes.functional.guided import refine_to
+from stylegraph.nodes.functional.guided import guided_upsample, refine_to
 from stylegraph.nodes.functional.subject import clean_cut
+from stylegraph.nodes.models import u2net
 
 WORK_SIZE = 320  # px along the longest side where the cut is made
-_ITERATIONS = 4
+RIDGE = 0.02  # the classifier's ridge against its mean loss over the strokes' pixels
+NEWTON_STEPS = 8
+SAMPLES = 4000  # stroke pixels per side the classifier is fitted on, at most
+COLOUR_WEIGHT = 0.25  # the colour's share beside each of the network's three scales
 SMOOTHING = 0.8  # working px: the Gaussian taken over the photo before paths are priced
 EDGE_COST = 5.0  # px of path length per squared Lab unit of colour difference crossed
+SURE = 0.7  # kept without the paths' say from this probability up
+EDGE_RADIUS = 8  # working px: the guided filter's window that snaps to the photo's edges
+EDGE_EPS = 1e-3  # keeps edges of a contrast above about 0.03 of the photo's range
+
+_last: list = [None]  # the last photo's (key, features): a painter's strokes reuse them
 
 
 def _working(image: np.ndarray, hint: np.ndarray | None) -> np.ndarray | None:
@@ -63,6 +79,46 @@ def _frame(height: int, width: int) -> np.ndarray:
     frame = np.zeros((height, width), bool)
     frame[:band, :] = frame[-band:, :] = frame[:, :band] = frame[:, -band:] = True
     return frame
+
+
+def _scaled(block: np.ndarray) -> np.ndarray:
+    """A block of features (N x C) centred and scaled to a mean length of 1."""
+    block = block - block.mean(axis=0)
+    return block / (np.sqrt(np.mean(np.sum(block**2, axis=1))) + 1e-6)
+
+
+def pixel_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Each working pixel's features (float32 (H * W) x 195 for ``small``, the photo at
+    the working size): the network's decoder features at three scales brought to the
+    working size, each scale's block scaled to a mean length of 1 so none outweighs the
+    others, and the CIELAB colour scaled to a mean length of ``COLOUR_WEIGHT``."""
+    height, width = small.shape[:2]
+    blocks = []
+    for found in u2net.decoder_features(rgb):
+        resized = cv2.resize(
+            np.ascontiguousarray(found.transpose(1, 2, 0)),
+            (width, height),
+            interpolation=cv2.INTER_LINEAR,
+        )
+        blocks.append(_scaled(resized.reshape(height * width, -1)))
+    lab = cv2.cvtColor(np.ascontiguousarray(small, np.float32), cv2.COLOR_RGB2Lab)
+    blocks.append(COLOUR_WEIGHT * _scaled(lab.reshape(height * width, 3)))
+    return np.concatenate(blocks, axis=1).astype(np.float32)
+
+
+def _photo_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """``pixel_features``, worked out again only when the photo (or working size)
+    changes: the painter asks for a new cut at each stroke on the same photo."""
+    key = (
+        hashlib.blake2b(np.ascontiguousarray(rgb).tobytes(), digest_size=16).digest(),
+        rgb.shape,
+        small.shape,
+    )
+    entry = _last[0]
+    if entry is None or entry[0] != key:
+        entry = (key, pixel_features(rgb, small))
+        _last[0] = entry  # one assignment: a reader in another thread sees old or new
+    return entry[1]
 
 
 def _step_costs(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,27 +153,53 @@ def geodesic_distance(lab: np.ndarray, seeds: np.ndarray, sweeps: int = 3) -> np
     return distance
 
 
-def start_labels(
-    image: np.ndarray, keep: np.ndarray, remove: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """GrabCut's starting labels (uint8 GC_* codes) from the strokes alone (bool maps at
-    the working size; ``remove`` None: the frame's strips away from the keep strokes
-    stand for the background, but are not fixed), and where the keep strokes are the
-    nearer (bool): a pixel starts "probably kept" where a path to a keep stroke crosses
-    less edge than one to a remove stroke, as Quick Selection grows a selection from
-    the brush up to the photo's edges."""
-    height, width = keep.shape
-    lab = cv2.cvtColor(np.ascontiguousarray(image[..., :3], np.float32), cv2.COLOR_RGB2Lab)
+def _sample(where: np.ndarray, count: int) -> np.ndarray:
+    """Up to ``count`` of the flat indices where ``where`` holds, evenly spread (the
+    same strokes give the same fit)."""
+    found = np.flatnonzero(where)
+    if found.size <= count:
+        return found
+    return found[np.linspace(0, found.size - 1, count).round().astype(int)]
+
+
+def fit_strokes(features: np.ndarray, kept: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """Logistic regression weights (the last one the bias) for "kept" from the features
+    of the keep pixels (flat indices ``kept``) against those of the remove pixels: a few
+    Newton steps on the mean loss with ridge ``RIDGE``, each side weighing half however
+    many pixels it has (so a short stroke is not outweighed by the ridge or a long one)."""
+    rows = np.concatenate([kept, removed])
+    x = np.concatenate([features[rows], np.ones((rows.size, 1), np.float32)], axis=1)
+    x = x.astype(np.float64)
+    y = np.concatenate([np.ones(kept.size), np.zeros(removed.size)])
+    weight = np.where(y > 0, 0.5 / kept.size, 0.5 / removed.size)
+    ridge = np.full(x.shape[1], RIDGE)
+    ridge[-1] = 0.0
+    w = np.zeros(x.shape[1])
+    for _ in range(NEWTON_STEPS):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        gradient = x.T @ (weight * (p - y)) + ridge * w
+        hessian = (x * (weight * p * (1.0 - p))[:, None]).T @ x + np.diag(ridge + 1e-6)
+        w -= np.linalg.solve(hessian, gradient)
+    return w
+
+
+def kept_probability(features: np.ndarray, kept: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """Each working pixel's probability (float32 H x W, 0..1) of being like the keep
+    strokes' pixels rather than the remove strokes' (bool H x W), by ``fit_strokes``."""
+    height, width = kept.shape
+    w = fit_strokes(features, _sample(kept, SAMPLES), _sample(removed, SAMPLES))
+    logit = features @ w[:-1].astype(np.float32) + np.float32(w[-1])
+    probability = 1.0 / (1.0 + np.exp(-np.clip(logit, -30.0, 30.0)))
+    return probability.reshape(height, width).astype(np.float32)
+
+
+def nearer_keep(small: np.ndarray, kept: np.ndarray, away: np.ndarray) -> np.ndarray:
+    """Where a path to a keep stroke crosses less edge than one to a remove stroke
+    (bool H x W at the working size), as Quick Selection grows a selection from the
+    brush up to the photo's edges."""
+    lab = cv2.cvtColor(np.ascontiguousarray(small, np.float32), cv2.COLOR_RGB2Lab)
     lab = cv2.GaussianBlur(lab, (0, 0), SMOOTHING)
-    away = remove if remove is not None else _frame(height, width) & ~keep
-    if not away.any():
-        away = ~keep
-    nearer_keep = geodesic_distance(lab, keep) < geodesic_distance(lab, away)
-    labels = np.where(nearer_keep, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-    if remove is not None:
-        labels[remove] = cv2.GC_BGD
-    labels[keep] = cv2.GC_FGD
-    return labels, nearer_keep | keep
+    return geodesic_distance(lab, kept) < geodesic_distance(lab, away)
 
 
 def quick_select(
@@ -142,15 +224,15 @@ def quick_select(
         removed = removed & ~kept  # painted both ways: keep wins
         if not removed.any():
             removed = None
-    labels, nearer_keep = start_labels(small, kept, removed)
-    cut = nearer_keep
-    if np.isin(labels, (cv2.GC_BGD, cv2.GC_PR_BGD)).any() and min(small_h, small_w) >= 2:
-        mask = labels.copy()
-        background = np.zeros((1, 65), np.float64)
-        foreground = np.zeros((1, 65), np.float64)
-        pixels = cv2.cvtColor(to_u8(small), cv2.COLOR_RGB2BGR)
-        cv2.setRNGSeed(0)  # same strokes, same cut
-        cv2.grabCut(pixels, mask, None, background, foreground, _ITERATIONS, cv2.GC_INIT_WITH_MASK)
-        cut = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)) & nearer_keep
+    away = removed if removed is not None else _frame(small_h, small_w) & ~kept
+    if not away.any():
+        cut = np.ones((small_h, small_w), bool)
+    else:
+        features = _photo_features(rgb, small)
+        probability = kept_probability(features, kept, away)
+        snapped = guided_upsample(small, probability, EDGE_RADIUS, EDGE_EPS)
+        cut = ((snapped >= 0.5) & (nearer_keep(small, kept, away) | (snapped >= SURE))) | kept
+        if removed is not None:
+            cut &= ~removed
     cut = clean_cut(cut, kept, removed)
     return refine_to(rgb, cut.astype(np.float32), feather)

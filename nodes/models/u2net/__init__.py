@@ -32,6 +32,7 @@ INPUT_SIZE = 320  # the square size the network was trained and exported at
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)  # ImageNet's, as U^2-Net's ToTensorLab
 STD = np.array([0.229, 0.224, 0.225], np.float32)
 THREADS = 2
+DECODER_SIDES = ("side1", "side2", "side3")  # the side outputs whose inputs are features
 
 
 def verified_bytes() -> bytes:
@@ -61,6 +62,45 @@ def network_input(rgb: np.ndarray) -> np.ndarray:
     small = cv2.resize(photo, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
     small = small / max(float(small.max()), 1e-6)
     return np.ascontiguousarray(((small - MEAN) / STD).transpose(2, 0, 1)[None], np.float32)
+
+
+@cache
+def _features_session():
+    """A second session of the same verified graph that also returns the decoder's
+    features at the three finest scales: the inputs of the side-output convolutions
+    ``side1`` .. ``side3`` (64 channels each at 320, 160 and 80 px), found by those
+    convolutions' weight names, so no tensor is named by its number in the export."""
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.load_from_string(verified_bytes())
+    inputs = {node.input[1]: node.input[0] for node in model.graph.node if node.op_type == "Conv"}
+    for side in DECODER_SIDES:
+        model.graph.output.append(
+            onnx.helper.make_tensor_value_info(
+                inputs[f"{side}.weight"], onnx.TensorProto.FLOAT, None
+            )
+        )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+
+
+def decoder_features(rgb: np.ndarray) -> list[np.ndarray]:
+    """What the network sees at each place, not what it calls salient: its decoder's
+    features (float32 64 x 320 x 320, 64 x 160 x 160, 64 x 80 x 80; the photo squeezed
+    to the network's square, as ``network_input`` makes it) for an RGB photo (H x W x 3,
+    0..1). A quick selection learns from the painter's strokes which of them mark the
+    thing wanted (``quick_selection``)."""
+    run = _features_session()
+    name = run.get_inputs()[0].name
+    found = run.run(None, {name: network_input(rgb)})
+    return [array[0].astype(np.float32) for array in found[-len(DECODER_SIDES) :]]
 
 
 def salient_probability(rgb: np.ndarray) -> np.ndarray:
