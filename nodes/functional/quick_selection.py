@@ -8,7 +8,8 @@ so the selection learns from the strokes what the marked things *are*:
 1. **Features**: at a working size of about 320 px, each pixel's features from the
    decoder of U^2-Net-p (``u2net.decoder_features``: 64 channels at each of its three
    finest scales, brought to the working size), each scale's block scaled to a mean
-   length of 1. The network only describes; its saliency output is not read. They are
+   length of 1, and the CIELAB colour at a quarter of that (``COLOUR_WEIGHT``). The
+   network only describes; its saliency output is not read. They are
    worked out once per photo (``_photo_features`` keeps the last photo's), so each
    new stroke costs only the steps below.
 2. **Strokes' cores**: only where a stroke covers fully counts (a rough stroke's soft
@@ -20,7 +21,13 @@ so the selection learns from the strokes what the marked things *are*:
    Its probability over the whole photo says which places are like what was kept.
 4. **The photo's edges**: that probability, guided-filtered by the photo
    (``guided.guided_upsample`` at the working size), so it stops at colour edges rather
-   than at the network's soft 8 px cells; 0.5 and above is selected.
+   than at the network's soft 8 px cells; 0.5 and above is selected, but below
+   ``SURE`` only where the keep strokes are also nearer than the remove strokes along
+   the photo's colours (``nearer_keep``: geodesic distances, a path's length growing
+   with the square of each colour step, so crossing an edge is long), as Quick
+   Selection grows from the brush up to the photo's edges. A second object like the
+   kept one but not stroked, or a glow beside a rocket the features blur into it, is
+   not reached across its edge.
 5. **Clean-up**: only the pieces a keep stroke touches, their holes filled unless a
    remove stroke lies in them; brought to the photo's size along its edges by the
    guided filter (``guided.refine_to``).
