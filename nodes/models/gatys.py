@@ -39,6 +39,7 @@ from stylegraph.nodes.functional.colour import match_colour_linear, rgb_to_yiq, 
 from stylegraph.nodes.functional.resize import fit_longest_side, resize, resize_mask
 from stylegraph.nodes.models import banded_pass
 from stylegraph.nodes.models.device import release_free_memory
+from stylegraph.nodes.models.lbfgs import LeanLBFGS
 from stylegraph.nodes.models.vgg import LAYER_NAMES, VGGFeatures, from_pixels, to_pixels
 
 COLOUR_MODES = ("none", "luminance", "histogram", "original")
@@ -47,9 +48,10 @@ INITS = ("noise", "content", "fast")
 PRECISIONS = ("float32", "bfloat16")
 
 # L-BFGS keeps two image-sized vectors per correction: at print sizes 100 of them would not
-# fit, so the history shrinks to stay within this many bytes (neural-style's own 3620 px
-# stage asks for 5). At 512 px the full 100 fit (0.63 GB for a square picture); at 4:3, 35
-# at 1024 px and 8 at 2048 px (the whole 2048 px preset still peaks at 4.9 GB: see RESULTS).
+# fit, so the history shrinks to as many as this many bytes hold in float32 (neural-style's
+# own 3620 px stage asks for 5), and is kept in bfloat16 there, in half of it (``_history``).
+# At 512 px the full 100 fit in float32 (0.63 GB for a square picture); at 4:3, 35 at 1024
+# px and 8 at 2048 px, in bfloat16.
 HISTORY_BYTES = 640 << 20
 
 
@@ -429,8 +431,14 @@ def _losses(
     return content, style, tv
 
 
-def _history(settings: GatysSettings, numel: int) -> int:
-    return max(1, min(settings.lbfgs_history, HISTORY_BYTES // (2 * 4 * numel)))
+def _history(settings: GatysSettings, numel: int) -> tuple[int, torch.dtype]:
+    """How many L-BFGS corrections to keep, and in what: neural-style's count in float32
+    where it fits in ``HISTORY_BYTES`` (512 px: its steps unchanged); where it does not, as
+    many as fit in float32, kept in bfloat16 in half those bytes (8 at 2048 px: 0.3 GB)."""
+    fits = HISTORY_BYTES // (2 * 4 * numel)
+    if settings.lbfgs_history <= fits:
+        return settings.lbfgs_history, torch.float32
+    return max(1, fits), torch.bfloat16
 
 
 def _optimise(
@@ -452,7 +460,7 @@ def _optimise(
 
     def evaluate() -> torch.Tensor:
         nonlocal done
-        optimiser.zero_grad()
+        x.grad = None
         if banded:
             content, style, tv = banded_pass.losses_and_gradient(vgg, x, targets, settings)
         else:
@@ -468,16 +476,9 @@ def _optimise(
         return total
 
     if settings.optimiser == "lbfgs":
-        optimiser = torch.optim.LBFGS(
-            [x],
-            lr=1.0,
-            max_iter=iterations,
-            max_eval=iterations + 1,
-            history_size=_history(settings, x.numel()),
-            tolerance_grad=-1.0,  # neural-style's tolX = tolFun = -1: never stop early
-            tolerance_change=-1.0,
-        )
-        optimiser.step(evaluate)
+        # torch.optim.LBFGS's steps (full, never stopping early: neural-style's tolX =
+        # tolFun = -1) in buffers allocated once, so the history does not churn the heap
+        LeanLBFGS(x, *_history(settings, x.numel())).step(evaluate, iterations)
     else:
         optimiser = torch.optim.Adam([x], lr=settings.learning_rate)
         for _ in range(iterations):
