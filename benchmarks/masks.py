@@ -31,6 +31,7 @@ import numpy as np
 
 from benchmarks.common import IMAGES, machine
 from benchmarks.masks_scenes import (
+    QUICK_SECONDS,
     QUICK_TARGET,
     SKY_TARGET,
     SUBJECT_SECONDS,
@@ -156,6 +157,7 @@ def main() -> None:
                     "subject_s": SUBJECT_SECONDS,
                     "sky_iou": SKY_TARGET,
                     "quick_selection_iou": QUICK_TARGET,
+                    "quick_selection_500px_first_s": QUICK_SECONDS,
                     "person_iou": PERSON_TARGET,
                     "eyes_iou": EYES_TARGET,
                     "eye_and_iris_outline_px": OUTLINE_TARGET_PX,

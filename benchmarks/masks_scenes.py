@@ -50,7 +50,13 @@ retina were measured once, with all three (the retina's black frame, 23 % read a
 night sky, then led to a fourth rule: a piece flat to the last grain is a frame, not a
 sky; so the retina counts as seen).
 The quick selection's two settings were swept over all six
-photos afterwards and kept as they were.
+photos afterwards and kept as they were. Its second method (issue 27: a classifier fitted
+to the strokes over U^2-Net-p's decoder features and colour, snapped to the photo's
+edges, the colour-geodesic prior below probability 0.7) had its choices made looking at
+all six first quick-selection photos, which count as tuned since; the five photos added
+with it were measured once with those choices fixed. One change came after that measure,
+for speed only (the classifier fitted on at most 1,000 pixels a side by bounded Newton
+steps): the six tuned figures moved by at most 0.001.
 Quick selection: one rough keep stroke through the subject and one rough remove stroke
 over the background, as a user draws them (``QUICK``), drawn on each photo before any
 selection was seen (the rocket's remove stroke, first drawn across the rocket, was
@@ -59,8 +65,9 @@ traces), the cameraman and Grace Hopper (their person traces: the cameraman's ca
 its tripod out) had their two strokes drawn over a gridded view of the photo alone, before
 any selection of them was computed, and were added as held-out photos.
 Targets: subject IoU >= 0.85 on each object photo, sky IoU >= 0.9 on each sky photo
-and an empty mask on photos without sky, quick selection IoU >= 0.9; the subject mask
-under 0.5 s at 500 px and under 2 s at 2000 px.
+and an empty mask on photos without sky, quick selection IoU >= 0.9 and its first cut of
+a photo under 1 s at 500 px (a further stroke reuses the photo's features:
+``quick_500px_stroke_s``); the subject mask under 0.5 s at 500 px and under 2 s at 2000 px.
 """
 
 from __future__ import annotations
@@ -82,6 +89,7 @@ from tests.references import DATA, iou, reference
 SUBJECT_TARGET = 0.85
 SKY_TARGET = 0.9
 QUICK_TARGET = 0.9
+QUICK_SECONDS = 1.0  # the first cut of a photo at 500 px
 SUBJECT_SECONDS = {500: 0.5, 2000: 2.0}
 
 
@@ -146,7 +154,7 @@ TUNED = {
         *("coffee", "chelsea", "astronaut", "clock", "motorcycle"),
         *("grace_hopper", "flower", "obama2", "retina"),
     ),
-    "quick_selection": ("astronaut", "coffee", "rocket"),
+    "quick_selection": ("astronaut", "chelsea", "coffee", "rocket", "clock", "motorcycle"),
 }
 
 
@@ -286,7 +294,9 @@ def objects(registry: Registry, photos: Path | None) -> dict:
 
 
 def quick_selection(registry: Registry, photos: Path | None) -> dict:
-    """mask.paint with the two strokes of ``QUICK`` on each photo: IoU and seconds."""
+    """mask.paint with the two strokes of ``QUICK`` on each photo: IoU; seconds for the
+    first cut of the photo (its features worked out) and, at 500 px, for the first cut
+    and for a further cut of the same photo (a painter's next stroke: features reused)."""
     results = {}
     for name, (source, where, region) in QUICK_PHOTOS.items():
         image = photo(source, where, photos)
@@ -295,17 +305,24 @@ def quick_selection(registry: Registry, photos: Path | None) -> dict:
             continue
         truth, ignore = reference(source, region)
         params = {"strokes": QUICK[name]}
-        outputs, seconds = _best_seconds(
-            lambda picture=image, params=params: run_node(
-                registry, "mask.paint", {"image": picture}, params
-            )[0]
-        )
-        score = round(iou(outputs["mask"], truth, ignore), 4)
+
+        def cut(picture, params=params):
+            return run_node(registry, "mask.paint", {"image": picture}, params)[0]["mask"]
+
+        mask, seconds = _best_seconds(lambda picture=image: cut(picture), repeats=1)
+        height, width = fit_longest_side(*image.shape[:2], 500)
+        scaled = resize(image, height, width, "lanczos")
+        first = _best_seconds(lambda picture=scaled: cut(picture), repeats=1)[1]
+        stroke = _best_seconds(lambda picture=scaled: cut(picture))[1]
+        score = round(iou(mask, truth, ignore), 4)
         results[name] = {
             "tuned": name in TUNED["quick_selection"],
             "quick_selection_iou": score,
             "quick_selection_met": score >= QUICK_TARGET,
             "quick_selection_s": seconds,
+            "quick_500px_first_s": first,
+            "quick_500px_stroke_s": stroke,
+            "quick_500px_met": first <= QUICK_SECONDS,
         }
     return results
 
