@@ -114,10 +114,12 @@ def pixel_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
 
 
 def _photo_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
-    """``pixel_features``, worked out again only when the photo (or working size)
-    changes: the painter asks for a new cut at each stroke on the same photo."""
+    """``pixel_features``, worked out again only when the photo changes: the painter
+    asks for a new cut at each stroke on the same photo. The photo is known by its
+    size and a hash of its working-size copy (hashing a 6000 px photo at each stroke
+    would cost more than the cut)."""
     key = (
-        hashlib.blake2b(np.ascontiguousarray(rgb).tobytes(), digest_size=16).digest(),
+        hashlib.blake2b(np.ascontiguousarray(small).tobytes(), digest_size=16).digest(),
         rgb.shape,
         small.shape,
     )
