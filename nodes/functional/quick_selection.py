@@ -88,10 +88,13 @@ def _frame(height: int, width: int) -> np.ndarray:
     return frame
 
 
-def _scaled(block: np.ndarray) -> np.ndarray:
-    """A block of features (N x C) centred and scaled to a mean length of 1."""
-    block = block - block.mean(axis=0)
-    return block / (np.sqrt(np.mean(np.sum(block**2, axis=1))) + 1e-6)
+def _scale_into(out: np.ndarray, block: np.ndarray, length: float) -> None:
+    """Write ``block`` (N x C) into ``out`` (N x C, a slice of the feature array),
+    centred and scaled to a mean length of ``length``, in place (the arrays are tens of
+    megabytes: each pass over them counts)."""
+    np.subtract(block, block.mean(axis=0), out=out)
+    mean_length = np.sqrt(np.einsum("ij,ij->", out, out, dtype=np.float64) / len(out))
+    out *= np.float32(length / (mean_length + 1e-6))
 
 
 def pixel_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
@@ -100,17 +103,20 @@ def pixel_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
     working size, each scale's block scaled to a mean length of 1 so none outweighs the
     others, and the CIELAB colour scaled to a mean length of ``COLOUR_WEIGHT``."""
     height, width = small.shape[:2]
-    blocks = []
-    for found in u2net.decoder_features(rgb):
+    found = u2net.decoder_features(rgb)
+    features = np.empty((height * width, sum(f.shape[0] for f in found) + 3), np.float32)
+    start = 0
+    for block in found:
         resized = cv2.resize(
-            np.ascontiguousarray(found.transpose(1, 2, 0)),
+            np.ascontiguousarray(block.transpose(1, 2, 0)),
             (width, height),
             interpolation=cv2.INTER_LINEAR,
-        )
-        blocks.append(_scaled(resized.reshape(height * width, -1)))
+        ).reshape(height * width, -1)
+        _scale_into(features[:, start : start + block.shape[0]], resized, 1.0)
+        start += block.shape[0]
     lab = cv2.cvtColor(np.ascontiguousarray(small, np.float32), cv2.COLOR_RGB2Lab)
-    blocks.append(COLOUR_WEIGHT * _scaled(lab.reshape(height * width, 3)))
-    return np.concatenate(blocks, axis=1).astype(np.float32)
+    _scale_into(features[:, start:], lab.reshape(height * width, 3), COLOUR_WEIGHT)
+    return features
 
 
 def _photo_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
