@@ -86,22 +86,30 @@ def test_the_problem_refuses_some_corrections_so_that_path_is_compared():
     assert 0 < kept < 39  # 39 corrections offered, the negative-curvature ones refused
 
 
-def test_a_full_history_reuses_its_buffers():
+@pytest.mark.parametrize(("iterations", "history"), [(30, 3), (5, 100)])
+def test_the_history_is_allocated_before_the_first_evaluation_and_reused(iterations, history):
+    """As many correction buffers as the run can fill (the history, or one fewer than the
+    iterations) exist before the network's first pass, and no others are made after."""
     loss, start = _problem()
     x = start.clone().requires_grad_(True)
-    optimiser = LeanLBFGS(x, 3)
-    storages: set[int] = set()
+    optimiser = LeanLBFGS(x, history)
+    before: set[int] = set()
+    used: set[int] = set()
 
     def closure():
+        if not before:
+            before.update(t.data_ptr() for pair in optimiser._spare for t in pair)
         x.grad = None
         value = loss(x)
         value.backward()
-        storages.update(t.data_ptr() for t in (*optimiser._s, *optimiser._y))
+        used.update(t.data_ptr() for t in (*optimiser._s, *optimiser._y))
         return value
 
-    optimiser.step(closure, 30)
-    assert len(optimiser._s) == 3
-    assert len(storages) == 6  # three pairs allocated once, overwritten in turn
+    optimiser.step(closure, iterations)
+    used.update(t.data_ptr() for t in (*optimiser._s, *optimiser._y))  # the last step's
+    assert len(before) == 2 * min(history, iterations - 1)
+    assert len(optimiser._s) == min(history, iterations - 1)
+    assert used == before
 
 
 @pytest.mark.parametrize("iterations", [3, 6, 10])
