@@ -431,14 +431,19 @@ def _losses(
     return content, style, tv
 
 
+def _print_size(settings: GatysSettings, numel: int) -> bool:
+    """Whether neural-style's L-BFGS history would not fit in ``HISTORY_BYTES`` in float32:
+    from 1024 px up (4:3), not at 512 px."""
+    return settings.lbfgs_history * 2 * 4 * numel > HISTORY_BYTES
+
+
 def _history(settings: GatysSettings, numel: int) -> tuple[int, torch.dtype]:
     """How many L-BFGS corrections to keep, and in what: neural-style's count in float32
-    where it fits in ``HISTORY_BYTES`` (512 px: its steps unchanged); where it does not, as
+    where it fits in ``HISTORY_BYTES`` (512 px: its steps unchanged); at print sizes, as
     many as fit in float32, kept in bfloat16 in half those bytes (8 at 2048 px: 0.3 GB)."""
-    fits = HISTORY_BYTES // (2 * 4 * numel)
-    if settings.lbfgs_history <= fits:
+    if not _print_size(settings, numel):
         return settings.lbfgs_history, torch.float32
-    return max(1, fits), torch.bfloat16
+    return max(1, HISTORY_BYTES // (2 * 4 * numel)), torch.bfloat16
 
 
 def _optimise(
@@ -452,6 +457,7 @@ def _optimise(
 ) -> torch.Tensor:
     x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     done = 0
+    print_size = _print_size(settings, x.numel())
     banded = (  # print sizes: the gradient band by band, in bounded memory
         targets.grams is not None
         and not settings.normalize_gradients
@@ -469,6 +475,8 @@ def _optimise(
         total = losses.sum()
         if not banded:
             total.backward()
+            if print_size:  # as the banded pass after each band (banded_pass.py)
+                release_free_memory()
         for style_set, value in zip(style_sets, losses.detach().cpu().tolist(), strict=True):
             style_set.losses.append(value)
         done += 1
