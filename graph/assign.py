@@ -66,6 +66,19 @@ def apply_assignments(preset: Preset, assignments: list[str]) -> None:
             raise AssignmentError(f"--set {name}: {exc}") from None
 
 
+def _file_list(text: str) -> list[str]:
+    """Paths given as ``a.jpg,b.jpg`` or, as the other list params take them, as a JSON
+    list of strings (a name that only looks like one stays a path)."""
+    if text.startswith("["):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, list) and all(isinstance(part, str) for part in value):
+            return [part for part in value if part]
+    return [part for part in text.split(",") if part]
+
+
 def parse_value(param_type: ParamType, text: str) -> Any:
     """Turn a command-line string into a param value of the given type."""
     if param_type in (
@@ -77,7 +90,7 @@ def parse_value(param_type: ParamType, text: str) -> Any:
     ):
         return text
     if param_type == ParamType.FILE_LIST:
-        return [part for part in text.split(",") if part]
+        return _file_list(text)
     if param_type == ParamType.TEXT_LIST and not text.startswith("["):
         return [part.strip() for part in text.split(",")]
     if param_type == ParamType.BOOL and text.lower() in ("true", "false", "yes", "no", "1", "0"):

@@ -84,3 +84,17 @@ def test_with_paths_changes_only_the_paths():
     assert with_paths(ParamType.TEXT, "a.png", upper) == "a.png"
     assert paths_in(ParamType.FILE_LIST, ["a", "", "b"]) == [(0, "a"), (2, "b")]
     assert file_path("/x/a.png", Path("/presets")) == Path("/x/a.png")
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        ("a.jpg,b.jpg", ["a.jpg", "b.jpg"]),
+        ('["a.jpg", "b,c.jpg"]', ["a.jpg", "b,c.jpg"]),
+        ("[old] a.jpg", ["[old] a.jpg"]),
+    ],
+)
+def test_a_list_of_files_on_the_command_line_is_commas_or_a_json_list(text, paths):
+    from stylegraph.graph.assign import parse_value
+
+    assert parse_value(ParamType.FILE_LIST, text) == paths
