@@ -22,6 +22,7 @@ from stylegraph.nodes.functional.subject import (
     clean_cut,
     grabcut_from_seeds,
     object_mask,
+    plain_background,
     seed_labels,
     select_subject,
     subject_box,
@@ -249,10 +250,64 @@ def test_the_object_network_outlines_the_grey_clock_and_the_thin_rocket():
     truth, _ = references.reference(OBJECTS / "rocket.json", "subject")
     mask = object_mask(rocket)
     taken = mask >= 0.5
-    # the rocket's body, not the towers or the sky: nearly all of it inside the trace
-    # (which also takes the launch mount's block, the part the network leaves out)
-    assert taken[truth].sum() / taken.sum() >= 0.95
-    assert iou(mask, truth) >= 0.6
+    # the rocket's body and the launch mount's block under it (the network gives the
+    # block 0.1-0.2; the grown cut adds it), not the towers or the sky: most of what is
+    # taken inside the trace (a lamp's flare beside the block is taken too)
+    assert taken[truth].sum() / taken.sum() >= 0.85
+    assert taken[405:427, 268:376].mean() >= 0.85  # the block, from the trace's polygon
+    assert iou(mask, truth) >= 0.78
+
+
+def launch_pad(clutter: bool) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """A white rocket on a block against a sky gradient with a dark tower beside it, and
+    an answer as the object network gives one on such a photo: 0.9 on the rocket's body,
+    0.15 on the block, 0.08-0.12 on the tower, over the ground between them and in a halo
+    around the body, 0 elsewhere. With ``clutter``, 300 boxes of random colours lie over
+    the sky. Returns the photo, the answer and the parts' masks."""
+    rng = np.random.default_rng(0)
+    height, width = 240, 320
+    t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    top, bottom = np.array([0.15, 0.25, 0.55], np.float32), np.array([0.45, 0.55, 0.8], np.float32)
+    photo = np.broadcast_to((1 - t) * top + t * bottom, (height, width, 3)).copy()
+    if clutter:
+        for _ in range(300):
+            y, x = rng.integers(0, height), rng.integers(0, width)
+            photo[y : y + rng.integers(3, 15), x : x + rng.integers(3, 15)] = rng.random(3)
+    photo += rng.normal(0.0, 0.01, photo.shape).astype(np.float32)
+    parts = {name: np.zeros((height, width), bool) for name in ("body", "block", "tower")}
+    parts["body"][40:200, 150:170] = True
+    parts["block"][200:, 110:210] = True
+    parts["tower"][60:, 60:72] = True
+    photo[parts["body"]] = (0.92, 0.9, 0.85)
+    photo[parts["block"]] = (0.85, 0.8, 0.7)
+    photo[parts["tower"]] = (0.2, 0.15, 0.1)
+    answer = np.zeros((height, width), np.float32)
+    for name, size in (("body", 15), ("block", 9)):
+        answer[cv2.dilate(parts[name].astype(np.uint8), np.ones((size, size))) > 0] = 0.1
+    answer[170:, 60:150] = np.maximum(answer[170:, 60:150], 0.08)
+    answer[parts["block"]] = 0.15
+    answer[parts["tower"]] = 0.12
+    answer[parts["body"]] = 0.9
+    return np.clip(photo, 0.0, 1.0), answer, parts
+
+
+def test_against_a_plain_background_the_object_takes_the_faint_part_of_its_colour():
+    """Against a plain sky, what the network only half sees and joins the object (the
+    block under the rocket) is added where its colour is the object's; the dark tower and
+    the sky in the same faint answer are not. In clutter the network's answer is kept as
+    it is (a garage's shelves are as near in colour to a motorcycle as its own parts)."""
+    photo, answer, parts = launch_pad(clutter=False)
+    assert plain_background(photo, answer)
+    taken = object_mask(photo, probability=answer) >= 0.5
+    assert taken[parts["body"]].mean() == 1.0
+    assert taken[parts["block"]].mean() >= 0.95
+    assert taken[parts["tower"]].mean() <= 0.02
+    assert taken[~(parts["body"] | parts["block"] | parts["tower"])].mean() <= 0.01
+    photo, answer, parts = launch_pad(clutter=True)
+    assert not plain_background(photo, answer)
+    taken = object_mask(photo, probability=answer) >= 0.5
+    assert taken[parts["body"]].mean() == 1.0
+    assert taken[parts["block"]].mean() == 0.0
 
 
 def test_object_hints_take_out_a_wrongly_taken_thing_and_add_a_missed_one():

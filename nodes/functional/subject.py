@@ -46,9 +46,13 @@ it touches are kept besides the object) and refined to the photo's edges by the 
 guided filter. With painted hints it is cut again by GrabCut from that answer (keep
 pixels surely object, remove pixels surely background, the rest "probably" as the
 network says), so the edge can move along the photo's where a hint calls for it.
-Without hints the network's own edge is kept: a GrabCut
-re-cut of every photo helped the cat and hurt the clock and the motorcycle of
-benchmarks/masks_scenes.py, whatever its seeds. The network learnt from colour photos:
+Without hints the network's cut is kept, and only added to: against a plain background
+(``plain_background``: a sky, a wall, a blurred room, under a fifth of it on edges),
+GrabCut may add the faint part of the answer that joins the cut (``grown_cut``: the
+network gives a rocket's launch mount or a cat's chest 0.1-0.3) where its colour is the
+object's. In clutter (a garage's shelves) the answer is kept as it is: a GrabCut re-cut
+there took in shelves beside the motorcycle of benchmarks/masks_scenes.py, whatever its
+seeds. The network learnt from colour photos:
 on a photo without colour where it finds under 5 % of the picture (a grey cat: one eye's
 highlight), "auto" uses the colour method instead. The colour method below stays as the
 "colour" method.
@@ -83,7 +87,7 @@ from stylegraph.nodes.functional.object_features import (
     frame_contrast,
 )
 from stylegraph.nodes.functional.person import cut_person, person_probability, shows_people
-from stylegraph.nodes.functional.sky import sky_region
+from stylegraph.nodes.functional.sky import gradient, sky_region
 from stylegraph.nodes.models import u2net
 
 WORK_SIZE = 200  # px along the longest side where saliency and GrabCut run
@@ -328,6 +332,9 @@ def subject_mask(
 
 OBJECT_WORK_SIZE = 320  # px along the longest side where the object network's answer is cut
 OBJECT_LEVEL = 0.5  # the network's probability read as the object's edge
+FAINT_LEVEL = 0.05  # the network's probability over which a place may still be the object's
+EDGE_STEP = 3.0  # Lab units per working px over which a background pixel lies on an edge
+PLAIN_BACKGROUND = 0.2  # share of the background on edges under which it counts as plain
 
 
 GREY_OBJECT_MIN_SHARE = 0.05  # on a grey photo, a smaller object hands over to the colour method
@@ -350,6 +357,36 @@ def object_probability(rgb: np.ndarray) -> np.ndarray:
     )
 
 
+def plain_background(small: np.ndarray, probability: np.ndarray) -> bool:
+    """True when what the network leaves out (under ``FAINT_LEVEL``) is plain: under
+    ``PLAIN_BACKGROUND`` of it lies on an edge (Lab gradient over ``EDGE_STEP``). Against a
+    plain background (a sky, a wall, a blurred room: 0-11 % on edges) the colours of
+    object and background are told apart well enough to cut between them; in clutter (a
+    garage's shelves: 34 %) they are not. ``small`` float32 RGB 0..1 at the answer's size."""
+    background = probability < FAINT_LEVEL
+    if not background.any():
+        return False
+    steps = gradient(cv2.cvtColor(small, cv2.COLOR_RGB2Lab))
+    return float((steps[background] > EDGE_STEP).mean()) < PLAIN_BACKGROUND
+
+
+def grown_cut(small: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """The network's cut (``OBJECT_LEVEL``) with what GrabCut adds to it from the faint
+    part of its answer that joins it (over ``FAINT_LEVEL``, connected to the cut): the
+    cut surely object, that faint part probably object, the rest surely background. The
+    network gives a launch mount under a rocket or a cat's chest 0.1-0.3; their colour
+    and the photo's edges decide. GrabCut only adds: the network's cut stays."""
+    cut = probability >= OBJECT_LEVEL
+    _, pieces = cv2.connectedComponents((probability >= FAINT_LEVEL).astype(np.uint8), None, 8)
+    joined = np.isin(pieces, np.unique(pieces[cut])) & (pieces > 0)
+    if not cut.any() or not (joined & ~cut).any():
+        return cut
+    labels = np.full(cut.shape, cv2.GC_BGD, np.uint8)
+    labels[joined] = cv2.GC_PR_FGD
+    labels[cut] = cv2.GC_FGD
+    return grabcut_from_seeds(small, labels)
+
+
 def object_mask(
     image: np.ndarray,
     feather: float = 0.2,
@@ -369,14 +406,16 @@ def object_mask(
     cut = probability >= OBJECT_LEVEL
     keep_small = _hint(keep, small_h, small_w)
     remove_small = _hint(remove, small_h, small_w)
+    small = cv2.resize(rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
     if keep_small is not None or remove_small is not None:
         labels = np.where(cut, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         if remove_small is not None:
             labels[remove_small] = cv2.GC_BGD
         if keep_small is not None:
             labels[keep_small] = cv2.GC_FGD
-        small = cv2.resize(rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
         cut = grabcut_from_seeds(small, labels)
+    elif plain_background(small, probability):
+        cut = grown_cut(small, probability)
     kept = clean_cut(cut, None, remove_small)  # the object, also where a keep hint adds to it
     if keep_small is not None:
         kept |= clean_cut(cut, keep_small, remove_small)
