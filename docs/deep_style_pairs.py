@@ -4,7 +4,8 @@ the photo, neural-style's published render and ours, side by side.
 Our renders are the ones ``python -m benchmarks.deep_style`` leaves in its cache folder with
 the ``deep-style`` preset's default at 512 px, so run that first (for the pairs named here);
 neural-style's files come from the same place.
-Run: python -m stylegraph.docs.deep_style_pairs [pair pair] (default: seated_nude shipwreck)."""
+Run: python -m stylegraph.docs.deep_style_pairs [pair pair] (default: scream starry_scream,
+the tuned pair that misses and a held-out blend)."""
 
 from __future__ import annotations
 
@@ -57,4 +58,4 @@ def main(pairs: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["seated_nude", "shipwreck"])
+    main(sys.argv[1:] or ["scream", "starry_scream"])
