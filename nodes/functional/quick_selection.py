@@ -8,8 +8,11 @@ so the selection learns from the strokes what the marked things *are*:
 1. **Features**: at a working size of about 320 px, each pixel's features from the
    decoder of U^2-Net-p (``u2net.decoder_features``: 64 channels at each of its three
    finest scales, brought to the working size), each scale's block scaled to a mean
-   length of 1, and the CIELAB colour at a quarter of that (``COLOUR_WEIGHT``). The
-   network only describes; its saliency output is not read. They are
+   length of 1. The photo's colour is not among them: beside the network's features it
+   drew the cut to what merely shares the stroke's colour (a lamp's glow by a white
+   rocket, a clock's grey rim left with the grey wall); the colour has its say in the
+   steps below, along the photo's edges. The network only describes; its saliency
+   output is not read. They are
    worked out once per photo (``_photo_features`` keeps the last photo's), so each
    new stroke costs only the steps below.
 2. **Strokes' cores**: only where a stroke covers fully counts (a rough stroke's soft
@@ -55,7 +58,8 @@ RIDGE = 0.02  # the classifier's ridge against its mean loss over the strokes' p
 NEWTON_STEPS = 30  # bounded Newton steps (Boehning's): cheap, each lowers the loss
 SAMPLES = 1000  # stroke pixels per side the classifier is fitted on, at most
 COLOUR_WEIGHT = 0.25  # the colour's share beside each of the network's three scales
-SMOOTHING = 0.8  # working px: the Gaussian taken over the photo before paths are priced
+STROKE_COLOUR = 0.0  # the colour's share in the quick selection's own features
+SMOOTHING = 1.5  # working px: the Gaussian taken over the photo before paths are priced
 EDGE_COST = 5.0  # px of path length per squared Lab unit of colour difference crossed
 SURE = 0.7  # kept without the paths' say from this probability up
 EDGE_RADIUS = 8  # working px: the guided filter's window that snaps to the photo's edges
@@ -97,14 +101,16 @@ def _scale_into(out: np.ndarray, block: np.ndarray, length: float) -> None:
     out *= np.float32(length / (mean_length + 1e-6))
 
 
-def pixel_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
+def pixel_features(rgb: np.ndarray, small: np.ndarray, colour: float = COLOUR_WEIGHT) -> np.ndarray:
     """Each working pixel's features (float32 (H * W) x 195 for ``small``, the photo at
-    the working size): the network's decoder features at three scales brought to the
-    working size, each scale's block scaled to a mean length of 1 so none outweighs the
-    others, and the CIELAB colour scaled to a mean length of ``COLOUR_WEIGHT``."""
+    the working size; x 192 when ``colour`` is 0): the network's decoder features at
+    three scales brought to the working size, each scale's block scaled to a mean length
+    of 1 so none outweighs the others, and the CIELAB colour scaled to a mean length of
+    ``colour``."""
     height, width = small.shape[:2]
     found = u2net.decoder_features(rgb)
-    features = np.empty((height * width, sum(f.shape[0] for f in found) + 3), np.float32)
+    channels = sum(f.shape[0] for f in found) + (3 if colour > 0 else 0)
+    features = np.empty((height * width, channels), np.float32)
     start = 0
     for block in found:
         resized = cv2.resize(
@@ -114,8 +120,9 @@ def pixel_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
         ).reshape(height * width, -1)
         _scale_into(features[:, start : start + block.shape[0]], resized, 1.0)
         start += block.shape[0]
-    lab = cv2.cvtColor(np.ascontiguousarray(small, np.float32), cv2.COLOR_RGB2Lab)
-    _scale_into(features[:, start:], lab.reshape(height * width, 3), COLOUR_WEIGHT)
+    if colour > 0:
+        lab = cv2.cvtColor(np.ascontiguousarray(small, np.float32), cv2.COLOR_RGB2Lab)
+        _scale_into(features[:, start:], lab.reshape(height * width, 3), colour)
     return features
 
 
@@ -131,7 +138,7 @@ def _photo_features(rgb: np.ndarray, small: np.ndarray) -> np.ndarray:
     )
     entry = _last[0]
     if entry is None or entry[0] != key:
-        entry = (key, pixel_features(rgb, small))
+        entry = (key, pixel_features(rgb, small, STROKE_COLOUR))
         _last[0] = entry  # one assignment: a reader in another thread sees old or new
     return entry[1]
 
