@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -171,3 +172,54 @@ def test_the_night_sky_over_the_lit_campus_follows_the_hand_traced_outline():
     assert warnings == [] and iou(mask, truth, ignore) >= 0.9
     assert mask[60:240, 545:630].mean() < 0.05, "the tower is not sky"
     assert mask[:80, 200:500].mean() > 0.99, "the sky over the roof is sky"
+
+
+def _dark_clouds_over_ground(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A blue sky with four dark grey clouds of crisp edges and a fine grain (as an HDR
+    sunset's), two at the top edge and two inside, over brown textured ground; and where
+    the clouds are (bool, the sky's 150 rows)."""
+    rng = np.random.default_rng(seed)
+    width = 360
+    rows = np.linspace(0.0, 1.0, 150, dtype=np.float32)[:, None]
+    sky = np.dstack([0.25 + 0.5 * rows, 0.4 + 0.3 * rows, 0.85 - 0.2 * rows]).repeat(width, 1)
+    y, x = np.mgrid[:150, :width]
+    clouds = np.zeros((150, width), bool)
+    for cy, cx, ry, rx in [
+        (10, 60, 30, 90),
+        (25, 250, 28, 100),
+        (95, 150, 18, 120),
+        (120, 320, 15, 60),
+    ]:
+        clouds |= ((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2 < 1
+    grain = cv2.GaussianBlur(rng.normal(0, 0.06, (150, width)).astype(np.float32), (0, 0), 0.7)
+    cloud = np.array((0.32, 0.3, 0.36), np.float32) + grain[..., None]
+    sky = np.where(clouds[..., None], cloud, sky)
+    ground = np.array((0.3, 0.2, 0.12), np.float32) + rng.normal(0, 0.06, (90, width, 3))
+    photo = np.clip(np.concatenate([sky, ground]), 0, 1).astype(np.float32)
+    return photo, clouds
+
+
+def test_dark_clouds_with_crisp_edges_are_sky_and_the_ground_below_is_not():
+    """The smooth pieces at the top miss the grained clouds (the two inside the sky
+    entirely: too big to be a star's hole); the sky grown from them takes the clouds
+    and stops at the ground."""
+    photo, clouds = _dark_clouds_over_ground(5)
+    mask, warnings = run_sky(photo)
+    assert warnings == []
+    assert mask[:150][clouds].mean() > 0.95, "the clouds are sky"
+    assert mask[:150][~clouds].mean() > 0.95 and mask[150:].mean() < 0.02
+
+
+@pytest.mark.skipif(
+    not (PHOTOS / "EveningGlow_by_Ian_Hex.jpg").is_file(),
+    reason="the sunset photo is read from STYLEGRAPH_PHOTOS (the benchmark's --photos)",
+)
+def test_a_sunset_broken_by_crisp_clouds_is_sky_down_to_the_hills():
+    """Evening Glow: HDR clouds whose edges split the smooth sky into pieces, a glow
+    the colour of the boats below; the sky runs down to the hills, the lake and the
+    boats are not sky."""
+    source = DATA / "skies" / "evening_glow.json"
+    mask, warnings = run_sky(read_image(PHOTOS / "EveningGlow_by_Ian_Hex.jpg"))
+    truth, ignore = reference(source, "sky")
+    assert warnings == [] and iou(mask, truth, ignore) >= 0.9
+    assert mask[900:].mean() < 0.01, "the lake, the shore and the boats are not sky"
