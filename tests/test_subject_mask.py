@@ -15,11 +15,11 @@ from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.preset import load_preset
 from stylegraph.nodes.functional.anchors import region_box, region_mask
+from stylegraph.nodes.functional.cut_pieces import clean_cut
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.paint import render_strokes, to_image_point
 from stylegraph.nodes.functional.subject import (
     OBJECT_MIN_SIDE,
-    clean_cut,
     grabcut_from_seeds,
     object_mask,
     plain_background,

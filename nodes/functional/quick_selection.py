@@ -48,9 +48,9 @@ import hashlib
 import cv2
 import numpy as np
 
+from stylegraph.nodes.functional.cut_pieces import clean_cut
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import guided_upsample, refine_to
-from stylegraph.nodes.functional.subject import clean_cut
 from stylegraph.nodes.models import u2net
 
 WORK_SIZE = 320  # px along the longest side where the cut is made

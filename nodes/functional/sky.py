@@ -54,6 +54,12 @@ from stylegraph.nodes.functional.channels import to_u8
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import guided_upsample, refine_to
 from stylegraph.nodes.functional.person import shows_people
+from stylegraph.nodes.functional.quick_selection import (
+    EDGE_EPS,
+    EDGE_RADIUS,
+    kept_probability,
+    pixel_features,
+)
 
 WORK_SIZE = 256  # px along the longest side where the sky is found
 SMOOTH = 1.5  # Lab units per working px under which a pixel is smooth
@@ -222,14 +228,6 @@ def grown_sky(rgb: np.ndarray, found: np.ndarray) -> np.ndarray:
     GrabCut (0.33 and 0.40 on average), a sunset's clouds and glow are sky to both
     (0.53); and when it does not rest on the ground (``_rests_on``: a building
     standing on its street)."""
-    # quick_selection reaches this module through subject.py: imported when first used
-    from stylegraph.nodes.functional.quick_selection import (
-        EDGE_EPS,
-        EDGE_RADIUS,
-        kept_probability,
-        pixel_features,
-    )
-
     height, width = rgb.shape[:2]
     scale = min(1.0, GROW_SIZE / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))

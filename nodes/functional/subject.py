@@ -79,6 +79,7 @@ import cv2
 import numpy as np
 
 from stylegraph.nodes.functional.channels import to_u8
+from stylegraph.nodes.functional.cut_pieces import clean_cut
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import refine_to
 from stylegraph.nodes.functional.object_features import (
@@ -256,31 +257,6 @@ def grabcut_from_seeds(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
     cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: same photo, same cut
     cv2.grabCut(pixels, mask, None, background, foreground, _ITERATIONS, cv2.GC_INIT_WITH_MASK)
     return np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD))
-
-
-def clean_cut(
-    cut: np.ndarray, keep: np.ndarray | None = None, remove: np.ndarray | None = None
-) -> np.ndarray:
-    """The subject's pieces of a cut (bool H x W), their holes filled: with a keep hint,
-    the pieces it touches (a quick selection of one thing); without, the biggest piece
-    and any at least a third of its size. A hole a remove hint touches stays open."""
-    count, pieces, stats, _ = cv2.connectedComponentsWithStats(cut.astype(np.uint8), None, 8)
-    if count <= 1:
-        return cut
-    touched = set() if keep is None else {int(i) for i in np.unique(pieces[keep]) if i}
-    if touched:
-        chosen = touched
-    else:
-        areas = stats[1:, cv2.CC_STAT_AREA]
-        chosen = {int(i) + 1 for i in np.flatnonzero(areas >= areas.max() / 3)}
-    kept = np.isin(pieces, sorted(chosen))
-    # Holes: the pieces of what is left that do not reach the frame.
-    outside = (~kept).astype(np.uint8)
-    _, holes = cv2.connectedComponents(outside, None, 4)
-    open_ = [holes[0], holes[-1], holes[:, 0], holes[:, -1]]
-    if remove is not None:
-        open_.append(holes[remove])
-    return kept | (outside.astype(bool) & ~np.isin(holes, np.unique(np.concatenate(open_))))
 
 
 def _hint(hint: np.ndarray | None, height: int, width: int) -> np.ndarray | None:
