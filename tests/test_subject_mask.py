@@ -15,12 +15,12 @@ from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine
 from stylegraph.graph.preset import load_preset
 from stylegraph.nodes.functional.anchors import region_box, region_mask
-from stylegraph.nodes.functional.cut_pieces import clean_cut
+from stylegraph.nodes.functional.cut_pieces import clean_cut, grabcut_from_seeds
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.paint import render_strokes, to_image_point
 from stylegraph.nodes.functional.subject import (
+    GRABCUT_ITERATIONS,
     OBJECT_MIN_SIDE,
-    grabcut_from_seeds,
     object_mask,
     plain_background,
     seed_labels,
@@ -79,10 +79,12 @@ def test_grabcut_completes_a_few_seeds_along_the_photos_edge():
     labels = np.full(disc.shape, cv2.GC_PR_BGD, np.uint8)
     labels[55:65, 65:75] = cv2.GC_FGD  # a small patch in the disc
     labels[:3, :] = cv2.GC_BGD  # and the top of the frame
-    cut = grabcut_from_seeds(photo, labels)
+    cut = grabcut_from_seeds(photo, labels, GRABCUT_ITERATIONS)
     assert (cut & disc).sum() / (cut | disc).sum() > 0.97
     everything = np.full(disc.shape, cv2.GC_PR_FGD, np.uint8)
-    assert grabcut_from_seeds(photo, everything).all(), "no background seed: nothing to cut"
+    assert grabcut_from_seeds(photo, everything, GRABCUT_ITERATIONS).all(), (
+        "no background seed: nothing to cut"
+    )
 
 
 def test_the_clean_up_keeps_the_big_piece_fills_its_holes_and_obeys_keep():

@@ -1,6 +1,6 @@
 """A picture of what things are, not only of their colours, for GrabCut to cut in.
 
-GrabCut (``subject.grabcut_from_seeds``) fits colour mixtures to the subject and the
+GrabCut (``cut_pieces.grabcut_from_seeds``) fits colour mixtures to the subject and the
 background and cuts along colour edges; where the subject shares colours with what is
 behind it (a cup's red saucer on a brown table, a tabby's fur against a tan cushion)
 the mixtures overlap and the cut wanders. VGG-19's ``relu4_4`` features (the network

@@ -50,7 +50,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from stylegraph.nodes.functional.channels import to_u8
+from stylegraph.nodes.functional.cut_pieces import grabcut_from_seeds
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import guided_upsample, refine_to
 from stylegraph.nodes.functional.person import shows_people
@@ -70,6 +70,7 @@ ALL_SKY = 0.95  # share of the picture over which a grey "sky" is taken for a pl
 GREY = 6.0  # Lab chroma under which a sky is grey
 GREY_TEXTURE = 0.25  # mean Lab gradient (units per working px) a grey sky stays under
 BAND = 3  # working px either side of the sky's line where its edge is cut again
+BAND_ITERATIONS = 2  # GrabCut's rounds in that band
 MAX_HOLE = 0.005  # share of the picture over which what the sky surrounds is not sky
 MIN_AREA = 0.02  # share of the picture under which what is found is not a sky
 PORTRAIT_TOP = 0.75  # share of the top rows' width the sky must fill in a photo with a face
@@ -135,12 +136,7 @@ def _edge_cut(small: np.ndarray, sky: np.ndarray) -> np.ndarray:
     labels[outer] = cv2.GC_PR_BGD
     labels[sky] = cv2.GC_PR_FGD
     labels[inner] = cv2.GC_FGD
-    background = np.zeros((1, 65), np.float64)
-    foreground = np.zeros((1, 65), np.float64)
-    pixels = cv2.cvtColor(to_u8(small), cv2.COLOR_RGB2BGR)
-    cv2.setRNGSeed(0)  # same photo, same line
-    cv2.grabCut(pixels, labels, None, background, foreground, 2, cv2.GC_INIT_WITH_MASK)
-    return np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
+    return grabcut_from_seeds(small, labels, BAND_ITERATIONS)
 
 
 def top_share(sky: np.ndarray) -> float:
@@ -247,14 +243,7 @@ def grown_sky(rgb: np.ndarray, found: np.ndarray) -> np.ndarray:
     labels[_connected_to((probability >= SKY_SIDE) | sky, sky)] = cv2.GC_PR_FGD
     labels[ground] = cv2.GC_BGD
     labels[core] = cv2.GC_FGD
-    background = np.zeros((1, 65), np.float64)
-    foreground = np.zeros((1, 65), np.float64)
-    pixels = cv2.cvtColor(to_u8(small), cv2.COLOR_RGB2BGR)
-    cv2.setRNGSeed(0)  # same photo, same sky
-    cv2.grabCut(
-        pixels, labels, None, background, foreground, GROW_ITERATIONS, cv2.GC_INIT_WITH_MASK
-    )
-    taken = _connected_to(np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)) | sky, sky)
+    taken = _connected_to(grabcut_from_seeds(small, labels, GROW_ITERATIONS) | sky, sky)
     count, pieces = cv2.connectedComponents((taken & ~sky).astype(np.uint8))
     area = np.bincount(pieces.ravel(), minlength=count)
     mean = np.bincount(pieces.ravel(), probability.ravel(), count) / np.maximum(area, 1)

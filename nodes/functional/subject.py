@@ -78,8 +78,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from stylegraph.nodes.functional.channels import to_u8
-from stylegraph.nodes.functional.cut_pieces import clean_cut
+from stylegraph.nodes.functional.cut_pieces import clean_cut, grabcut_from_seeds
 from stylegraph.nodes.functional.faces import as_rgb
 from stylegraph.nodes.functional.guided import refine_to
 from stylegraph.nodes.functional.object_features import (
@@ -94,7 +93,7 @@ from stylegraph.nodes.models import u2net
 WORK_SIZE = 200  # px along the longest side where saliency and GrabCut run
 _L_BINS = 4  # histogram bins for lightness
 _AB_BINS = 24  # histogram bins for each of Lab's colour axes, over -64..64
-_ITERATIONS = 3
+GRABCUT_ITERATIONS = 3
 GREY_CHROMA = 4.0  # Lab chroma under which a photo counts as having no colour
 _GREY_L_BINS = 16  # lightness bins for a photo without colour
 _TEXTURE_BINS = 6  # texture bins for a photo without colour
@@ -242,23 +241,6 @@ def seed_labels(
     return labels
 
 
-def grabcut_from_seeds(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """GrabCut (``image`` float32 0..1 at the working size, ``labels`` uint8 GC_* codes)
-    run from a mask of starting labels; bool H x W, True where it finds the subject.
-    Where the seeds hold no subject or no background there is nothing to cut between,
-    so the seeds' own reading is returned."""
-    wanted = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
-    if wanted.all() or not wanted.any():
-        return wanted
-    pixels = cv2.cvtColor(to_u8(image[..., :3]), cv2.COLOR_RGB2BGR)
-    mask = labels.copy()
-    background = np.zeros((1, 65), np.float64)
-    foreground = np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: same photo, same cut
-    cv2.grabCut(pixels, mask, None, background, foreground, _ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    return np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD))
-
-
 def _hint(hint: np.ndarray | None, height: int, width: int) -> np.ndarray | None:
     """A hint mask (H x W, counted where 0.5 and above) at the working size: a working
     pixel is hinted when a quarter of it is, so a thin stroke is not lost."""
@@ -299,9 +281,9 @@ def subject_mask(
     found = features(small)
     unlike_frame = None if found is None else frame_contrast(found, small_h, small_w)
     labels = seed_labels(salient, likelihood, tightness, keep_small, remove_small, unlike_frame)
-    cut = grabcut_from_seeds(small, labels)
+    cut = grabcut_from_seeds(small, labels, GRABCUT_ITERATIONS)
     if found is not None and not is_grey(lab):  # the subject is where colour and texture agree
-        cut &= grabcut_from_seeds(feature_picture(small, found), labels)
+        cut &= grabcut_from_seeds(feature_picture(small, found), labels, GRABCUT_ITERATIONS)
     cut = clean_cut(cut, keep_small, remove_small)
     return refine_to(rgb, cut.astype(np.float32), feather)
 
@@ -360,7 +342,7 @@ def grown_cut(small: np.ndarray, probability: np.ndarray) -> np.ndarray:
     labels = np.full(cut.shape, cv2.GC_BGD, np.uint8)
     labels[joined] = cv2.GC_PR_FGD
     labels[cut] = cv2.GC_FGD
-    return grabcut_from_seeds(small, labels)
+    return grabcut_from_seeds(small, labels, GRABCUT_ITERATIONS)
 
 
 def object_mask(
@@ -389,7 +371,7 @@ def object_mask(
             labels[remove_small] = cv2.GC_BGD
         if keep_small is not None:
             labels[keep_small] = cv2.GC_FGD
-        cut = grabcut_from_seeds(small, labels)
+        cut = grabcut_from_seeds(small, labels, GRABCUT_ITERATIONS)
     elif plain_background(small, probability):
         cut = grown_cut(small, probability)
     kept = clean_cut(cut, None, remove_small)  # the object, also where a keep hint adds to it
