@@ -39,23 +39,29 @@ def resolve_ref(ref: FileRef, base_dir: Path) -> Path:
 def missing_files(
     graph: Graph, base_dir: Path, skip: Collection[tuple[str, str]] = ()
 ) -> list[Problem]:
-    """One problem per named file that is not there or is no regular file (a folder, a
-    pipe, a device: a run refuses those too), naming its node, param and path; ``skip``
-    holds (node, param) pairs not to look at."""
-    problems = []
+    """One problem per param naming files that are not there or are no regular files (a
+    folder, a pipe, a device: a run refuses those too), naming its node, param and each
+    such path once (a list naming ``a.jpg`` twice is one missing file); ``skip`` holds
+    (node, param) pairs not to look at."""
+    faults: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
     for ref in file_refs(graph):
         if (ref.node_id, ref.param) in skip:
             continue
         path = resolve_ref(ref, base_dir)
         if path.is_file():
             continue
+        missing, other = faults.setdefault((ref.node_id, ref.param), ([], []))
         message = not_a_regular_file(str(path))  # None when it is missing
+        found = other if message else missing
+        if (message or str(path)) not in found:
+            found.append(message or str(path))
+    problems = []
+    for (node_id, param), (missing, other) in faults.items():
+        parts = list(other)
+        if missing:
+            files = "files" if len(missing) > 1 else "file"
+            parts.insert(0, f"{files} not found: {', '.join(missing)}")
         problems.append(
-            Problem(
-                ref.node_id,
-                graph.node(ref.node_id).type_id,
-                f"param {ref.param!r}",
-                message or f"file not found: {path}",
-            )
+            Problem(node_id, graph.node(node_id).type_id, f"param {param!r}", "; ".join(parts))
         )
     return problems

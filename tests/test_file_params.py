@@ -98,3 +98,18 @@ def test_a_list_of_files_on_the_command_line_is_commas_or_a_json_list(text, path
     from stylegraph.graph.assign import parse_value
 
     assert parse_value(ParamType.FILE_LIST, text) == paths
+
+
+def test_a_list_with_missing_files_is_one_problem_naming_each_once(registry, tmp_path):
+    from stylegraph.graph.files import missing_files
+
+    graph = Graph(registry)
+    (tmp_path / "folder").mkdir()
+    files = ["a.jpg", "b.jpg", "a.jpg", "folder", str(_picture(tmp_path / "ok.png", 0.5))]
+    graph.add_node("style.transfer", "paint", {"style_files": files}, (0, 0))
+    (problem,) = missing_files(graph, tmp_path)
+    assert problem.node_id == "paint"
+    assert problem.message == (
+        f"files not found: {tmp_path / 'a.jpg'}, {tmp_path / 'b.jpg'}; "
+        f"{tmp_path / 'folder'} is a folder, not a file"
+    )
