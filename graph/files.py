@@ -52,9 +52,9 @@ def missing_files(
             continue
         missing, other = faults.setdefault((ref.node_id, ref.param), ([], []))
         message = not_a_regular_file(str(path))  # None when it is missing
-        found = other if message else missing
-        if (message or str(path)) not in found:
-            found.append(message or str(path))
+        entries, entry = (other, message) if message else (missing, str(path))
+        if entry not in entries:
+            entries.append(entry)
     problems = []
     for (node_id, param), (missing, other) in faults.items():
         parts = list(other)

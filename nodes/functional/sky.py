@@ -60,6 +60,7 @@ from stylegraph.nodes.functional.quick_selection import (
     kept_probability,
     pixel_features,
 )
+from stylegraph.nodes.functional.quick_selection import WORK_SIZE as QUICK_WORK_SIZE
 
 WORK_SIZE = 256  # px along the longest side where the sky is found
 SMOOTH = 1.5  # Lab units per working px under which a pixel is smooth
@@ -76,13 +77,14 @@ MIN_AREA = 0.02  # share of the picture under which what is found is not a sky
 PORTRAIT_TOP = 0.75  # share of the top rows' width the sky must fill in a photo with a face
 GROUND_ROWS = 0.25  # share of the height at the bottom taken for ground where not sky
 SKY_SIDE = 0.5  # the classifier's probability from which a pixel (or a piece, on average) is sky
-GROW_SIZE = 320  # px along the longest side where the sky is grown (quick selection's)
+GROW_SIZE = QUICK_WORK_SIZE  # px along the longest side where the sky is grown
 GROW_ITERATIONS = 3  # GrabCut's rounds over the whole picture when the sky is grown
 
 
-def _working(image: np.ndarray) -> np.ndarray:
+def _working(image: np.ndarray, longest: int = WORK_SIZE) -> np.ndarray:
+    """``image`` shrunk (never enlarged) to ``longest`` px along its longer side."""
     height, width = image.shape[:2]
-    scale = min(1.0, WORK_SIZE / max(height, width))
+    scale = min(1.0, longest / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
@@ -224,10 +226,8 @@ def grown_sky(rgb: np.ndarray, found: np.ndarray) -> np.ndarray:
     GrabCut (0.33 and 0.40 on average), a sunset's clouds and glow are sky to both
     (0.53); and when it does not rest on the ground (``_rests_on``: a building
     standing on its street)."""
-    height, width = rgb.shape[:2]
-    scale = min(1.0, GROW_SIZE / max(height, width))
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small = _working(rgb, GROW_SIZE)
+    size = (small.shape[1], small.shape[0])
     sky = cv2.resize(found.astype(np.float32), size, interpolation=cv2.INTER_LINEAR) >= 0.5
     core = cv2.erode(sky.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     near = cv2.dilate(sky.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
