@@ -17,7 +17,9 @@ sdist) has eyes about 45 x 17 px and only eye and iris references (other people 
 its edges).
 Speed: each model (person, face detection + landmarks + irises) under 0.1 s at 500 px
 and under 0.5 s at 2000 px.
-Run: python -m benchmarks.masks [--photos DIR]
+Your own photos with your own traces: ``--traced DIR`` (benchmarks/masks_traced.py says
+how to lay them out) adds a "traced" section measured by the same rows and targets.
+Run: python -m benchmarks.masks [--photos DIR] [--traced DIR]
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from benchmarks.masks_scenes import (
     SUBJECT_SECONDS,
     SUBJECT_TARGET,
     measure,
+    rows_met,
     run_node,
 )
+from benchmarks.masks_traced import measure_folder
 from stylegraph.nodes import default_registry
 from stylegraph.nodes.functional.faces import find_faces
 from stylegraph.nodes.functional.image_io import read_image
@@ -87,8 +91,38 @@ def _photo(name: str, where: str, data: dict, photos: Path | None) -> np.ndarray
     return None
 
 
+def people_row(
+    registry,
+    photo: np.ndarray,
+    person: np.ndarray | None,
+    eyes: np.ndarray | None,
+    irises: np.ndarray | None,
+    tuned: bool,
+) -> dict:
+    """One people photo against its traces (bool H x W, None where not traced):
+    mask.subject against the person; mask.face's eyes and irises against theirs."""
+    row: dict = {"size": f"{photo.shape[1]}x{photo.shape[0]}", "tuned": tuned}
+    if person is not None:
+        found, _ = run_node(registry, "mask.subject", {"image": photo}, {})
+        row["person_iou"] = round(iou(found["mask"], person), 4)
+        row["person_outline_px"] = references.outline_distance(found["mask"] >= 0.5, person)
+        row["person_met"] = row["person_iou"] >= PERSON_TARGET
+    if eyes is not None:
+        for part, part_truth in (("eyes", eyes), ("irises", irises)):
+            if part_truth is None:
+                continue
+            found, _ = run_node(registry, "mask.face", {"image": photo}, {"parts": [part]})
+            row[f"{part}_iou"] = round(iou(found["mask"], part_truth), 4)
+            row[f"{part}_outline_px"] = references.outline_distance(
+                found["mask"] >= 0.5, part_truth
+            )
+        outlines = [row[key] for key in ("eyes_outline_px", "irises_outline_px") if key in row]
+        row["eyes_met"] = row["eyes_iou"] >= EYES_TARGET and max(outlines) <= OUTLINE_TARGET_PX
+    return row
+
+
 def people(registry, photos: Path | None) -> dict:
-    """Person, eyes and irises against the traced references, and the models' times."""
+    """``people_row`` on each people photo."""
     results = {}
     for name, (source, where) in PEOPLE.items():
         data = json.loads(source.read_text())
@@ -96,29 +130,12 @@ def people(registry, photos: Path | None) -> dict:
         if photo is None:
             results[name] = {"skipped": f"{data['image']} not found; pass --photos DIR"}
             continue
-        row: dict = {"size": f"{photo.shape[1]}x{photo.shape[0]}", "tuned": name in TUNED}
         polygons = data.get("polygons", {})
-        if isinstance(polygons, list) or "person" in polygons:  # a list: the subject's outline
-            person, _ = run_node(registry, "mask.subject", {"image": photo}, {})
-            truth = references.polygons(data, "person")
-            row["person_iou"] = round(iou(person["mask"], truth), 4)
-            row["person_outline_px"] = references.outline_distance(person["mask"] >= 0.5, truth)
-            row["person_met"] = row["person_iou"] >= PERSON_TARGET
-        if "eyes" in polygons:
-            for part, part_truth in (
-                ("eyes", references.polygons(data, "eyes")),
-                ("irises", references.irises(data)),
-            ):
-                found, _ = run_node(registry, "mask.face", {"image": photo}, {"parts": [part]})
-                row[f"{part}_iou"] = round(iou(found["mask"], part_truth), 4)
-                row[f"{part}_outline_px"] = references.outline_distance(
-                    found["mask"] >= 0.5, part_truth
-                )
-            row["eyes_met"] = (
-                row["eyes_iou"] >= EYES_TARGET
-                and max(row["eyes_outline_px"], row["irises_outline_px"]) <= OUTLINE_TARGET_PX
-            )
-        results[name] = row
+        traced = isinstance(polygons, list) or "person" in polygons  # a list: one outline
+        person = references.polygons(data, "person") if traced else None
+        eyes = references.polygons(data, "eyes") if "eyes" in polygons else None
+        irises = references.irises(data) if "eyes" in polygons else None
+        results[name] = people_row(registry, photo, person, eyes, irises, name in TUNED)
     return results
 
 
@@ -142,8 +159,18 @@ def model_times() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=Path, help="folder with the photos not kept here")
+    parser.add_argument(
+        "--traced",
+        type=Path,
+        help="folder of your own photos with traces beside them (benchmarks/masks_traced.py)",
+    )
     args = parser.parse_args()
     registry = default_registry()
+    traced = {}
+    if args.traced is not None:
+        rows = measure_folder(registry, args.traced, people_row)
+        flat = [row for photo_rows in rows.values() for row in photo_rows.values()]
+        traced = {"traced": rows, "traced_targets_met": rows_met(flat)}
     scenes = measure(registry, args.photos)
     people_results = people(registry, args.photos)
     times = model_times()
@@ -167,6 +194,7 @@ def main() -> None:
                 **scenes,
                 "people": people_results,
                 "model_times": times,
+                **traced,
                 "all_targets_met": scenes["scenes_targets_met"]
                 and all(r.get("person_met", True) and r.get("eyes_met", True) for r in measured)
                 and all(

@@ -268,9 +268,34 @@ def _skipped(source: Path) -> dict:
     return {"skipped": f"{_name(source)} not found; pass --photos DIR"}
 
 
-def objects(registry: Registry, photos: Path | None) -> dict:
-    """mask.subject (auto) on each object photo: IoU, the method auto chose, the colour
+def object_row(registry: Registry, image: np.ndarray, truth, ignore, tuned: bool) -> dict:
+    """mask.subject (auto) on one object photo: IoU, the method auto chose, the colour
     method's IoU beside it, and seconds at the photo's size, 500 px and 2000 px."""
+
+    def subject(picture=image, method="auto"):
+        params = {"method": method}
+        return run_node(registry, "mask.subject", {"image": picture}, params)[0]["mask"]
+
+    mask, seconds = _best_seconds(subject)
+    colour = subject(image, "colour")
+    row = {
+        "size": f"{image.shape[1]}x{image.shape[0]}",
+        "tuned": tuned,
+        "method": select_subject(image)[1],
+        "subject_iou": round(iou(mask, truth, ignore), 4),
+        "colour_method_iou": round(iou(colour, truth, ignore), 4),
+        "subject_s": seconds,
+    }
+    for size in SUBJECT_SECONDS:
+        height, width = fit_longest_side(*image.shape[:2], size)
+        scaled = resize(image, height, width, "lanczos")
+        row[f"subject_{size}px_s"] = _best_seconds(lambda s=scaled: subject(s))[1]
+    row["subject_met"] = row["subject_iou"] >= SUBJECT_TARGET
+    return row
+
+
+def objects(registry: Registry, photos: Path | None) -> dict:
+    """``object_row`` for each object photo."""
     results = {}
     for name, (source, where) in OBJECTS.items():
         image = photo(source, where, photos)
@@ -278,34 +303,38 @@ def objects(registry: Registry, photos: Path | None) -> dict:
             results[name] = _skipped(source)
             continue
         truth, ignore = reference(source, "subject")
-
-        def subject(picture=image, method="auto"):
-            params = {"method": method}
-            return run_node(registry, "mask.subject", {"image": picture}, params)[0]["mask"]
-
-        mask, seconds = _best_seconds(subject)
-        colour = subject(image, "colour")
-        row = {
-            "size": f"{image.shape[1]}x{image.shape[0]}",
-            "tuned": name in TUNED["objects"],
-            "method": select_subject(image)[1],
-            "subject_iou": round(iou(mask, truth, ignore), 4),
-            "colour_method_iou": round(iou(colour, truth, ignore), 4),
-            "subject_s": seconds,
-        }
-        for size in SUBJECT_SECONDS:
-            height, width = fit_longest_side(*image.shape[:2], size)
-            scaled = resize(image, height, width, "lanczos")
-            row[f"subject_{size}px_s"] = _best_seconds(lambda s=scaled: subject(s))[1]
-        row["subject_met"] = row["subject_iou"] >= SUBJECT_TARGET
-        results[name] = row
+        results[name] = object_row(registry, image, truth, ignore, name in TUNED["objects"])
     return results
 
 
+def quick_row(registry: Registry, image: np.ndarray, strokes, truth, ignore, tuned: bool) -> dict:
+    """mask.paint with ``strokes`` on one photo: IoU; seconds for the first cut of the
+    photo (its features worked out) and, at 500 px, for the first cut and for a further
+    cut of the same photo (a painter's next stroke: features reused)."""
+    params = {"strokes": strokes}
+
+    def cut(picture, params=params):
+        return run_node(registry, "mask.paint", {"image": picture}, params)[0]["mask"]
+
+    mask, seconds = _best_seconds(lambda picture=image: cut(picture), repeats=1)
+    height, width = fit_longest_side(*image.shape[:2], 500)
+    scaled = resize(image, height, width, "lanczos")
+    first = _best_seconds(lambda picture=scaled: cut(picture), repeats=1)[1]
+    stroke = _best_seconds(lambda picture=scaled: cut(picture))[1]
+    score = round(iou(mask, truth, ignore), 4)
+    return {
+        "tuned": tuned,
+        "quick_selection_iou": score,
+        "quick_selection_met": score >= QUICK_TARGET,
+        "quick_selection_s": seconds,
+        "quick_500px_first_s": first,
+        "quick_500px_stroke_s": stroke,
+        "quick_500px_met": first <= QUICK_SECONDS,
+    }
+
+
 def quick_selection(registry: Registry, photos: Path | None) -> dict:
-    """mask.paint with the two strokes of ``QUICK`` on each photo: IoU; seconds for the
-    first cut of the photo (its features worked out) and, at 500 px, for the first cut
-    and for a further cut of the same photo (a painter's next stroke: features reused)."""
+    """``quick_row`` with the two strokes of ``QUICK`` on each photo."""
     results = {}
     for name, (source, where, region) in QUICK_PHOTOS.items():
         image = photo(source, where, photos)
@@ -313,32 +342,42 @@ def quick_selection(registry: Registry, photos: Path | None) -> dict:
             results[name] = _skipped(source)
             continue
         truth, ignore = reference(source, region)
-        params = {"strokes": QUICK[name]}
-
-        def cut(picture, params=params):
-            return run_node(registry, "mask.paint", {"image": picture}, params)[0]["mask"]
-
-        mask, seconds = _best_seconds(lambda picture=image: cut(picture), repeats=1)
-        height, width = fit_longest_side(*image.shape[:2], 500)
-        scaled = resize(image, height, width, "lanczos")
-        first = _best_seconds(lambda picture=scaled: cut(picture), repeats=1)[1]
-        stroke = _best_seconds(lambda picture=scaled: cut(picture))[1]
-        score = round(iou(mask, truth, ignore), 4)
-        results[name] = {
-            "tuned": name in TUNED["quick_selection"],
-            "quick_selection_iou": score,
-            "quick_selection_met": score >= QUICK_TARGET,
-            "quick_selection_s": seconds,
-            "quick_500px_first_s": first,
-            "quick_500px_stroke_s": stroke,
-            "quick_500px_met": first <= QUICK_SECONDS,
-        }
+        tuned = name in TUNED["quick_selection"]
+        results[name] = quick_row(registry, image, QUICK[name], truth, ignore, tuned)
     return results
 
 
+def sky_row(registry: Registry, image: np.ndarray, truth, ignore, tuned: bool) -> dict:
+    """mask.sky on one sky photo: IoU, seconds and the warnings."""
+    (outputs, warnings), seconds = _best_seconds(
+        lambda picture=image: run_node(registry, "mask.sky", {"image": picture}, {})
+    )
+    score = round(iou(outputs["mask"], truth, ignore), 4)
+    return {
+        "size": f"{image.shape[1]}x{image.shape[0]}",
+        "tuned": tuned,
+        "sky_iou": score,
+        "sky_met": score >= SKY_TARGET,
+        "sky_s": seconds,
+        "warnings": warnings,
+    }
+
+
+def no_sky_row(registry: Registry, image: np.ndarray, tuned: bool) -> dict:
+    """mask.sky on one photo without sky: the share of the picture called sky (right: 0)
+    and the warning (right: one)."""
+    outputs, warnings = run_node(registry, "mask.sky", {"image": image}, {})
+    share = round(float((outputs["mask"] >= 0.5).mean()), 4)
+    return {
+        "tuned": tuned,
+        "sky_share": share,
+        "warnings": warnings,
+        "sky_met": share == 0.0 and len(warnings) == 1,
+    }
+
+
 def skies(registry: Registry, photos: Path | None) -> dict:
-    """mask.sky on each sky photo (IoU) and on photos without sky (share of the picture
-    called sky, and the warning)."""
+    """``sky_row`` on each sky photo and ``no_sky_row`` on each photo without sky."""
     results = {}
     for name, (source, where) in SKIES.items():
         image = photo(source, where, photos)
@@ -346,32 +385,28 @@ def skies(registry: Registry, photos: Path | None) -> dict:
             results[name] = _skipped(source)
             continue
         truth, ignore = reference(source, "sky")
-        (outputs, warnings), seconds = _best_seconds(
-            lambda picture=image: run_node(registry, "mask.sky", {"image": picture}, {})
-        )
-        score = round(iou(outputs["mask"], truth, ignore), 4)
-        results[name] = {
-            "size": f"{image.shape[1]}x{image.shape[0]}",
-            "tuned": name in TUNED["skies"],
-            "sky_iou": score,
-            "sky_met": score >= SKY_TARGET,
-            "sky_s": seconds,
-            "warnings": warnings,
-        }
+        results[name] = sky_row(registry, image, truth, ignore, name in TUNED["skies"])
     for name, (source, where) in NO_SKY.items():
         image = photo(source, where, photos)
-        if image is None:
-            results[f"{name} (no sky)"] = _skipped(source)
-            continue
-        outputs, warnings = run_node(registry, "mask.sky", {"image": image}, {})
-        share = round(float((outputs["mask"] >= 0.5).mean()), 4)
-        results[f"{name} (no sky)"] = {
-            "tuned": name in TUNED["skies"],
-            "sky_share": share,
-            "warnings": warnings,
-            "sky_met": share == 0.0 and len(warnings) == 1,
-        }
+        key = f"{name} (no sky)"
+        results[key] = (
+            _skipped(source)
+            if image is None
+            else no_sky_row(registry, image, name in TUNED["skies"])
+        )
     return results
+
+
+def rows_met(rows) -> bool:
+    """Whether every measured row met each of its targets (its ``*_met`` values and the
+    subject mask's seconds at 500 and 2000 px)."""
+    met = []
+    for row in rows:
+        met += [value for key, value in row.items() if key.endswith("_met")]
+        for size, limit in SUBJECT_SECONDS.items():
+            if f"subject_{size}px_s" in row:
+                met.append(row[f"subject_{size}px_s"] <= limit)
+    return all(met)
 
 
 def measure(registry: Registry, photos: Path | None) -> dict:
@@ -381,13 +416,6 @@ def measure(registry: Registry, photos: Path | None) -> dict:
         "quick_selection": quick_selection(registry, photos),
         "skies": skies(registry, photos),
     }
-    met = []
-    for rows in sections.values():
-        for row in rows.values():
-            met += [value for key, value in row.items() if key.endswith("_met")]
-    for row in sections["objects"].values():
-        for size, limit in SUBJECT_SECONDS.items():
-            if f"subject_{size}px_s" in row:
-                met.append(row[f"subject_{size}px_s"] <= limit)
-    sections["scenes_targets_met"] = all(met)
+    rows = [row for section in sections.values() for row in section.values()]
+    sections["scenes_targets_met"] = rows_met(rows)
     return sections
