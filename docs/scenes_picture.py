@@ -1,15 +1,18 @@
 """Re-renders docs/images/fusion-scenes.jpg: the shipped `fusion` and `subject-background`
-presets on four kinds of photo (a portrait, a landscape with sky, a launch pad at dusk,
-an object on a table). Top row: each photo with the regions its anchored masks find, the
-sky tinted blue (mask.sky) and the background tinted orange (what fusion's `render_mask`,
-anchored to the background, fills); middle row: fusion with The Scream; bottom row:
-subject-background, The Scream on the subject and Starry Night around it. Photos: the
-astronaut (NASA), Tubingen and the coffee cup (tests' shared images), the rocket (SpaceX,
-public domain; tests/data/objects).
-Run: python -m stylegraph.docs.scenes_picture"""
+presets on five kinds of photo (a portrait, a landscape with sky, a launch pad at dusk,
+a night city, an object on a table). Top row: each photo with the regions its anchored
+masks find, the sky tinted blue (mask.sky) and the background tinted orange (what
+fusion's `render_mask`, anchored to the background, fills); middle row: fusion with The
+Scream; bottom row: subject-background, The Scream on the subject and Starry Night around
+it. Photos: the astronaut (NASA), Tubingen and the coffee cup (tests' shared images), the
+rocket (SpaceX, public domain; tests/data/objects) and, with ``--night PHOTO``, the night
+city: neural-style's ``examples/inputs/hoovertowernight.jpg`` (jcjohnson/neural-style,
+MIT; not kept here, as its photographer is not named), placed before the cup.
+Run: python -m stylegraph.docs.scenes_picture [--night PHOTO]"""
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -71,9 +74,13 @@ def _run(registry, name: str, path: Path, target: str) -> np.ndarray:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--night", type=Path, help="a night city photo, placed before the cup")
+    args = parser.parse_args()
+    photos = PHOTOS[:3] + ([args.night] if args.night else []) + PHOTOS[3:]
     registry = default_registry()
     rows: list[list[np.ndarray]] = [[], [], []]
-    for path in PHOTOS:
+    for path in photos:
         painting = _run(registry, "fusion", path, "fuse")
         photo = resize(read_image(path)[..., :3], *painting.shape[:2], "area")
         rows[0].append(_panel(_regions(photo)))
