@@ -12,7 +12,9 @@ the picture, then grown over what smoothness misses. At a working size of about 
    width, its colour there is not that of a wall, a table or leaves (``sky_like``:
    not warm and dark, not green), and a grey piece is featureless (mean gradient
    under ``GREY_TEXTURE``): an overcast sky is (the cameraman's: 0.14), a mottled
-   studio backdrop (the astronaut's: 0.49) or a wall (0.31) is not.
+   studio backdrop (the astronaut's: 0.49) or a wall (0.31) is not; nor does a grey
+   sky fill over ``BACKDROP_BOTTOM`` of the bottom row, as the white paper under a
+   still life or a product shot's backdrop does (55-70 %; no overcast sky seen: 0).
 3. **Holes**: what the sky surrounds, touching no edge of the picture and small
    (stars, a cloud's bright core, the Milky Way's dark lanes) is sky too.
 4. **Edge**: GrabCut (OpenCV) in a narrow band either side of that line moves it onto
@@ -22,7 +24,8 @@ the picture, then grown over what smoothness misses. At a working size of about 
    alone over U^2-Net-p's decoder features and colour (quick selection's) learns the
    found sky against the ground (the bottom quarter, the dark browns), and starts a
    GrabCut over the whole picture; each piece it adds is kept when the classifier
-   calls it sky on average and it does not stand on the ground.
+   calls it sky on average and it does not stand on the ground. A piece counts as
+   joined to the found sky across lines thinner than ``LINE`` px (cables, poles).
 6. **Refinement**: the fast guided filter brings the cut to the photo's size along its
    edges (``guided.refine_to``).
 
@@ -75,6 +78,8 @@ BAND_ITERATIONS = 2  # GrabCut's rounds in that band
 MAX_HOLE = 0.005  # share of the picture over which what the sky surrounds is not sky
 MIN_AREA = 0.02  # share of the picture under which what is found is not a sky
 PORTRAIT_TOP = 0.75  # share of the top rows' width the sky must fill in a photo with a face
+BACKDROP_BOTTOM = 0.25  # share of the bottom row over which a grey "sky" is a backdrop
+LINE = 7  # grow-size px: lines thinner (cables, poles, twigs) do not part a piece of sky
 GROUND_ROWS = 0.25  # share of the height at the bottom taken for ground where not sky
 SKY_SIDE = 0.5  # the classifier's probability from which a pixel (or a piece, on average) is sky
 GROW_SIZE = QUICK_WORK_SIZE  # px along the longest side where the sky is grown
@@ -174,8 +179,12 @@ def sky_region(small: np.ndarray) -> np.ndarray | None:
             continue
         if np.subtract(*np.percentile(lab[..., 0][piece], [99, 1])) < BLANK:
             continue  # flat to the last grain: a black frame or a letterbox, not a night sky
-        if np.median(chroma[piece]) < GREY and steps[piece].mean() >= GREY_TEXTURE:
-            continue  # grey with a texture: a studio backdrop or a wall, not an overcast sky
+        # Grey with a texture, or running under the subject to the bottom edge: a studio
+        # backdrop, the paper under a still life or a wall, not an overcast sky.
+        if np.median(chroma[piece]) < GREY and (
+            steps[piece].mean() >= GREY_TEXTURE or piece[-1].mean() > BACKDROP_BOTTOM
+        ):
+            continue
         sky |= piece
     if sky.mean() < MIN_AREA:
         return None
@@ -197,6 +206,16 @@ def _connected_to(region: np.ndarray, seed: np.ndarray) -> np.ndarray:
     _, pieces = cv2.connectedComponents(region.astype(np.uint8))
     touched = np.unique(pieces[seed & region])
     return np.isin(pieces, touched[touched > 0])
+
+
+def _joined_across_lines(region: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """The part of ``region`` (bool H x W) joined to ``seed`` once lines thinner than
+    ``LINE`` px are closed over: the sky below a cable, a pole or a twig is one sky with
+    the sky above it, as a painter sees it."""
+    closed = cv2.morphologyEx(
+        region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((LINE, LINE), np.uint8)
+    )
+    return region & _connected_to(closed.astype(bool) | seed, seed)
 
 
 def _rests_on(piece: np.ndarray, ground: np.ndarray) -> bool:
@@ -240,10 +259,10 @@ def grown_sky(rgb: np.ndarray, found: np.ndarray) -> np.ndarray:
     probability = kept_probability(pixel_features(rgb, small), core, ground)
     probability = guided_upsample(small, probability, EDGE_RADIUS, EDGE_EPS)
     labels = np.full(sky.shape, cv2.GC_PR_BGD, np.uint8)
-    labels[_connected_to((probability >= SKY_SIDE) | sky, sky)] = cv2.GC_PR_FGD
+    labels[_joined_across_lines((probability >= SKY_SIDE) | sky, sky)] = cv2.GC_PR_FGD
     labels[ground] = cv2.GC_BGD
     labels[core] = cv2.GC_FGD
-    taken = _connected_to(grabcut_from_seeds(small, labels, GROW_ITERATIONS) | sky, sky)
+    taken = _joined_across_lines(grabcut_from_seeds(small, labels, GROW_ITERATIONS) | sky, sky)
     count, pieces = cv2.connectedComponents((taken & ~sky).astype(np.uint8))
     area = np.bincount(pieces.ravel(), minlength=count)
     mean = np.bincount(pieces.ravel(), probability.ravel(), count) / np.maximum(area, 1)
