@@ -21,6 +21,7 @@ from stylegraph.nodes.functional.paint import render_strokes, to_image_point
 from stylegraph.nodes.functional.subject import (
     GRABCUT_ITERATIONS,
     OBJECT_MIN_SIDE,
+    grown_cut,
     object_mask,
     plain_background,
     seed_labels,
@@ -165,6 +166,38 @@ def test_the_subject_node_takes_hints_and_selects_the_background(registry):
     ctx = NodeContext("s", Path("."))
     hinted = node.run(ctx, {"image": photo, "keep": keep, "remove": remove}, params)["mask"]
     assert hinted[disc].mean() > 0.95, "background selected: white where the disc was removed"
+
+
+def test_a_photo_without_a_clear_subject_is_told_so_by_the_subject_node(registry, images):
+    """A sky with nothing in it: the object network is nowhere sure (0.3 %), so the
+    mask holds next to nothing; the node says why and what to do, once. A photo with a
+    subject (the cup, 100 % sure at its middle) is not told."""
+    rows = np.linspace(0.0, 1.0, 300, dtype=np.float32)[:, None, None]
+    sky = np.concatenate([0.3 + 0.3 * rows, 0.5 + 0.3 * rows, np.full_like(rows, 0.95)], 2)
+    node = registry.get("mask.subject")
+    ctx = NodeContext("subject", Path("."))
+    node.run(ctx, {"image": np.broadcast_to(sky, (300, 400, 3)).copy()}, node.default_params())
+    assert ctx.warnings == [
+        "subject: no clear subject in the photo (the object network is at most 0% sure "
+        "anywhere): the mask holds only what it is surest of; link keep strokes on the "
+        "subject, or choose method 'colour'"
+    ]
+    ctx = NodeContext("subject", Path("."))
+    node.run(ctx, {"image": read_image(images / "content" / "coffee.png")}, node.default_params())
+    assert ctx.warnings == []
+
+
+def test_a_faint_answer_many_times_the_cut_is_not_grown():
+    """The network sure of a small disc and faintly unsure of a wide field of the same
+    grey around it (a grey clock face on a grey wall): GrabCut would take the field
+    (and took 0.5 s over such a band); the cut is kept as it is."""
+    photo = np.full((120, 160, 3), 0.5, np.float32)
+    photo[:, :20] = (0.2, 0.3, 0.7)  # a little background of another colour
+    y, x = np.mgrid[:120, :160]
+    disc = (x - 80.0) ** 2 + (y - 60.0) ** 2 <= 12.0**2
+    probability = np.where(disc, 0.9, 0.0).astype(np.float32)
+    probability[10:110, 30:150][~disc[10:110, 30:150]] = 0.1
+    assert np.array_equal(grown_cut(photo, probability), disc)
 
 
 def test_refine_snaps_a_blob_drawn_off_the_edge_to_the_photos_edge(registry):

@@ -11,9 +11,12 @@ def run(ctx: NodeContext, inputs: dict, params: dict) -> dict:
         for name in ("keep", "remove")
         if name in inputs
     }
+    notes: list[str] = []
     mask, _ = select_subject(
-        image, params["method"], params["tightness"], params["feather"], **hints
+        image, params["method"], params["tightness"], params["feather"], **hints, warnings=notes
     )
+    for note in notes:
+        ctx.warn(f"{ctx.node_id}: {note}")
     if params["select"] == "background":
         mask = 1.0 - mask
     return {"mask": mask}
