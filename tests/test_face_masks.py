@@ -183,6 +183,57 @@ def test_hints_overrule_the_cut():
     assert (answer[85:115, 70:110] == 1.0).all()
 
 
+def test_what_the_object_network_calls_background_leaves_the_person_and_nothing_more():
+    """A crowd the person model gives 0.8 beside a figure it is sure of (0.99): the
+    salient-object network calls the crowd background (0.01) and it goes. The same
+    network's "background" over the figure's head (a dark torso it misses) does not
+    overrule the sure model, and its "object" (a bus it finds salient, 0.99) adds
+    nothing the person model left out."""
+    image = np.full((120, 160, 3), 0.55, np.float32)
+    image[20:120, 20:70] = 0.08  # the figure
+    image[10:60, 100:150] = 0.3  # the crowd
+    image[80:120, 90:150] = 0.8  # the bus
+    probability = np.full((120, 160), 0.02, np.float32)
+    probability[20:120, 20:70] = 0.99
+    probability[10:60, 100:150] = 0.8
+    salient = np.full((120, 160), 0.01, np.float32)
+    salient[40:120, 20:70] = 0.98  # the figure below its head
+    salient[80:120, 90:150] = 0.99
+    alone = person_module.cut_person(image, probability)
+    assert (alone[12:58, 102:148] >= 0.5).all()  # the person model alone keeps the crowd
+    answer = person_module.cut_person(image, probability, salient=salient)
+    assert (answer[12:58, 102:148] < 0.5).all()
+    assert (answer[22:118, 22:68] >= 0.5).all()  # the whole figure, its head too
+    assert (answer[82:118, 92:148] < 0.5).all()
+
+
+def _beside_hopper(hopper: np.ndarray, other: np.ndarray, left: bool) -> np.ndarray:
+    """``other`` at Grace Hopper's height, on her left or her right: one wide frame."""
+    height = hopper.shape[0]
+    width = round(other.shape[1] * height / other.shape[0])
+    other = cv2.resize(other[..., :3], (width, height), interpolation=cv2.INTER_AREA)
+    return np.concatenate([other, hopper] if left else [hopper, other], axis=1)
+
+
+@pytest.mark.parametrize("other", ["tubingen.jpg", "chelsea.png"])
+@pytest.mark.parametrize("left", [True, False])
+def test_a_portrait_in_a_wide_frame_keeps_its_outline(
+    images, hopper, hopper_reference, other, left
+):
+    """Grace Hopper beside a townscape or a cat, about 2.3 : 1. Squeezed whole into the
+    person model's square she came out thin and the answer spread beside her (IoU 0.886
+    and 0.904 with the townscape); the square holding her face serves her, and the
+    square holding the cat, with no face, is left to the squeezed answer (the model
+    calls most of a cat a person when shown it alone: IoU 0.32 then)."""
+    frame = _beside_hopper(hopper, read_image(images / "content" / other), left)
+    truth = np.zeros(frame.shape[:2], bool)
+    at = frame.shape[1] - hopper.shape[1] if left else 0
+    truth[:, at : at + hopper.shape[1]] = references.polygons(hopper_reference, "person")
+    mask, method = select_subject(frame)
+    assert method == "person"
+    assert iou(mask, truth) >= 0.93
+
+
 def test_the_cameraman_keeps_his_camera():
     """The person model alone leaves out the front of the camera he holds (IoU 0.941
     with the traced outline); cut along the photo's edges the camera joins him. A photo

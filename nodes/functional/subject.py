@@ -61,7 +61,9 @@ Photos of people: ``select_subject`` (the node's entry) uses MediaPipe's person 
 (``person_mask``) where the face models find a face, as Photoshop's Select Subject
 knows people; colour contrast with the frame cannot tell a dark suit from a dark
 backdrop. The model's answer is cut along the photo's edges (``person.cut_person``: what
-a person holds joins them) and refined to them by the same guided filter.
+a person holds joins them), with what the salient-object network calls background heard
+as a second opinion against it (a crowd behind two men, a table before a group), and
+refined to the photo's edges by the same guided filter.
 
 Limits: one subject near the middle is the case served. A landscape without one gives
 whatever its middle holds; a background object of the subject's colours that touches it
@@ -75,18 +77,20 @@ one px wide, 1: a soft edge a few percent of the picture wide); hint masks H x W
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
 from stylegraph.nodes.functional.cut_pieces import clean_cut, grabcut_from_seeds
-from stylegraph.nodes.functional.faces import as_rgb
+from stylegraph.nodes.functional.faces import Face, as_rgb, find_faces
 from stylegraph.nodes.functional.guided import refine_to
 from stylegraph.nodes.functional.object_features import (
     feature_picture,
     features,
     frame_contrast,
 )
-from stylegraph.nodes.functional.person import cut_person, person_probability, shows_people
+from stylegraph.nodes.functional.person import cut_person, person_probability
 from stylegraph.nodes.functional.sky import gradient, sky_region
 from stylegraph.nodes.models import u2net
 
@@ -396,22 +400,36 @@ def person_mask(
     feather: float = 0.2,
     keep: np.ndarray | None = None,
     remove: np.ndarray | None = None,
+    salient: np.ndarray | None = None,
+    faces: list[Face] | None = None,
 ) -> np.ndarray:
     """The people in ``image`` as a soft mask (float32 H x W, 0..1): the person model's
     answer (``person.person_probability``) at about 256 px in the photo's proportions,
     cut along the photo's edges there with the hints fixed (``person.cut_person``: what
-    a person holds joins them), then brought to the photo's size along its edges as the
-    colour method's cut is."""
+    a person holds joins them), the salient-object network's "background" heard as a
+    second opinion where that network sees a clear subject (peak over ``CLEAR_PEAK``: a
+    112 px face crop it finds nothing in, peak 0.54, is left to the person model), then
+    brought to the photo's size along its edges as the colour method's cut is.
+    ``salient`` and ``faces``: that network's answer (``object_probability``) and the
+    faces found (``faces.find_faces``, which the person model's squares follow) when
+    already at hand."""
     rgb = as_rgb(image)
-    probability = person_probability(rgb)
+    if faces is None:
+        faces = find_faces(rgb)
+    probability = person_probability(rgb, faces)
+    if salient is None:
+        salient = object_probability(rgb)
     height, width = rgb.shape[:2]
     scale = min(1.0, PERSON_WORK_SIZE / max(height, width))
     small_h, small_w = max(8, round(height * scale)), max(8, round(width * scale))
     small = cv2.resize(probability, (small_w, small_h), interpolation=cv2.INTER_LINEAR)
     photo = cv2.resize(rgb, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    opinion = None
+    if salient.max() >= CLEAR_PEAK:
+        opinion = cv2.resize(salient, (small_w, small_h), interpolation=cv2.INTER_LINEAR)
     keep_small = _hint(keep, small_h, small_w)
     remove_small = _hint(remove, small_h, small_w)
-    return refine_to(rgb, cut_person(photo, small, keep_small, remove_small), feather)
+    return refine_to(rgb, cut_person(photo, small, keep_small, remove_small, opinion), feather)
 
 
 def select_subject(
@@ -435,16 +453,21 @@ def select_subject(
         return subject_mask(rgb, tightness, feather, keep, remove), "colour"
     if method == "object":
         return object_mask(rgb, feather, keep, remove), "object"
-    if method == "auto" and not shows_people(rgb):
-        if max(rgb.shape[:2]) < OBJECT_MIN_SIDE:
-            return subject_mask(rgb, tightness, feather, keep, remove), "colour"
-        probability = object_probability(rgb)
-        if _object_too_small_for_grey(rgb, probability):
-            return subject_mask(rgb, tightness, feather, keep, remove), "colour"
-        if warnings is not None and probability.max() < CLEAR_PEAK:
-            warnings.append(unclear_subject_warning(float(probability.max())))
-        return object_mask(rgb, feather, keep, remove, probability), "object"
-    return person_mask(rgb, feather, keep, remove), "person"
+    if method == "person":
+        return person_mask(rgb, feather, keep, remove), "person"
+    with ThreadPoolExecutor(1) as pool:  # both branches hear the network: it runs meanwhile
+        answer = pool.submit(object_probability, rgb)
+        faces = find_faces(rgb)
+        probability = answer.result()
+    if faces:
+        return person_mask(rgb, feather, keep, remove, probability, faces), "person"
+    if max(rgb.shape[:2]) < OBJECT_MIN_SIDE:
+        return subject_mask(rgb, tightness, feather, keep, remove), "colour"
+    if _object_too_small_for_grey(rgb, probability):
+        return subject_mask(rgb, tightness, feather, keep, remove), "colour"
+    if warnings is not None and probability.max() < CLEAR_PEAK:
+        warnings.append(unclear_subject_warning(float(probability.max())))
+    return object_mask(rgb, feather, keep, remove, probability), "object"
 
 
 def unclear_subject_warning(peak: float) -> str:
