@@ -455,13 +455,14 @@ def select_subject(
         return object_mask(rgb, feather, keep, remove), "object"
     if method == "person":
         return person_mask(rgb, feather, keep, remove), "person"
+    small = max(rgb.shape[:2]) < OBJECT_MIN_SIDE  # without a face: the colour method's
     with ThreadPoolExecutor(1) as pool:  # both branches hear the network: it runs meanwhile
-        answer = pool.submit(object_probability, rgb)
+        answer = None if small else pool.submit(object_probability, rgb)
         faces = find_faces(rgb)
-        probability = answer.result()
+        probability = None if answer is None else answer.result()
     if faces:
         return person_mask(rgb, feather, keep, remove, probability, faces), "person"
-    if max(rgb.shape[:2]) < OBJECT_MIN_SIDE:
+    if probability is None:
         return subject_mask(rgb, tightness, feather, keep, remove), "colour"
     if _object_too_small_for_grey(rgb, probability):
         return subject_mask(rgb, tightness, feather, keep, remove), "colour"
