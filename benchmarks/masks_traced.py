@@ -131,7 +131,10 @@ def measure_folder(registry, folder: Path, people_row) -> dict:
             rows["subject"] = object_row(registry, image, *found["subject"], tuned=False)
         if "person" in found or "eyes" in found:
             person, eyes, irises = (found.get(part, (None,))[0] for part in PARTS[1:4])
-            rows["people"] = people_row(registry, image, person, eyes, irises, tuned=False)
+            ignore = found.get("person", (None, None))[1]
+            rows["people"] = people_row(
+                registry, image, person, eyes, irises, tuned=False, person_ignore=ignore
+            )
         if "sky" in found:
             truth, ignore = found["sky"]
             rows["sky"] = (
