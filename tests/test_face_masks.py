@@ -99,7 +99,7 @@ def test_models_load_once_per_process(hopper):
     find_faces(hopper)
     find_faces(hopper)
     info = mediapipe.interpreter.cache_info()
-    assert info.misses == 3  # detection, landmarks, iris: each loaded once
+    assert info.misses == 4  # two detectors, landmarks, iris: each loaded once
     assert info.hits > 0
 
 
@@ -416,6 +416,23 @@ def test_a_close_up_is_one_face_with_two_eyes(hopper, hopper_faces):
     whole = whole[top : top + 320, left : left + 320]
     assert iou(eyes, whole >= 0.5) >= 0.88  # 0.93; 0.84 with the second face's eye
     assert eyes[whole < 0.5].sum() < 0.06 * whole.sum()  # 0.03; 0.13 with it
+
+
+def test_a_small_face_in_a_wide_picture_is_found(hopper, hopper_faces):
+    """Grace Hopper 80 px tall in a 1000 x 750 px grey picture: her face, 26 px wide, is
+    too small for the short-range detector even on the half-size tiles (nothing found,
+    here and at four other places); the full-range detector finds it, and the mesh lies
+    where her face is in the photo itself, scaled down (0.01 of her face's width)."""
+    scale = 80 / hopper.shape[0]
+    small = cv2.resize(hopper, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    picture = np.full((750, 1000, 3), 0.5, np.float32)
+    top, left = 250, 330
+    picture[top : top + small.shape[0], left : left + small.shape[1]] = small
+    found = find_faces(picture)
+    assert len(found) == 1
+    expected = hopper_faces[0].mesh * [small.shape[1] / hopper.shape[1], scale] + [left, top]
+    error = np.linalg.norm(found[0].mesh - expected, axis=1).mean()
+    assert error < 0.1 * found[0].width
 
 
 # --- photo kinds ---------------------------------------------------------------------------

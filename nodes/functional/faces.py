@@ -2,13 +2,15 @@
 
 Three models, as MediaPipe's face mesh and iris pipelines chain them:
 
-1. **Face detection** (``face_detection_short_range``, BlazeFace): a 128 x 128 picture in
-   -1..1, 896 anchors on two grids (16 x 16 x 2 at stride 8, 8 x 8 x 6 at stride 16);
-   each anchor gives a score and a box with six keypoints (eyes, nose, mouth, ears) as
-   offsets in input pixels. The model is made for faces that fill a good part of the
-   picture, so it runs on the whole photo and on half-size tiles (a small face in a
-   full-length portrait); boxes of all runs are merged by weighted non-maximum
-   suppression, as MediaPipe does.
+1. **Face detection** (BlazeFace, two models): ``face_detection_short_range``, a 128 x 128
+   picture in -1..1, 896 anchors on two grids (16 x 16 x 2 at stride 8, 8 x 8 x 6 at
+   stride 16), and ``face_detection_full_range_sparse``, 192 x 192, 2304 anchors (48 x 48
+   at stride 4); each anchor gives a score and a box with six keypoints (eyes, nose,
+   mouth, ears) as offsets in input pixels. The short-range model is made for faces
+   that fill a good part of the picture, so both run on the whole photo and on
+   half-size tiles (a small face in a full-length portrait); each model's boxes are
+   merged by weighted non-maximum suppression, as MediaPipe does. The full-range
+   model's boxes only serve faces that are small in their square (``_candidates``).
 2. **Face landmarks** (``face_landmark``): a 192 x 192 crop in 0..1, square, 1.5 times the
    face's box, turned so the eyes are level; 468 points (x, y in crop pixels) and a face
    score. Run twice: from the detector's box, then from the box of its own points, as
@@ -68,7 +70,11 @@ _LID_CORNERS = (0, 8 * _LID_SAMPLES)
 
 PARTS = ("face", "skin", "eyes", "irises", "brows", "lips", "mouth")
 
+SHORT_RANGE = "face_detection_short_range"
+FULL_RANGE = "face_detection_full_range_sparse"
 DETECTION_SCORE = 0.5
+# The full-range model's boxes are used for faces under this share of their square's side.
+FULL_RANGE_LARGEST = 0.25
 LANDMARK_SCORE = 0.5
 _NMS_IOU = 0.3
 
@@ -157,11 +163,11 @@ def _to_photo(points: np.ndarray, matrix: np.ndarray, out: int, mirror: bool = F
 # --- 1. detection -----------------------------------------------------------------------
 
 
-def _anchors() -> np.ndarray:
-    """BlazeFace short-range anchor centres (896 x 2, 0..1): 2 per cell of the 16 x 16
-    grid, then 6 per cell of the 8 x 8 grid."""
+def _anchors(grids: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """A BlazeFace model's anchor centres (N x 2, 0..1), in the order of its outputs:
+    ``per_cell`` anchors at the centre of each cell of each ``cells`` x ``cells`` grid."""
     rows = []
-    for cells, per_cell in ((16, 2), (8, 6)):
+    for cells, per_cell in grids:
         centre = (np.arange(cells) + 0.5) / cells
         y, x = np.meshgrid(centre, centre, indexing="ij")
         grid = np.stack([x.ravel(), y.ravel()], axis=1)
@@ -169,14 +175,19 @@ def _anchors() -> np.ndarray:
     return np.concatenate(rows).astype(np.float32)
 
 
-_ANCHORS = _anchors()
+_ANCHORS = {
+    SHORT_RANGE: _anchors(((16, 2), (8, 6))),  # strides 8 and 16 on 128 px
+    FULL_RANGE: _anchors(((48, 1),)),  # stride 4 on 192 px
+}
 
 
-def _detect_square(rgb: np.ndarray, x0: int, y0: int, side: int) -> list[np.ndarray]:
-    """Detections in one square of the photo (top-left ``x0, y0``, ``side`` px; parts
-    beyond the photo are padded black, as MediaPipe letterboxes), each as [score, x0,
-    y0, x1, y1, 12 keypoint coordinates] in photo coordinates."""
-    model = interpreter("face_detection_short_range")
+def _detect_square(
+    rgb: np.ndarray, x0: int, y0: int, side: int, detector: str = SHORT_RANGE
+) -> list[np.ndarray]:
+    """Detections by ``detector`` in one square of the photo (top-left ``x0, y0``,
+    ``side`` px; parts beyond the photo are padded black, as MediaPipe letterboxes),
+    each as [score, x0, y0, x1, y1, 12 keypoint coordinates] in photo coordinates."""
+    model = interpreter(detector)
     size = model.input_size[0]
     height, width = rgb.shape[:2]
     square = np.zeros((side, side, 3), np.float32)
@@ -191,9 +202,9 @@ def _detect_square(rgb: np.ndarray, x0: int, y0: int, side: int) -> list[np.ndar
     offset = np.array([x0, y0], np.float64)
     for i in np.flatnonzero(score >= DETECTION_SCORE):
         raw = regressors[0, i].astype(np.float64) / size
-        middle = raw[:2] + _ANCHORS[i]
+        middle = raw[:2] + _ANCHORS[detector][i]
         half = raw[2:4] / 2
-        keypoints = raw[4:16].reshape(6, 2) + _ANCHORS[i]
+        keypoints = raw[4:16].reshape(6, 2) + _ANCHORS[detector][i]
         box = np.concatenate([middle - half, middle + half]) * side + np.tile(offset, 2)
         points = (keypoints * side + offset).ravel()
         found.append(np.concatenate([[score[i]], box, points]))
@@ -227,9 +238,13 @@ def _weighted_nms(detections: np.ndarray) -> list[np.ndarray]:
     return merged
 
 
-def detect_faces(rgb: np.ndarray) -> list[np.ndarray]:
+def detect_faces(rgb: np.ndarray, detector: str = SHORT_RANGE) -> list[np.ndarray]:
     """Face detections in the photo ([score, box, keypoints] rows, photo pixels), from
-    the whole picture and from half-size tiles overlapping by half."""
+    the whole picture and from half-size tiles overlapping by half. The full-range
+    model is there for faces too small for the short-range one: it looks only at
+    squares at least its 192 px input (on a 160 px crop of the cameraman, enlarged, it
+    took his ear for a face that passed the landmark check) and keeps only boxes under
+    ``FULL_RANGE_LARGEST`` of their square's side."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
     squares = [((width - long_side) // 2, (height - long_side) // 2, long_side)]
@@ -238,8 +253,45 @@ def detect_faces(rgb: np.ndarray) -> list[np.ndarray]:
         for y in np.linspace(0, height - side, max(2, round(2 * height / side) - 1)):
             for x in np.linspace(0, width - side, max(2, round(2 * width / side) - 1)):
                 squares.append((round(x), round(y), side))
-    found = [d for square in squares for d in _detect_square(rgb, *square)]
+    largest = math.inf
+    if detector == FULL_RANGE:
+        largest = FULL_RANGE_LARGEST
+        squares = [square for square in squares if square[2] >= interpreter(detector).input_size[0]]
+    found = [
+        d
+        for square in squares
+        for d in _detect_square(rgb, *square, detector)
+        if max(d[3] - d[1], d[4] - d[2]) < largest * square[2]
+    ]
     return _weighted_nms(np.array(found)) if found else []
+
+
+def _candidates(rgb: np.ndarray) -> list[list[np.ndarray]]:
+    """Per face, the detections whose boxes to try in turn for its landmarks.
+
+    The short-range model finds the faces, as before; the full-range model (made for
+    faces up to 5 m from the camera, against 2 m) helps with small ones in two ways:
+
+    - where a short-range box's mesh fails, a full-range box over it (IoU 0.3) is tried
+      next. At working sizes of 400-576 px the short-range model found the second man
+      in the ultralytics bus photo and the man on the left in its Zidane photo, but its
+      boxes gave landmark scores of 0.06-0.32, the full-range boxes 0.56-1.0;
+    - a full-range box that touches no other box is a face the short-range model
+      missed (Grace Hopper 60-90 px tall in a 1000 x 750 px picture). It must touch
+      none, not merely overlap by less than the merge's IoU: two boxes a few pixels
+      apart on one 20 px face both passed the landmark check.
+
+    Full-range boxes over a quarter of their square are left out: in close-ups (Grace
+    Hopper cropped to 200 px) they covered one eye and cheek and passed the check."""
+    near = detect_faces(rgb, SHORT_RANGE)
+    far = detect_faces(rgb, FULL_RANGE)
+    tries = [[d, *(f for f in far if _iou(d[1:5], f[None, 1:5])[0] >= _NMS_IOU)] for d in near]
+    taken = [d[1:5] for d in near]
+    for f in far:  # the most confident first
+        if not (_iou(f[1:5], np.array(taken).reshape(-1, 4)) > 0).any():
+            tries.append([f])
+            taken.append(f[1:5])
+    return tries
 
 
 # --- 2. landmarks and 3. eyes -----------------------------------------------------------
@@ -295,21 +347,29 @@ def find_faces(image: np.ndarray) -> list[Face]:
     largest first."""
     rgb = as_rgb(image)
     faces = []
-    for detection in detect_faces(rgb):
-        box, keypoints = detection[1:5], detection[5:].reshape(6, 2)
-        (rx, ry), (lx, ly) = keypoints[0], keypoints[1]
-        angle = math.atan2(ly - ry, lx - rx)
-        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
-        size = max(box[2] - box[0], box[3] - box[1]) * 1.5
-        mesh, score = _landmarks(rgb, centre, size, angle)
-        if score < LANDMARK_SCORE:
-            continue
-        mesh, score = _landmarks(rgb, *_mesh_roi(mesh))
-        if score < LANDMARK_SCORE:
-            continue
-        eyes = (_eye(rgb, mesh, RIGHT_EYE_CORNERS, False), _eye(rgb, mesh, LEFT_EYE_CORNERS, True))
-        faces.append(Face(float(detection[0]), mesh, eyes))
+    for tries in _candidates(rgb):
+        face = next(filter(None, (_face(rgb, detection) for detection in tries)), None)
+        if face is not None:
+            faces.append(face)
     return sorted(_distinct(faces), key=lambda face: -face.area)
+
+
+def _face(rgb: np.ndarray, detection: np.ndarray) -> Face | None:
+    """The face from one detection, or None where the landmark model, run from the
+    detector's box and again from its own points' box, does not see one."""
+    box, keypoints = detection[1:5], detection[5:].reshape(6, 2)
+    (rx, ry), (lx, ly) = keypoints[0], keypoints[1]
+    angle = math.atan2(ly - ry, lx - rx)
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    size = max(box[2] - box[0], box[3] - box[1]) * 1.5
+    mesh, score = _landmarks(rgb, centre, size, angle)
+    if score < LANDMARK_SCORE:
+        return None
+    mesh, score = _landmarks(rgb, *_mesh_roi(mesh))
+    if score < LANDMARK_SCORE:
+        return None
+    eyes = (_eye(rgb, mesh, RIGHT_EYE_CORNERS, False), _eye(rgb, mesh, LEFT_EYE_CORNERS, True))
+    return Face(float(detection[0]), mesh, eyes)
 
 
 def _distinct(faces: list[Face]) -> list[Face]:

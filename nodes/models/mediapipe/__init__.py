@@ -1,7 +1,8 @@
 """MediaPipe's person, face and iris models, kept in the repository and run by LiteRT.
 
-The four ``.tflite`` files beside this module come unchanged from the ``mediapipe`` 0.10.14
-wheel (``mediapipe/modules/...``, Apache-2.0, see LICENSE here); they are read as data by
+The five ``.tflite`` files beside this module come unchanged from the ``mediapipe`` 0.10.14
+wheel (``mediapipe/modules/...``, Apache-2.0, see LICENSE here; the full-range face detector
+is ``face_detection/face_detection_full_range_sparse.tflite``); they are read as data by
 ``ai-edge-litert`` (Google's LiteRT runtime), so neither mediapipe nor its opencv-contrib
 is installed and nothing is downloaded at run time. Each file's SHA-256 is checked the
 first time it is loaded: a damaged or replaced file is refused with a ``ModelFileError``
@@ -32,6 +33,9 @@ MODELS = {
     "selfie_segmentation": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
     "face_detection_short_range": (
         "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"
+    ),
+    "face_detection_full_range_sparse": (
+        "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1"
     ),
     "face_landmark": "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
     "iris_landmark": "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
