@@ -190,10 +190,13 @@ def _detect_square(
     model = interpreter(detector)
     size = model.input_size[0]
     height, width = rgb.shape[:2]
-    square = np.zeros((side, side, 3), np.float32)
     top, left = max(0, y0), max(0, x0)
     bottom, right = min(height, y0 + side), min(width, x0 + side)
-    square[top - y0 : bottom - y0, left - x0 : right - x0] = rgb[top:bottom, left:right]
+    if (bottom - top, right - left) == (side, side):  # a tile: read in place, not copied
+        square = rgb[top:bottom, left:right]
+    else:
+        square = np.zeros((side, side, 3), np.float32)
+        square[top - y0 : bottom - y0, left - x0 : right - x0] = rgb[top:bottom, left:right]
     picture = cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
     regressors, scores = model.invoke(picture * 2.0 - 1.0)
     logits = np.clip(scores[0, :, 0].astype(np.float64), -100.0, 100.0)
