@@ -37,6 +37,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from stylegraph.nodes.functional.blaze import (
+    NMS_IOU,
+    anchors,
+    box_iou,
+    crop,
+    crop_matrix,
+    detect_square,
+    to_photo,
+    weighted_nms,
+)
 from stylegraph.nodes.functional.eye_lids import refine_lids
 from stylegraph.nodes.models.mediapipe import interpreter
 
@@ -76,7 +86,6 @@ DETECTION_SCORE = 0.5
 # The full-range model's boxes are used for faces under this share of their square's side.
 FULL_RANGE_LARGEST = 0.25
 LANDMARK_SCORE = 0.5
-_NMS_IOU = 0.3
 
 
 @dataclass(frozen=True)
@@ -115,130 +124,13 @@ class Face:
         return float(cv2.contourArea(self.mesh[list(FACE_OVAL)].astype(np.float32)))
 
 
-# --- crops ------------------------------------------------------------------------------
-
-
-def _crop_matrix(centre: tuple[float, float], size: float, angle: float, out: int) -> np.ndarray:
-    """The 2 x 3 affine map from crop coordinates (0..out) to photo coordinates of a
-    square of side ``size`` around ``centre``, turned by ``angle`` (radians, the crop's
-    x axis in the photo). Coordinates here and in every point this module returns are
-    continuous, 0 at the picture's top-left edge (a pixel's centre is at i + 0.5), as
-    MediaPipe's normalised landmarks are."""
-    scale = size / out
-    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
-    half = out / 2.0
-    return np.array(
-        [
-            [cos, -sin, centre[0] - cos * half + sin * half],
-            [sin, cos, centre[1] - sin * half - cos * half],
-        ],
-        np.float64,
-    )
-
-
-def _crop(image: np.ndarray, matrix: np.ndarray, out: int, mirror: bool = False) -> np.ndarray:
-    """The crop ``matrix`` describes, ``out`` px square (edges beyond the photo repeat
-    it, as MediaPipe's crops do), mirrored left-right if asked."""
-    if mirror:
-        matrix = matrix @ np.array([[-1.0, 0.0, out], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    # OpenCV maps pixel centres (integers): shift by half a pixel on both sides.
-    pixels = matrix.copy()
-    pixels[:, 2] += matrix[:, :2] @ [0.5, 0.5] - 0.5
-    return cv2.warpAffine(
-        image,
-        pixels,
-        (out, out),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-
-
-def _to_photo(points: np.ndarray, matrix: np.ndarray, out: int, mirror: bool = False) -> np.ndarray:
-    xy = points[:, :2].astype(np.float64)
-    if mirror:
-        xy = np.column_stack([out - xy[:, 0], xy[:, 1]])
-    return xy @ matrix[:, :2].T + matrix[:, 2]
-
-
 # --- 1. detection -----------------------------------------------------------------------
 
 
-def _anchors(grids: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """A BlazeFace model's anchor centres (N x 2, 0..1), in the order of its outputs:
-    ``per_cell`` anchors at the centre of each cell of each ``cells`` x ``cells`` grid."""
-    rows = []
-    for cells, per_cell in grids:
-        centre = (np.arange(cells) + 0.5) / cells
-        y, x = np.meshgrid(centre, centre, indexing="ij")
-        grid = np.stack([x.ravel(), y.ravel()], axis=1)
-        rows.append(np.repeat(grid, per_cell, axis=0))
-    return np.concatenate(rows).astype(np.float32)
-
-
 _ANCHORS = {
-    SHORT_RANGE: _anchors(((16, 2), (8, 6))),  # strides 8 and 16 on 128 px
-    FULL_RANGE: _anchors(((48, 1),)),  # stride 4 on 192 px
+    SHORT_RANGE: anchors(((16, 2), (8, 6))),  # strides 8 and 16 on 128 px
+    FULL_RANGE: anchors(((48, 1),)),  # stride 4 on 192 px
 }
-
-
-def _detect_square(
-    rgb: np.ndarray, x0: int, y0: int, side: int, detector: str = SHORT_RANGE
-) -> list[np.ndarray]:
-    """Detections by ``detector`` in one square of the photo (top-left ``x0, y0``,
-    ``side`` px; parts beyond the photo are padded black, as MediaPipe letterboxes),
-    each as [score, x0, y0, x1, y1, 12 keypoint coordinates] in photo coordinates."""
-    model = interpreter(detector)
-    size = model.input_size[0]
-    height, width = rgb.shape[:2]
-    top, left = max(0, y0), max(0, x0)
-    bottom, right = min(height, y0 + side), min(width, x0 + side)
-    if (bottom - top, right - left) == (side, side):  # a tile: read in place, not copied
-        square = rgb[top:bottom, left:right]
-    else:
-        square = np.zeros((side, side, 3), np.float32)
-        square[top - y0 : bottom - y0, left - x0 : right - x0] = rgb[top:bottom, left:right]
-    picture = cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
-    regressors, scores = model.invoke(picture * 2.0 - 1.0)
-    logits = np.clip(scores[0, :, 0].astype(np.float64), -100.0, 100.0)
-    score = 1.0 / (1.0 + np.exp(-logits))
-    found = []
-    offset = np.array([x0, y0], np.float64)
-    for i in np.flatnonzero(score >= DETECTION_SCORE):
-        raw = regressors[0, i].astype(np.float64) / size
-        middle = raw[:2] + _ANCHORS[detector][i]
-        half = raw[2:4] / 2
-        keypoints = raw[4:16].reshape(6, 2) + _ANCHORS[detector][i]
-        box = np.concatenate([middle - half, middle + half]) * side + np.tile(offset, 2)
-        points = (keypoints * side + offset).ravel()
-        found.append(np.concatenate([[score[i]], box, points]))
-    return found
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of box ``a`` (x0, y0, x1, y1) with each row of ``b``."""
-    x0 = np.maximum(a[0], b[:, 0])
-    y0 = np.maximum(a[1], b[:, 1])
-    x1 = np.minimum(a[2], b[:, 2])
-    y1 = np.minimum(a[3], b[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = lambda box: (box[..., 2] - box[..., 0]) * (box[..., 3] - box[..., 1])  # noqa: E731
-    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
-
-
-def _weighted_nms(detections: np.ndarray) -> list[np.ndarray]:
-    """MediaPipe's weighted non-maximum suppression: each cluster of boxes overlapping
-    the best one by IoU 0.3 becomes their score-weighted mean, with the best score."""
-    order = np.argsort(-detections[:, 0])
-    remaining = detections[order]
-    merged = []
-    while len(remaining):
-        overlap = _iou(remaining[0, 1:5], remaining[:, 1:5]) >= _NMS_IOU
-        cluster = remaining[overlap]
-        weights = cluster[:, :1]
-        mean = (cluster[:, 1:] * weights).sum(axis=0) / weights.sum()
-        merged.append(np.concatenate([[cluster[0, 0]], mean]))
-        remaining = remaining[~overlap]
-    return merged
 
 
 def detect_faces(rgb: np.ndarray, detector: str = SHORT_RANGE) -> list[np.ndarray]:
@@ -263,10 +155,10 @@ def detect_faces(rgb: np.ndarray, detector: str = SHORT_RANGE) -> list[np.ndarra
     found = [
         d
         for square in squares
-        for d in _detect_square(rgb, *square, detector)
+        for d in detect_square(rgb, *square, detector, _ANCHORS[detector], DETECTION_SCORE)
         if max(d[3] - d[1], d[4] - d[2]) < largest * square[2]
     ]
-    return _weighted_nms(np.array(found)) if found else []
+    return weighted_nms(np.array(found)) if found else []
 
 
 def _candidates(rgb: np.ndarray) -> list[list[np.ndarray]]:
@@ -288,10 +180,10 @@ def _candidates(rgb: np.ndarray) -> list[list[np.ndarray]]:
     Hopper cropped to 200 px) they covered one eye and cheek and passed the check."""
     near = detect_faces(rgb, SHORT_RANGE)
     far = detect_faces(rgb, FULL_RANGE)
-    tries = [[d, *(f for f in far if _iou(d[1:5], f[None, 1:5])[0] >= _NMS_IOU)] for d in near]
+    tries = [[d, *(f for f in far if box_iou(d[1:5], f[None, 1:5])[0] >= NMS_IOU)] for d in near]
     taken = [d[1:5] for d in near]
     for f in far:  # the most confident first
-        if not (_iou(f[1:5], np.array(taken).reshape(-1, 4)) > 0).any():
+        if not (box_iou(f[1:5], np.array(taken).reshape(-1, 4)) > 0).any():
             tries.append([f])
             taken.append(f[1:5])
     return tries
@@ -307,9 +199,9 @@ def _landmarks(
     crop around ``centre``."""
     model = interpreter("face_landmark")
     out = model.input_size[0]
-    matrix = _crop_matrix(centre, size, angle, out)
-    points, score = model.invoke(_crop(rgb, matrix, out))
-    mesh = _to_photo(points.reshape(-1, 3), matrix, out)
+    matrix = crop_matrix(centre, size, angle, out)
+    points, score = model.invoke(crop(rgb, matrix, out))
+    mesh = to_photo(points.reshape(-1, 3), matrix, out)
     return mesh, float(1.0 / (1.0 + np.exp(-float(score.ravel()[0]))))
 
 
@@ -335,10 +227,10 @@ def _eye(rgb: np.ndarray, mesh: np.ndarray, corners: tuple[int, int], mirror: bo
     angle = math.atan2(direction[1], direction[0])
     centre = (outer + inner) / 2
     size = float(np.abs(inner - outer).max()) * 2.3  # MediaPipe's square_long of the corners' box
-    matrix = _crop_matrix((float(centre[0]), float(centre[1])), size, angle, out)
-    contour, iris = model.invoke(_crop(rgb, matrix, out, mirror))
-    lid = _to_photo(contour.reshape(-1, 3)[list(IRIS_MODEL_LID)], matrix, out, mirror)
-    ring = _to_photo(iris.reshape(-1, 3), matrix, out, mirror)
+    matrix = crop_matrix((float(centre[0]), float(centre[1])), size, angle, out)
+    contour, iris = model.invoke(crop(rgb, matrix, out, mirror))
+    lid = to_photo(contour.reshape(-1, 3)[list(IRIS_MODEL_LID)], matrix, out, mirror)
+    ring = to_photo(iris.reshape(-1, 3), matrix, out, mirror)
     radius = float(np.hypot(*(ring[1:] - ring[0]).T).mean())
     centre = (float(ring[0, 0]), float(ring[0, 1]))
     refined = refine_lids(rgb, smooth_outline(lid, _LID_SAMPLES), _LID_CORNERS, centre, radius)
