@@ -1,4 +1,4 @@
-"""People in a photo as a soft mask, from MediaPipe's selfie segmentation model.
+"""People in a photo as a soft mask, from MediaPipe's selfie segmentation and body models.
 
 The model (``selfie_segmentation``, 256 x 256 RGB in 0..1) gives each pixel the chance
 that it belongs to a person: hair, clothes, hands and what they hold. It is a video-call
@@ -7,7 +7,10 @@ makes people thin and small, and its answer then spreads onto what lies between 
 behind them (a crowd behind two men, the table before a group of six). So
 ``person_probability`` also runs it on squares of the photo's short side laid along its
 long side, and the squares holding a found face answer for their part of the photo (no
-letterbox: the model was trained on whole frames). Where the model is unsure (at 256 px it gives the
+letterbox: the model was trained on whole frames). BlazePose's segmentation (``bodies``)
+looks at each person it finds in a crop of their own, where the selfie model sees a
+footballer mid-kick or people before a bus thin and blurred into their surroundings;
+a pixel takes the larger of the two answers. Where the model is unsure (at 256 px it gives the
 camera a man holds to his eye 0.3-0.6), ``cut_person`` cuts its answer along the photo's
 edges, so a region closed by a strong outline goes wholly to the person or wholly away;
 what the salient-object network calls background counts there as a second opinion
@@ -29,6 +32,7 @@ import math
 import cv2
 import numpy as np
 
+from stylegraph.nodes.functional.bodies import body_probability
 from stylegraph.nodes.functional.faces import Face, as_rgb, find_faces
 from stylegraph.nodes.models.mediapipe import interpreter
 
@@ -47,7 +51,9 @@ def person_probability(image: np.ndarray, faces: list[Face] | None = None) -> np
     square of a cat, at 0.9).
 
     Squeezed alone, a 16:9 frame's people come out thin, and the answer took in about
-    13 % of the frame beyond two men (a crowd) and the table top before a group of six."""
+    13 % of the frame beyond two men (a crowd) and the table top before a group of six.
+    Each person the body models find (``bodies.body_probability``) adds their own
+    segmentation: a pixel takes the larger answer."""
     model = interpreter("selfie_segmentation")
     size = model.input_size[0]
     rgb = as_rgb(image)
@@ -80,7 +86,8 @@ def person_probability(image: np.ndarray, faces: list[Face] | None = None) -> np
             np.maximum(place, tile[:, : place.shape[1]], out=place)
             covered[:, at : at + place.shape[1]] = True
         answer[covered] = tiles[covered]
-    return answer if wide else np.ascontiguousarray(answer.T)
+    answer = answer if wide else np.ascontiguousarray(answer.T)
+    return np.maximum(answer, body_probability(rgb, faces or [], answer.shape))
 
 
 def shows_people(image: np.ndarray) -> bool:

@@ -1,14 +1,15 @@
-"""MediaPipe's person, face and iris models, kept in the repository and run by LiteRT.
+"""MediaPipe's person, body, face and iris models, kept in the repository and run by LiteRT.
 
-The five ``.tflite`` files beside this module come unchanged from the ``mediapipe`` 0.10.14
-wheel (``mediapipe/modules/...``, Apache-2.0, see LICENSE here; the full-range face detector
-is ``face_detection/face_detection_full_range_sparse.tflite``); they are read as data by
-``ai-edge-litert`` (Google's LiteRT runtime), so neither mediapipe nor its opencv-contrib
-is installed and nothing is downloaded at run time. Each file's SHA-256 is checked the
-first time it is loaded: a damaged or replaced file is refused with a ``ModelFileError``
-that names it. Each model is loaded once per process and shared (``interpreter``); LiteRT
-interpreters are not safe to call from two threads at once, so ``invoke`` holds a lock
-per model.
+The seven ``.tflite`` files beside this module come unchanged from the ``mediapipe``
+0.10.14 wheel (``mediapipe/modules/...``, Apache-2.0, see LICENSE here; the full-range face
+detector is ``face_detection/face_detection_full_range_sparse.tflite``, the body models
+``pose_detection/pose_detection.tflite`` and ``pose_landmark/pose_landmark_full.tflite``);
+they are read as data by ``ai-edge-litert`` (Google's LiteRT runtime), so neither mediapipe
+nor its opencv-contrib is installed and nothing is downloaded at run time. Each file's
+SHA-256 is checked the first time it is loaded: a damaged or replaced file is refused with
+a ``ModelFileError`` that names it. Each model is loaded once per process and shared
+(``interpreter``); LiteRT interpreters are not safe to call from two threads at once, so
+``invoke`` holds a lock per model.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ MODELS = {
     ),
     "face_landmark": "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
     "iris_landmark": "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
+    "pose_detection": "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    "pose_landmark_full": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
 }
 THREADS = 2  # the CPU work of one model call; the rest of a run goes on in other threads
 
