@@ -17,7 +17,8 @@ sdist) has eyes about 45 x 17 px; its person outline takes in the blurred people
 edges. zidane.jpg, bus.jpg (ultralytics 8.4's wheel, ultralytics/assets),
 insightface_t1.jpg (insightface 2.1's sdist, insightface/data/images/t1.jpg) and
 messi5.jpg (Debian opencv-doc's samples): wide and multi-person photos, read from
-``--photos DIR`` too.
+``--photos DIR`` too; biden.jpg and obama3.jpg (face_recognition's sdist): standing men cut
+by the frame, held out (traced after the last change to the person mask).
 Speed: each model (person, face detection + landmarks + irises) under 0.1 s at 500 px
 and under 0.5 s at 2000 px.
 Your own photos with your own traces: ``--traced DIR`` (benchmarks/masks_traced.py says
@@ -67,6 +68,8 @@ PEOPLE = {
     "insightface_t1": (PEOPLE_DIR / "insightface_t1.json", "photos"),
     "messi5": (PEOPLE_DIR / "messi5.json", "photos"),
     "bus": (PEOPLE_DIR / "bus.json", "photos"),
+    "biden": (PEOPLE_DIR / "biden.json", "photos"),
+    "obama3": (PEOPLE_DIR / "obama3.json", "photos"),
 }
 # The person cut's smoothness was chosen looking at the astronaut, Grace Hopper and the
 # cameraman; Obama (person, eyes) and obama2 (eyes) are held out. The eyes' lid search was
