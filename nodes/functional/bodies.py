@@ -5,13 +5,13 @@ footballer mid-kick in a 16:10 frame, or four people before a bus, come out thin
 blurred into what lies between them. BlazePose looks at one person at a time, in a crop
 made for that person, as MediaPipe's pose pipeline chains its two models:
 
-1. **Detection** (``pose_detection``): a 224 x 224 picture in -1..1, 2254 anchors (28 x 28
-   x 2 at stride 8, 14 x 14 x 2 at stride 16, 7 x 7 x 6 at stride 32), each a score, the
-   box of the person's face and four keypoints, of which the first two place the body:
-   the middle of the hips and a point on the circle round the whole body. It runs on
-   the whole photo, letterboxed; a face the face models found that no detection covers
-   gets a second look in a square around it, where its person is larger (the men beside
-   a bus, a man bent forward at the frame's edge).
+1. **Detection** (``pose_detection``): a 224 x 224 picture in -1..1, 2254 anchors (28 x
+   28 x 2 at stride 8, 14 x 14 x 2 at stride 16, 7 x 7 x 6 at stride 32), each a score,
+   a box round the person's head (about twice the face) and four keypoints, of which the
+   first two place the body: the middle of the hips and a point on the circle round the
+   whole body. It runs on the whole photo, letterboxed; a face the face models found
+   that no detection covers gets a second look in a square around it, where its person
+   is larger (the men beside a bus, a man bent forward at the frame's edge).
 2. **Landmarks and segmentation** (``pose_landmark_full``): a 256 x 256 crop in 0..1,
    square, centred on the hips, 2.5 times the body circle's radius, turned so the body
    stands upright, black beyond the photo; 39 points and a 256 x 256 map of the
@@ -66,22 +66,24 @@ def find_bodies(rgb: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
     for face in faces:
         low, high = face.mesh.min(axis=0), face.mesh.max(axis=0)
         middle, size = (low + high) / 2, float((high - low).max())
-        if any(_covers(body[1:5], middle) for body in bodies):
+        if any(_over(body, middle, size) for body in bodies):
             continue
         side = max(32, round(min(height, width, FACE_LOOK_SIDE * size)))
         x0 = int(np.clip(middle[0] - side / 2, 0, max(0, width - side)))
         y0 = int(np.clip(middle[1] - side / 4, 0, max(0, height - side)))
         look = detect_square(rgb, x0, y0, side, DETECTOR, _ANCHORS, FACE_LOOK_SCORE)
-        over_face = [d for d in look if np.hypot(*((d[1:3] + d[3:5]) / 2 - middle)) < size]
+        over_face = [d for d in look if _over(d, middle, size)]
         if over_face:
             bodies.append(max(over_face, key=lambda d: d[0]))
     return bodies
 
 
-def _covers(box: np.ndarray, point: np.ndarray) -> bool:
-    """Whether ``point`` lies in ``box`` grown by a fifth of its size on every side."""
-    margin = (box[2:] - box[:2]) * 0.2
-    return bool(np.all(point >= box[:2] - margin) and np.all(point <= box[2:] + margin))
+def _over(detection: np.ndarray, middle: np.ndarray, size: float) -> bool:
+    """Whether a detection is of the face whose mesh box has this middle and size: its
+    box (about twice the face, centred near it) has its centre within a face's size. A
+    neighbour's box, grown or not, reaches over the faces beside it at a table."""
+    centre = (detection[1:3] + detection[3:5]) / 2
+    return bool(np.hypot(*(centre - middle)) < size)
 
 
 def _body_crop(hips: np.ndarray, circle: np.ndarray) -> tuple[tuple[float, float], float, float]:
