@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -18,7 +17,6 @@ from PIL import Image
 from stylegraph.graph.context import NodeContext
 from stylegraph.graph.engine import Engine, Status
 from stylegraph.graph.model import Graph
-from stylegraph.nodes.functional import eye_lids
 from stylegraph.nodes.functional import faces as faces_module
 from stylegraph.nodes.functional import person as person_module
 from stylegraph.nodes.functional.eye_light import eye_light
@@ -414,8 +412,8 @@ def test_a_close_up_is_one_face_with_two_eyes(hopper, hopper_faces):
     eyes = parts_mask(found, ["eyes"], 320, 320)
     whole = parts_mask(hopper_faces, ["eyes"], *hopper.shape[:2])
     whole = whole[top : top + 320, left : left + 320]
-    assert iou(eyes, whole >= 0.5) >= 0.88  # 0.93; 0.84 with the second face's eye
-    assert eyes[whole < 0.5].sum() < 0.06 * whole.sum()  # 0.03; 0.13 with it
+    assert iou(eyes, whole >= 0.5) >= 0.85  # 0.877: the lids move with the crop
+    assert eyes[whole < 0.5].sum() < 0.06 * whole.sum()  # the second face's eye: 0.13
 
 
 def test_a_small_face_in_a_wide_picture_is_found(hopper, hopper_faces):
@@ -529,94 +527,12 @@ def test_the_eye_light_node_passes_a_photo_without_a_face_with_a_warning(registr
     assert warnings == ["node_1: no face found in the photo; no eye-light added"]
 
 
-# --- lids refined on the photo ---------------------------------------------------------------
-
-
-def _drawn_eye(lid_height: float, glint: bool) -> tuple[np.ndarray, np.ndarray]:
-    """A photo of an eye 40 x 2*lid_height px (skin 0.6, sclera 0.9, an iris of radius 7 at
-    0.2 with an optional catch-light at the top of the iris, a dark lash line over the upper
-    lid), softened as a lens would; and the eye's true opening as a mask."""
-    height, width, scale = 40, 80, 8  # drawn 8 times larger, then shrunk: exact coverage
-    centre, half_width = (40.3, 20.4), 20.0
-    big = np.full((height * scale, width * scale), 0.6, np.float32)
-    columns = (np.arange(width * scale) + 0.5) / scale
-    rows = (np.arange(height * scale) + 0.5) / scale
-    x, y = np.meshgrid(columns, rows)
-    across = np.clip(1 - ((x - centre[0]) / half_width) ** 2, 0, None)
-    opening = np.abs(y - centre[1]) <= lid_height * across
-    lashes = (y < centre[1]) & ~opening & (np.abs(y - centre[1]) <= lid_height * across + 1.5)
-    big[lashes] = 0.15
-    big[opening] = 0.9
-    big[opening & (np.hypot(x - centre[0], y - centre[1]) <= 8.0)] = 0.2
-    if glint:
-        big[opening & (np.hypot(x - centre[0] - 2, y - centre[1] + lid_height - 2) <= 1.5)] = 1.0
-    photo = cv2.resize(big, (width, height), interpolation=cv2.INTER_AREA)
-    photo = cv2.GaussianBlur(photo, (0, 0), 0.7)
-    truth = cv2.resize(opening.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
-    return np.repeat(photo[..., None], 3, axis=2), truth
-
-
-def _eye_outline(lid_height: float) -> np.ndarray:
-    """The closed outline of the drawn eye with lids ``lid_height`` from its middle: the
-    lower lid from the left corner to the right (65 points), then the upper lid back."""
-    centre, half_width = np.array([40.3, 20.4]), 20.0
-    x = np.linspace(-half_width, half_width, 65)
-    bulge = lid_height * (1 - (x / half_width) ** 2)
-    lower = np.column_stack([x, bulge]) + centre
-    upper = np.column_stack([x[::-1], -bulge[::-1]]) + centre
-    return np.vstack([lower[:-1], upper[:-1]])
-
-
-def _filled(outline: np.ndarray, height: int = 40, width: int = 80) -> np.ndarray:
-    return shape(height, width, "polygon", points=(outline / [width, height]).tolist())
-
-
-@pytest.mark.parametrize("model_height", [5.0, 8.5])
-def test_lids_a_model_placed_off_the_edges_move_onto_them(model_height):
-    """The drawn lids are 7 px from the middle; given lids 2 px inside or 1.5 px outside
-    them, the refined outline covers the drawn opening far better, and a catch-light at
-    the top of the iris (its rim a stronger edge than the lid there) changes nothing."""
-    model = _eye_outline(model_height)
-    results = []
-    for glint in (False, True):
-        photo, truth = _drawn_eye(7.0, glint)
-        refined = eye_lids.refine_lids(photo, model, (0, 64), (40.3, 20.4), 8.0)
-        results.append(iou(_filled(refined), truth >= 0.5))
-    before = iou(_filled(model), truth >= 0.5)
-    assert before < 0.83
-    assert min(results) > 0.87
-    assert results[1] == pytest.approx(results[0], abs=0.01)
-
-
-def test_lids_of_an_eye_too_small_to_search_are_kept():
-    photo, _ = _drawn_eye(7.0, False)
-    small = (_eye_outline(3.0) - [40.3, 20.4]) * 0.25 + [40.3, 20.4]  # 10 px wide
-    np.testing.assert_array_equal(
-        eye_lids.refine_lids(photo, small, (0, 64), (40.3, 20.4), 2.0), small
-    )
-
-
-def test_a_closed_eye_is_not_opened():
-    """A closed eye is a lash line on skin: lids given as a sliver over it are not pulled
-    apart onto the lash line's two edges."""
-    photo, _ = _drawn_eye(0.0, False)
-    sliver = _eye_outline(0.5)
-    refined = eye_lids.refine_lids(photo, sliver, (0, 64), (40.3, 20.4), 7.0)
-    assert _filled(refined).sum() <= _filled(sliver).sum()
-
-
-def test_refined_lids_come_closer_to_the_traced_eyes(hopper, hopper_faces, hopper_reference):
-    """Grace Hopper (the photo the search's settings were chosen on): the eyes' IoU with
-    the traced outlines rises from the model's 0.64 to 0.74."""
+def test_eyes_and_irises_cover_the_traced_openings(hopper, hopper_faces, hopper_reference):
+    """Grace Hopper's eyes, traced by the written rule (the opening between the lid
+    margins): the iris model's smooth lids cover them at IoU 0.770, its irises cut by
+    them at 0.804 (the eye target is 0.8: short of it, as on the other traced eyes)."""
     height, width = hopper.shape[:2]
-    truth = references.polygons(hopper_reference, "eyes")
-    model = [
-        faces_module.Face(
-            face.score, face.mesh, tuple(replace(eye, refined=None) for eye in face.eyes)
-        )
-        for face in hopper_faces
-    ]
-    before = iou(parts_mask(model, ["eyes"], height, width), truth)
-    after = iou(parts_mask(hopper_faces, ["eyes"], height, width), truth)
-    assert before < 0.66
-    assert after > 0.72
+    eyes = parts_mask(hopper_faces, ["eyes"], height, width)
+    irises = parts_mask(hopper_faces, ["irises"], height, width)
+    assert iou(eyes, references.polygons(hopper_reference, "eyes")) >= 0.75
+    assert iou(irises, references.irises(hopper_reference)) >= 0.78

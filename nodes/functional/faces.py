@@ -21,9 +21,12 @@ Three models, as MediaPipe's face mesh and iris pipelines chain them:
    four on its rim).
 
 Parts are polygons over the landmark indices of MediaPipe's face mesh topology (face
-oval, brows, lips) and the iris model's lid contour (moved onto the photo's own edges at
-its full resolution, ``eye_lids``) and iris circle; ``part_mask`` draws them,
-anti-aliased, at the photo's size.
+oval, brows, lips) and the iris model's lid contour (a smooth curve through its 16
+points) and iris circle; ``part_mask`` draws them, anti-aliased, at the photo's size.
+Lids are the model's own: a search for each lid's edge on the photo (an active contour
+along the lid) came closer to eye traces that followed the dark region of lashes and
+iris, but against traces of the opening between the lid margins, done by a written rule,
+the model's lids were as close or closer on four photos of five (benchmarks/RESULTS.md).
 
 Ranges: images float32 H x W x 3 in 0..1 (H x W grey is accepted); points are (x, y) in
 the photo's pixels; masks float32 H x W in 0..1.
@@ -47,7 +50,6 @@ from stylegraph.nodes.functional.blaze import (
     to_photo,
     weighted_nms,
 )
-from stylegraph.nodes.functional.eye_lids import refine_lids
 from stylegraph.nodes.models.mediapipe import interpreter
 
 # --- face mesh topology (MediaPipe face_mesh_connections: index lists of its 468 points)
@@ -75,8 +77,6 @@ LEFT_EYE_CORNERS = (263, 362)
 # The iris model's first 16 eye points: the lower lid outer -> inner (9), the upper lid
 # outer -> inner (7); as a closed outline: the lower lid, then the upper lid backwards.
 IRIS_MODEL_LID = (0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 14, 13, 12, 11, 10, 9)
-_LID_SAMPLES = 8  # smooth-outline samples per span: the corners (lid points 0 and 8) at 0, 64
-_LID_CORNERS = (0, 8 * _LID_SAMPLES)
 
 PARTS = ("face", "skin", "eyes", "irises", "brows", "lips", "mouth")
 
@@ -90,19 +90,18 @@ LANDMARK_SCORE = 0.5
 
 @dataclass(frozen=True)
 class Eye:
-    """One eye: the iris model's lid outline (16 points), its iris (centre, radius) and,
-    where the photo was searched, the lids moved onto its edges (``eye_lids``), in pixels."""
+    """One eye: the iris model's lid outline (16 points) and its iris (centre, radius),
+    in pixels."""
 
     lid: np.ndarray
     iris_centre: tuple[float, float]
     iris_radius: float
-    refined: np.ndarray | None = None
 
     @property
     def outline(self) -> np.ndarray:
-        """The closed outline between the lids: the refined one, else the smooth curve
-        through the model's 16 points."""
-        return self.refined if self.refined is not None else smooth_outline(self.lid)
+        """The closed outline between the lids: the smooth curve through the model's 16
+        points."""
+        return smooth_outline(self.lid)
 
 
 @dataclass(frozen=True)
@@ -233,8 +232,7 @@ def _eye(rgb: np.ndarray, mesh: np.ndarray, corners: tuple[int, int], mirror: bo
     ring = to_photo(iris.reshape(-1, 3), matrix, out, mirror)
     radius = float(np.hypot(*(ring[1:] - ring[0]).T).mean())
     centre = (float(ring[0, 0]), float(ring[0, 1]))
-    refined = refine_lids(rgb, smooth_outline(lid, _LID_SAMPLES), _LID_CORNERS, centre, radius)
-    return Eye(lid, centre, radius, refined)
+    return Eye(lid, centre, radius)
 
 
 def find_faces(image: np.ndarray) -> list[Face]:
@@ -397,8 +395,7 @@ def face_part_mask(face: Face, part: str, height: int, width: int) -> np.ndarray
 
     - face: inside the face oval (brow to chin, ear to ear);
     - skin: the face without eyes, brows and mouth;
-    - eyes: inside each eye's lids (the iris model's lid contour moved onto the photo's
-      edges, ``eye_lids``);
+    - eyes: inside each eye's lids (the iris model's lid contour);
     - irises: each iris circle, cut by the lids;
     - brows: the two brows;
     - lips: the lips without the opening between them;
