@@ -73,8 +73,7 @@ PEOPLE = {
     "obama3": (PEOPLE_DIR / "obama3.json", "photos"),
 }
 # The person cut's smoothness was chosen looking at the astronaut, Grace Hopper and the
-# cameraman; Obama (person, eyes) and obama2 (eyes) are held out. The eyes' lid search was
-# set on Grace Hopper (its catch-light step added after obama2's overlay was looked at).
+# cameraman; Obama (person) was held out then.
 # The person model's squares and the cut's second opinion (2026-12-07) were chosen on the
 # people of tests/data/people traced for it (zidane, insightface_t1, messi5, bus, read from
 # --photos) with every people photo's person IoU printed, Obama's too: so Obama counts as
@@ -82,9 +81,9 @@ PEOPLE = {
 # the selfie model's (2026-12-07, sixth session) was chosen with the person IoU of all
 # nine people photos printed, obama2's too (its person outline was traced before that).
 # Eyes: Grace Hopper's and Obama's were re-traced blind by the rule in tests/data/people's
-# README (2026-12-07, sixth session); the lid search's edge weights were then chosen on them,
-# obama2, biden and obama3. The astronaut's and zidane's eyes, traced at the same time, were
-# measured once after that choice.
+# README (2026-12-07, sixth session); dropping the lid search for the model's own lids was
+# then chosen on them, obama2, biden and obama3. The astronaut's and zidane's eyes, traced at
+# the same time, were measured after that choice (and beside the two searches tried).
 EYES_HELD_OUT = ("astronaut_eyes", "zidane")
 TUNED = (
     *("astronaut", "grace_hopper", "camera", "obama", "obama2"),
