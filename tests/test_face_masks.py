@@ -20,7 +20,7 @@ from stylegraph.graph.model import Graph
 from stylegraph.nodes.functional import faces as faces_module
 from stylegraph.nodes.functional import person as person_module
 from stylegraph.nodes.functional.eye_light import eye_light
-from stylegraph.nodes.functional.faces import PARTS, find_faces, parts_mask
+from stylegraph.nodes.functional.faces import PARTS, find_faces, parts_mask, seen_eyes
 from stylegraph.nodes.functional.image_io import read_image
 from stylegraph.nodes.functional.masks import shape
 from stylegraph.nodes.functional.subject import object_mask, select_subject, subject_mask
@@ -525,6 +525,24 @@ def test_the_eye_light_node_passes_a_photo_without_a_face_with_a_warning(registr
     outputs, warnings = run(registry, "filter.eye_light", cat)
     np.testing.assert_array_equal(outputs["image"], cat)
     assert warnings == ["node_1: no face found in the photo; no eye-light added"]
+
+
+@pytest.mark.parametrize(
+    ("nose_x", "seen"),
+    [(155.0, "both"), (180.0, "both"), (195.0, "right"), (115.0, "left"), (125.0, "both")],
+)
+def test_an_eye_the_nose_hides_is_left_out(nose_x, seen):
+    """Eyes 40 px wide, inner corners at x 140 and 170. Turned, the face's nose tip
+    passes the far eye's inner corner; once it is halfway to the outer corner (x 190 on
+    the left eye, 120 on the right) that eye is behind the nose: no eye, no iris and no
+    eye-light for it (a man turned about 60 degrees got one on his nose)."""
+    mesh = np.zeros((468, 2))
+    mesh[[33, 133, 362, 263]] = [[100.0, 50.0], [140.0, 50.0], [170.0, 50.0], [210.0, 50.0]]
+    mesh[1] = [nose_x, 70.0]
+    right = faces_module.Eye(np.zeros((16, 2)), (120.0, 50.0), 5.0)
+    left = faces_module.Eye(np.ones((16, 2)), (190.0, 50.0), 5.0)
+    expected = {"both": (right, left), "right": (right,), "left": (left,)}[seen]
+    assert seen_eyes(mesh, (right, left)) == expected
 
 
 def test_eyes_and_irises_cover_the_traced_openings(hopper, hopper_faces, hopper_reference):

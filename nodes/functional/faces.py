@@ -72,6 +72,7 @@ LEFT_BROW = (276, 283, 282, 295, 285, 336, 296, 334, 293, 300)
 RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
 # Eye corners (outer, inner) that place the iris model's crop.
+NOSE_TIP = 1
 RIGHT_EYE_CORNERS = (33, 133)
 LEFT_EYE_CORNERS = (263, 362)
 # The iris model's first 16 eye points: the lower lid outer -> inner (9), the upper lid
@@ -106,12 +107,13 @@ class Eye:
 
 @dataclass(frozen=True)
 class Face:
-    """One face: detection score, the 468 mesh points (x, y in pixels) and both eyes
-    (the person's right eye first, on the picture's left in a frontal view)."""
+    """One face: detection score, the 468 mesh points (x, y in pixels) and the eyes the
+    camera sees (``seen_eyes``: both, the person's right eye first, on the picture's left
+    in a frontal view; one where the face is turned far enough to hide the other)."""
 
     score: float
     mesh: np.ndarray
-    eyes: tuple[Eye, Eye]
+    eyes: tuple[Eye, ...]
 
     @property
     def width(self) -> float:
@@ -262,7 +264,27 @@ def _face(rgb: np.ndarray, detection: np.ndarray) -> Face | None:
     if score < LANDMARK_SCORE:
         return None
     eyes = (_eye(rgb, mesh, RIGHT_EYE_CORNERS, False), _eye(rgb, mesh, LEFT_EYE_CORNERS, True))
-    return Face(float(detection[0]), mesh, eyes)
+    return Face(float(detection[0]), mesh, seen_eyes(mesh, eyes))
+
+
+HIDDEN_SHARE = 0.5  # an eye this much behind the nose (inner corner to outer) is hidden
+
+
+def seen_eyes(mesh: np.ndarray, eyes: tuple[Eye, Eye]) -> tuple[Eye, ...]:
+    """The eyes not hidden behind the nose. The mesh places both eyes on any face, and
+    on a face turned well aside the far eye's points lie behind the nose: a man turned
+    about 60 degrees got an eye, and an eye-light, on the side of his nose. Seen from
+    the front the nose tip lies between the inner corners; as the face turns it passes
+    the far eye's inner corner and moves along that eye towards its outer corner, so the
+    share of the eye it has passed is the share the nose hides."""
+    tip = mesh[NOSE_TIP]
+    seen = []
+    for eye, (outer, inner) in zip(eyes, (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS), strict=True):
+        axis = mesh[outer] - mesh[inner]
+        passed = float((tip - mesh[inner]) @ axis / max(float(axis @ axis), 1e-9))
+        if passed < HIDDEN_SHARE:
+            seen.append(eye)
+    return tuple(seen)
 
 
 def _distinct(faces: list[Face]) -> list[Face]:
