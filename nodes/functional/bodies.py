@@ -55,7 +55,7 @@ _BODY_POINTS = (33, 34)  # the landmark model's own hips middle and body-circle 
 
 
 def find_bodies(rgb: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
-    """Person detections ([score, face box, 4 keypoints] rows, photo pixels): those in
+    """Person detections ([score, head box, 4 keypoints] rows, photo pixels): those in
     the whole photo, and for each face in ``faces`` that none covers, the one over that
     face in a square round it."""
     height, width = rgb.shape[:2]
@@ -95,7 +95,9 @@ def _body_crop(hips: np.ndarray, circle: np.ndarray) -> tuple[tuple[float, float
     return (float(hips[0]), float(hips[1])), size, angle
 
 
-def _segment(rgb: np.ndarray, centre, size: float, angle: float):
+def _segment(
+    rgb: np.ndarray, centre: tuple[float, float], size: float, angle: float
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """The landmark model on one crop: its crop matrix, the person's log-odds over the
     crop, the model's presence score, and the body points in photo pixels."""
     model = interpreter(LANDMARKS)
