@@ -71,8 +71,8 @@ LEFT_BROW = (276, 283, 282, 295, 285, 336, 296, 334, 293, 300)
 # Eyes in the face mesh: the lower lid from the outer corner, then the upper lid back.
 RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+NOSE_TIP = 1  # the mesh point at the tip of the nose (``seen_eyes``)
 # Eye corners (outer, inner) that place the iris model's crop.
-NOSE_TIP = 1
 RIGHT_EYE_CORNERS = (33, 133)
 LEFT_EYE_CORNERS = (263, 362)
 # The iris model's first 16 eye points: the lower lid outer -> inner (9), the upper lid
