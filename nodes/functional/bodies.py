@@ -64,10 +64,10 @@ def find_bodies(rgb: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
     found = detect_square(rgb, *whole, DETECTOR, _ANCHORS, DETECTION_SCORE)
     bodies = weighted_nms(np.array(found)) if found else []
     for face in faces:
+        if has_body(face, bodies):
+            continue
         low, high = face.mesh.min(axis=0), face.mesh.max(axis=0)
         middle, size = (low + high) / 2, float((high - low).max())
-        if any(_over(body, middle, size) for body in bodies):
-            continue
         side = max(32, round(min(height, width, FACE_LOOK_SIDE * size)))
         x0 = int(np.clip(middle[0] - side / 2, 0, max(0, width - side)))
         y0 = int(np.clip(middle[1] - side / 4, 0, max(0, height - side)))
@@ -76,6 +76,13 @@ def find_bodies(rgb: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
         if over_face:
             bodies.append(max(over_face, key=lambda d: d[0]))
     return bodies
+
+
+def has_body(face: Face, bodies: list[np.ndarray]) -> bool:
+    """Whether one of ``bodies`` (``find_bodies``' rows) is the person of ``face``."""
+    low, high = face.mesh.min(axis=0), face.mesh.max(axis=0)
+    middle, size = (low + high) / 2, float((high - low).max())
+    return any(_over(body, middle, size) for body in bodies)
 
 
 def _over(detection: np.ndarray, middle: np.ndarray, size: float) -> bool:
