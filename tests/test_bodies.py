@@ -47,7 +47,7 @@ def test_a_small_person_missed_in_the_whole_photo_is_found_round_her_face(images
     frame of coffee is not found; the square round the face the face models found
     holds her larger, and her own crop then traces her outline."""
     frame, truth = _small_in(read_image(images / "content" / "coffee.png"), hopper, 0.4)
-    faces = find_faces(frame)
+    faces = [face.mesh for face in find_faces(frame)]
     assert len(faces) == 1
     assert find_bodies(frame, []) == []
     assert len(find_bodies(frame, faces)) == 1
@@ -58,7 +58,7 @@ def test_the_answer_at_a_working_size_is_the_answer_at_full_size_scaled(images, 
     """The person model works at 256 px on the short side: the body answer drawn there
     through each crop matches the full-size answer shrunk (no half-pixel drift)."""
     frame, _ = _small_in(read_image(images / "content" / "tubingen.jpg"), hopper, 0.7)
-    faces = find_faces(frame)
+    faces = [face.mesh for face in find_faces(frame)]
     full = body_probability(frame, faces)
     small = body_probability(frame, faces, (256, 614))
     shrunk = cv2.resize(full, (614, 256), interpolation=cv2.INTER_AREA)

@@ -40,7 +40,6 @@ from stylegraph.nodes.functional.blaze import (
     to_photo,
     weighted_nms,
 )
-from stylegraph.nodes.functional.faces import Face
 from stylegraph.nodes.models.mediapipe import interpreter
 
 DETECTOR = "pose_detection"
@@ -54,10 +53,10 @@ _CROP_SCALE = 1.25  # MediaPipe's margin round the body circle
 _BODY_POINTS = (33, 34)  # the landmark model's own hips middle and body-circle point
 
 
-def find_bodies(rgb: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
+def find_bodies(rgb: np.ndarray, faces: list[np.ndarray]) -> list[np.ndarray]:
     """Person detections ([score, head box, 4 keypoints] rows, photo pixels): those in
-    the whole photo, and for each face in ``faces`` that none covers, the one over that
-    face in a square round it."""
+    the whole photo, and for each face in ``faces`` (the face models' meshes, N x 2 photo
+    pixels) that none is over, the one over that face in a square round it."""
     height, width = rgb.shape[:2]
     long_side = max(height, width)
     whole = ((width - long_side) // 2, (height - long_side) // 2, long_side)
@@ -66,7 +65,7 @@ def find_bodies(rgb: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
     for face in faces:
         if has_body(face, bodies):
             continue
-        low, high = face.mesh.min(axis=0), face.mesh.max(axis=0)
+        low, high = face.min(axis=0), face.max(axis=0)
         middle, size = (low + high) / 2, float((high - low).max())
         side = max(32, round(min(height, width, FACE_LOOK_SIDE * size)))
         x0 = int(np.clip(middle[0] - side / 2, 0, max(0, width - side)))
@@ -78,9 +77,10 @@ def find_bodies(rgb: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
     return bodies
 
 
-def has_body(face: Face, bodies: list[np.ndarray]) -> bool:
-    """Whether one of ``bodies`` (``find_bodies``' rows) is the person of ``face``."""
-    low, high = face.mesh.min(axis=0), face.mesh.max(axis=0)
+def has_body(face: np.ndarray, bodies: list[np.ndarray]) -> bool:
+    """Whether one of ``bodies`` (``find_bodies``' rows) is the person of the face whose
+    mesh is ``face``."""
+    low, high = face.min(axis=0), face.max(axis=0)
     middle, size = (low + high) / 2, float((high - low).max())
     return any(_over(body, middle, size) for body in bodies)
 
@@ -119,7 +119,7 @@ def _segment(
 
 
 def body_probability(
-    rgb: np.ndarray, faces: list[Face], shape: tuple[int, int] | None = None
+    rgb: np.ndarray, faces: list[np.ndarray], shape: tuple[int, int] | None = None
 ) -> np.ndarray:
     """The chance of a person at each pixel (float32, 0..1) from the body models, each
     person found (``find_bodies``) segmented in their own crop, at ``shape`` (height,

@@ -50,6 +50,7 @@ from stylegraph.nodes.functional.blaze import (
     to_photo,
     weighted_nms,
 )
+from stylegraph.nodes.functional.bodies import find_bodies, has_body
 from stylegraph.nodes.models.mediapipe import interpreter
 
 # --- face mesh topology (MediaPipe face_mesh_connections: index lists of its 468 points)
@@ -259,10 +260,8 @@ def _with_bodies(rgb: np.ndarray, faces: list[Face]) -> list[Face]:
     person, not at a face alone), and those without one scored 0.86-0.92."""
     if all(face.score >= UNSURE_FACE for face in faces):
         return faces
-    from stylegraph.nodes.functional.bodies import find_bodies, has_body  # it reads Face
-
-    bodies = find_bodies(rgb, faces)
-    return [face for face in faces if face.score >= UNSURE_FACE or has_body(face, bodies)]
+    bodies = find_bodies(rgb, [face.mesh for face in faces])
+    return [face for face in faces if face.score >= UNSURE_FACE or has_body(face.mesh, bodies)]
 
 
 def _face(rgb: np.ndarray, detection: np.ndarray) -> Face | None:

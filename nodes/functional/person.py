@@ -87,7 +87,8 @@ def person_probability(image: np.ndarray, faces: list[Face] | None = None) -> np
             covered[:, at : at + place.shape[1]] = True
         answer[covered] = tiles[covered]
     answer = answer if wide else np.ascontiguousarray(answer.T)
-    return np.maximum(answer, body_probability(rgb, faces or [], answer.shape))
+    meshes = [face.mesh for face in faces or []]
+    return np.maximum(answer, body_probability(rgb, meshes, answer.shape))
 
 
 def shows_people(image: np.ndarray) -> bool:
