@@ -329,6 +329,18 @@ def test_auto_precision_is_bfloat16_only_where_the_hardware_runs_it(registry):
     assert not bfloat16_is_fast(torch.device("meta"))
 
 
+@pytest.mark.parametrize(("amx", "expected"), [(False, "float32"), (True, "bfloat16")])
+def test_a_cpu_with_avx512_bf16_but_no_amx_renders_in_float32(registry, monkeypatch, amx, expected):
+    """oneDNN's bfloat16 check passes on AVX-512 BF16 alone, where a VGG-19 pass is 1.45x
+    slower in bfloat16 than in float32: only AMX's tiles make it pay."""
+    from stylegraph.nodes.neural._shared import gatys_settings
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    params = registry.get("style.transfer").default_params()
+    assert gatys_settings(params, CPU).precision == expected
+
+
 def _deep(registry, photo, starry, **params):
     content = np.ascontiguousarray(resize(photo, 60, 80))
     return run_node(
