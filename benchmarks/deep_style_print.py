@@ -6,8 +6,9 @@ node's defaults under the preset's params, precision 'auto' as the node picks it
 Tübingen photo and The Scream at that scale, a few L-BFGS iterations from the photo, on
 a worker thread as the command line runs it, after the command line's
 ``share_main_heap`` (``--arena-per-thread`` leaves that out, as before it existed: the
-worker's large blocks are then fresh pages every time). The first iteration touches every
-buffer for the first time, so it is reported on its own; ``seconds_per_iteration``,
+worker's large blocks are then fresh pages every time) and ``huge_pages_for_tensors``
+(``--small-pages`` leaves that out: 4 KB pages, as before it existed). The first iteration
+touches every buffer for the first time, so it is reported on its own; ``seconds_per_iteration``,
 ``system_seconds_per_iteration`` and ``minor_faults_per_iteration`` cover the iterations
 after it (``getrusage`` of the process). ``peak_rss_mb`` is the process's whole peak,
 targets included. Seconds depend on what else runs on the machine; peak RSS and page
@@ -20,6 +21,7 @@ faults and peak RSS, as ``/usr/bin/time -v`` would.
 Run: python -m benchmarks.deep_style_print                        (1024 and 2048 px, 4 iterations)
      python -m benchmarks.deep_style_print --scales 2048 --iterations 6
      python -m benchmarks.deep_style_print --arena-per-thread      (the heap as it was)
+     python -m benchmarks.deep_style_print --small-pages           (no transparent huge pages)
      python -m benchmarks.deep_style_print --band-pixels 100000000 (no bands: one pass)
      python -m benchmarks.deep_style_print --full                 (the whole preset; 10+ minutes)
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -63,10 +66,11 @@ def _usage() -> tuple[float, float, int]:
 
 def one_scale(scale: int, iterations: int, shared_heap: bool, band_pixels: int) -> dict:
     """A few iterations at one scale; runs in its own process."""
-    from stylegraph.nodes.models.heap import share_main_heap
+    from stylegraph.nodes.models.heap import huge_pages_for_tensors, share_main_heap
 
     if shared_heap:
         share_main_heap()
+    huge_pages = huge_pages_for_tensors()  # as the command line; --small-pages set it to 0
     import torch
 
     from stylegraph.nodes.functional.image_io import read_image
@@ -112,6 +116,7 @@ def one_scale(scale: int, iterations: int, shared_heap: bool, band_pixels: int) 
     return {
         "scale": scale,
         "heap": "shared" if shared_heap else "arena per thread",
+        "huge_pages": huge_pages,
         "bands": len(banded_pass.bands(*photo.shape[:2])),
         "size": list(photo.shape[:2]),
         "precision": settings.precision,
@@ -125,13 +130,20 @@ def one_scale(scale: int, iterations: int, shared_heap: bool, band_pixels: int) 
     }
 
 
-def full_preset() -> dict:
+def child_environment(small_pages: bool) -> dict[str, str]:
+    """This process's environment, with torch's huge pages turned off for ``--small-pages``."""
+    return {**os.environ, **({"THP_MEM_ALLOC_ENABLE": "0"} if small_pages else {})}
+
+
+def full_preset(small_pages: bool) -> dict:
     """``stylegraph run deep-style`` as a child process, measured as ``time -v`` would."""
     with tempfile.TemporaryDirectory() as out:
         command = ["stylegraph", "run", "deep-style", "--set", f"content={PHOTO}"]
         command += ["--set", f"style={PAINTING}", "--no-disk-cache", "--out", out]
         start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            command, check=True, stdout=subprocess.DEVNULL, env=child_environment(small_pages)
+        )
         wall = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
@@ -153,6 +165,9 @@ def main() -> None:
         "--arena-per-thread", action="store_true", help="without share_main_heap, as before"
     )
     parser.add_argument(
+        "--small-pages", action="store_true", help="without huge_pages_for_tensors, as before"
+    )
+    parser.add_argument(
         "--band-pixels",
         type=int,
         default=0,
@@ -168,7 +183,7 @@ def main() -> None:
         return
     report: dict = {"benchmark": "deep_style_print", "machine": machine()}
     if args.full:
-        report["full_preset"] = full_preset()
+        report["full_preset"] = full_preset(args.small_pages)
     else:
         report["scales"] = []
         for scale in (int(s) for s in args.scales.split(",")):
@@ -176,7 +191,13 @@ def main() -> None:
             command += ["--iterations", str(args.iterations)]
             command += ["--arena-per-thread"] if args.arena_per_thread else []
             command += ["--band-pixels", str(args.band_pixels)]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                check=True,
+                env=child_environment(args.small_pages),
+            )
             report["scales"].append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(json.dumps(report["scales"][-1]), file=sys.stderr)
     print(json.dumps(report, indent=2))

@@ -25,11 +25,12 @@ from stylegraph.graph.spec import short_path
 from stylegraph.graph.validate import ValidationError
 from stylegraph.jobs.interrupt import CANCELLED, Interrupted, signals_raise
 from stylegraph.nodes import default_registry
-from stylegraph.nodes.models.heap import share_main_heap
+from stylegraph.nodes.models.heap import huge_pages_for_tensors, share_main_heap
 
 
 def main(argv: list[str] | None = None) -> int:
     share_main_heap()  # before any worker thread: its renders then reuse freed memory
+    huge_pages_for_tensors()  # before torch's first tensor
     args = build_parser().parse_args(argv)
     # the editor's window has its own Ctrl+C
     return run_command(args, args.func, own_signals=args.func is cmd_edit)

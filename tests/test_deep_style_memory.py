@@ -1,10 +1,12 @@
 """Deep Style at print size in bounded memory: the network's pooling keeps no indices, the
 Grams read bfloat16 features without float32 copies, the gradient is the one the plain
-layers give, and the command line's worker thread allocates from the main heap."""
+layers give, the command line's worker thread allocates from the main heap, and its large
+tensors lie in huge pages."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import textwrap
@@ -278,3 +280,40 @@ def test_the_lbfgs_history_is_float32_at_512_px_and_bfloat16_where_it_is_capped(
         numel = 3 * height * width
         assert gatys_module._history(settings, numel) == (count, torch.bfloat16)
         assert count * 2 * numel * 2 <= gatys_module.HISTORY_BYTES // 2
+
+
+def _huge_pages_on_request() -> bool:
+    """Linux gives transparent huge pages to memory that asks for them, and only to it."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as setting:
+            return "[madvise]" in setting.read()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _huge_pages_on_request(), reason="needs Linux's THP in 'madvise' mode")
+def test_the_command_lines_large_tensors_lie_in_huge_pages_unless_the_user_says_no():
+    script = textwrap.dedent(
+        """
+        import contextlib, io
+        from stylegraph.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["nodes", "image.blend"]) == 0
+        import torch
+        tensor = torch.ones(64 << 20)  # 256 MB
+        with open("/proc/self/smaps_rollup") as rollup:
+            line = next(line for line in rollup if line.startswith("AnonHugePages:"))
+        print(int(line.split()[1]) // 1024)
+        """
+    )
+    huge_mb = {}
+    for setting in (None, "0"):
+        env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+        if setting is not None:
+            env["THP_MEM_ALLOC_ENABLE"] = setting
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+        )
+        huge_mb[setting] = int(done.stdout.split()[-1])
+    assert huge_mb[None] >= 200
+    assert huge_mb["0"] == 0
