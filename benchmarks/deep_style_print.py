@@ -117,7 +117,12 @@ def one_scale(scale: int, iterations: int, shared_heap: bool, band_pixels: int) 
         "scale": scale,
         "heap": "shared" if shared_heap else "arena per thread",
         "huge_pages": huge_pages,
-        "bands": len(banded_pass.bands(*photo.shape[:2])),
+        "bands": len(
+            banded_pass.bands(
+                *photo.shape[:2],
+                banded_pass.gradient_band_pixels(*photo.shape[:2], settings.precision),
+            )
+        ),
         "size": list(photo.shape[:2]),
         "precision": settings.precision,
         "iterations": len(marks),

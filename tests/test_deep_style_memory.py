@@ -211,6 +211,16 @@ def test_bands_cover_the_image_on_the_pooling_grid():
     )
 
 
+def test_float32_bands_cover_half_the_pixels_of_bfloat16s_past_one_pass():
+    """The same bytes of activations a band: float32's take twice bfloat16's."""
+    assert banded_pass.gradient_band_pixels(1536, 2048, "bfloat16") is None
+    assert banded_pass.gradient_band_pixels(768, 1024, "float32") is None  # one pass
+    half = banded_pass.gradient_band_pixels(1536, 2048, "float32")
+    assert half == banded_pass.BAND_PIXELS // 2
+    spans = banded_pass.bands(1536, 2048, half)
+    assert len(spans) == 12 and all((end - top) * 2048 <= half for top, end in spans)
+
+
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_the_banded_gradient_is_the_whole_images(network, precision):
     """Losses and gradient from five bands of 48 rows (halos of 80), against one

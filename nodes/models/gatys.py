@@ -458,17 +458,20 @@ def _optimise(
     x = init.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     done = 0
     print_size = _print_size(settings, x.numel())
+    band_pixels = banded_pass.gradient_band_pixels(x.shape[2], x.shape[3], settings.precision)
     banded = (  # print sizes: the gradient band by band, in bounded memory
         targets.grams is not None
         and not settings.normalize_gradients
-        and len(banded_pass.bands(x.shape[2], x.shape[3])) > 1
+        and len(banded_pass.bands(x.shape[2], x.shape[3], band_pixels)) > 1
     )
 
     def evaluate() -> torch.Tensor:
         nonlocal done
         x.grad = None
         if banded:
-            content, style, tv = banded_pass.losses_and_gradient(vgg, x, targets, settings)
+            content, style, tv = banded_pass.losses_and_gradient(
+                vgg, x, targets, settings, band_pixels
+            )
         else:
             content, style, tv = _losses(vgg, x, targets, settings)
         losses = content + style + tv
