@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from stylegraph.graph.context import is_out_of_memory
 from stylegraph.nodes.models.converted import ConvertedModelError, cached_state_dict
-from stylegraph.nodes.models.device import available_memory
+from stylegraph.nodes.models.device import available_memory, bfloat16_is_fast
 from stylegraph.nodes.models.ncnn import NcnnFormatError, to_state_dict
 from stylegraph.nodes.models.tiling import feather_mask
 from stylegraph.nodes.models.torch_file import load_weights
@@ -180,17 +180,13 @@ def load_model(source: str, device: str, half: bool) -> Upscaler:
 
 
 def waifu2x_half_dtype(device: torch.device) -> torch.dtype | None:
-    """What waifu2x runs in with half precision on: fp16 on CUDA; bf16 on CPUs that compute
-    it natively (AVX512-BF16, AMX), about 1.5x faster than fp32 there and 0.23-0.36/255
-    from it on average (fp16: 0.03-0.05/255); None (fp32) elsewhere."""
+    """What waifu2x runs in with half precision on: fp16 on CUDA; bf16 on CPUs where it is
+    faster than fp32 (``bfloat16_is_fast``: with AMX, about 1.5x, and 0.23-0.36/255 from
+    fp32 on average; fp16: 0.03-0.05/255); None (fp32) elsewhere. On AVX-512 BF16 without
+    AMX bf16 took 1.7-1.9x fp32's time (a 256 px tile, CUNet and the art model)."""
     if device.type == "cuda":
         return torch.float16
-    cpu = torch.cpu
-    native = (
-        getattr(cpu, "_is_avx512_bf16_supported", bool)()
-        or getattr(cpu, "_is_amx_tile_supported", bool)()
-    )
-    return torch.bfloat16 if device.type == "cpu" and native else None
+    return torch.bfloat16 if bfloat16_is_fast(device) else None
 
 
 @lru_cache(maxsize=4)

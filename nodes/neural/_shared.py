@@ -167,9 +167,10 @@ GATYS_PARAMS = (
         ParamType.CHOICE,
         "auto",
         choices=("auto", "float32", "bfloat16"),
-        help="gatys: the network's arithmetic. auto: bfloat16 where the hardware runs it "
-        "natively (CUDA GPUs that have it, CPUs with AVX-512 BF16 or AMX; about 1.7x faster "
-        "on such a CPU), float32 elsewhere. The image, Grams and losses stay float32.",
+        help="gatys: the network's arithmetic. auto: bfloat16 where the hardware makes it "
+        "faster (CUDA GPUs that have it, CPUs with AMX: about 3x float32 there), float32 "
+        "elsewhere (on AVX-512 BF16 alone bfloat16 is slower). The image, Grams and losses "
+        "stay float32.",
     ),
     Param(
         "vgg",

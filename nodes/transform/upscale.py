@@ -215,7 +215,7 @@ NODE = NodeType(
             ParamType.BOOL,
             True,
             help="fp16 on CUDA where the model allows it; waifu2x also runs in bf16 on CPUs "
-            "that compute it natively.",
+            "with AMX, where it is faster than fp32.",
         ),
         Param(
             "alpha",
