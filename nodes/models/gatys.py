@@ -76,9 +76,9 @@ class GatysSettings:
     # Iterations per scale, coarse to fine (neural-style's multi-scale script: 1000, 500, 200,
     # 100); () = ``iterations`` at the first scale and ``refine_iterations`` at each finer one.
     scale_iterations: tuple[int, ...] = ()
-    # The network's arithmetic. 'bfloat16' runs the VGG-19 pass in bfloat16 (about 3x
-    # faster on a CPU with AMX, slower with AVX-512 BF16 alone); the image, the Grams and
-    # the losses stay float32.
+    # The network's arithmetic. 'bfloat16' runs the VGG-19 pass in bfloat16 (far faster on
+    # a CPU with AMX, slower with AVX-512 BF16 alone: ``device.bfloat16_is_fast``); the
+    # image, the Grams and the losses stay float32.
     precision: str = "float32"
 
     def __post_init__(self) -> None:
