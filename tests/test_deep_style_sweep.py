@@ -123,10 +123,16 @@ def test_a_second_sweep_reads_every_painting_s_grams_from_disk(
     _gram_cache.cache_clear()  # as a new process would start
     code, summary, _, _ = _batch([*args, "--out", str(tmp_path / "b")], capsys)
     assert code == 0 and summary["grams"] == {"read": 2 * len(PAINTINGS)}
-    for name in PAINTINGS:  # the same renders from read Grams as from computed ones
+    # The same renders from read Grams as from computed ones, to within one 8-bit step: in
+    # float32 on two threads the network's backward pass is not bit for bit the same from
+    # one run to the next (one VGG-19 gradient in 4-7 of 30 repeats moved by up to 2.4e-4
+    # of 255; never on one thread), and a value on a rounding edge can then save one step
+    # apart.
+    for name in PAINTINGS:
         stem = Path(name).stem
         a = read_image(tmp_path / "a" / f"{stem}.png")
-        assert np.array_equal(a, read_image(tmp_path / "b" / f"{stem}.png"))
+        b = read_image(tmp_path / "b" / f"{stem}.png")
+        assert np.abs(a - b).max() <= 1.01 / 255 and np.mean(a != b) < 0.01
 
 
 @pytest.fixture(scope="module")
