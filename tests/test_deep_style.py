@@ -279,7 +279,9 @@ def test_a_paintings_grams_come_from_the_cache_for_the_next_photo(photo, starry)
     cached = gatys(second, [StyleSet([starry])], net, settings, 0, CPU, grams=cache)[0]
     assert (cache.hits, cache.misses) == (2, 2)
     fresh = gatys(second, [StyleSet([starry])], net, settings, 0, CPU)[0]
-    np.testing.assert_array_equal(cached, fresh)
+    # to within float32's run-to-run noise: on two threads the backward pass of conv5_1 on
+    # a 1 x 1 grid sums in the order the threads finish (11 of 40 repeats differ)
+    np.testing.assert_allclose(cached, fresh, rtol=0, atol=1e-4)
 
 
 def test_the_gram_cache_forgets_the_oldest_painting_past_its_budget(starry, scream):

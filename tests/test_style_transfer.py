@@ -319,7 +319,7 @@ def test_gatys_loss_decreases_and_the_seed_decides_the_result(photo, starry):
         a = gatys(content, [first], net, settings, 0, CPU)[0]
         b = gatys(content, [again], net, settings, 0, CPU)[0]
         assert first.losses[-1] < 0.7 * first.losses[0], optimiser
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)  # float32's run-to-run noise
         other = gatys(
             content,
             [StyleSet([starry])],
@@ -330,8 +330,9 @@ def test_gatys_loss_decreases_and_the_seed_decides_the_result(photo, starry):
             0,
             CPU,
         )[0]
-        # neural-style's noise is faint (std 0.001 of 255): seeds part ways slowly
-        assert not np.array_equal(other, a)
+        # neural-style's noise is faint (std 0.001 of 255), but 25 iterations part the seeds'
+        # renders far beyond that noise (0.6-0.9 at some pixel)
+        assert np.abs(other - a).max() > 0.05
 
 
 def test_gatys_batch_elements_optimise_their_own_styles(photo, starry, scream):
