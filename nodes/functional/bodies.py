@@ -65,8 +65,7 @@ def find_bodies(rgb: np.ndarray, faces: list[np.ndarray]) -> list[np.ndarray]:
     for face in faces:
         if has_body(face, bodies):
             continue
-        low, high = face.min(axis=0), face.max(axis=0)
-        middle, size = (low + high) / 2, float((high - low).max())
+        middle, size = _face_box(face)
         side = max(32, round(min(height, width, FACE_LOOK_SIDE * size)))
         x0 = int(np.clip(middle[0] - side / 2, 0, max(0, width - side)))
         y0 = int(np.clip(middle[1] - side / 4, 0, max(0, height - side)))
@@ -80,9 +79,14 @@ def find_bodies(rgb: np.ndarray, faces: list[np.ndarray]) -> list[np.ndarray]:
 def has_body(face: np.ndarray, bodies: list[np.ndarray]) -> bool:
     """Whether one of ``bodies`` (``find_bodies``' rows) is the person of the face whose
     mesh is ``face``."""
-    low, high = face.min(axis=0), face.max(axis=0)
-    middle, size = (low + high) / 2, float((high - low).max())
+    middle, size = _face_box(face)
     return any(_over(body, middle, size) for body in bodies)
+
+
+def _face_box(face: np.ndarray) -> tuple[np.ndarray, float]:
+    """The middle and the longer side of a face mesh's box."""
+    low, high = face.min(axis=0), face.max(axis=0)
+    return (low + high) / 2, float((high - low).max())
 
 
 def _over(detection: np.ndarray, middle: np.ndarray, size: float) -> bool:
