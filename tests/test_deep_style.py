@@ -331,16 +331,60 @@ def test_auto_precision_is_bfloat16_only_where_the_hardware_runs_it(registry):
     assert not bfloat16_is_fast(torch.device("meta"))
 
 
-@pytest.mark.parametrize(("amx", "expected"), [(False, "float32"), (True, "bfloat16")])
-def test_a_cpu_with_avx512_bf16_but_no_amx_renders_in_float32(registry, monkeypatch, amx, expected):
-    """oneDNN's bfloat16 check passes on AVX-512 BF16 alone, where a VGG-19 pass is 1.45x
-    slower in bfloat16 than in float32: only AMX's tiles make it pay."""
+@pytest.fixture
+def probed_cpu(monkeypatch):
+    """The CPU's bfloat16 probe made to time what the test says, run again for the test."""
+    from stylegraph.nodes.models import device
+
+    def set_times(float32_s: float, bfloat16_s: float, kernels: bool = True) -> None:
+        times = {torch.float32: float32_s, torch.bfloat16: bfloat16_s}
+        monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: kernels)
+        monkeypatch.setattr(device, "_convolution_seconds", times.__getitem__)
+        device.cpu_bfloat16_speedup.cache_clear()
+
+    yield set_times
+    device.cpu_bfloat16_speedup.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("float32_s", "bfloat16_s", "expected"),
+    [
+        (5.4, 7.7, "float32"),  # Intel AVX-512 BF16 without AMX: bfloat16 only converts
+        (5.8, 2.8, "bfloat16"),  # AMD EPYC's AVX-512 BF16
+        (5.0, 1.6, "bfloat16"),  # AMX
+        (5.0, 4.5, "float32"),  # a gain too small to pay for bfloat16's rounding
+    ],
+)
+def test_auto_precision_follows_the_cpus_measured_bfloat16_speed(
+    registry, probed_cpu, float32_s, bfloat16_s, expected
+):
+    """The CPU's flags do not say whether bfloat16 pays (AVX-512 BF16 is 2x float32 on an
+    AMD EPYC and 0.7x on an Intel CPU without AMX): a probe convolution times both."""
     from stylegraph.nodes.neural._shared import gatys_settings
 
-    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
-    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    probed_cpu(float32_s, bfloat16_s)
     params = registry.get("style.transfer").default_params()
     assert gatys_settings(params, CPU).precision == expected
+
+
+def test_a_cpu_without_bfloat16_kernels_is_not_probed(probed_cpu, monkeypatch):
+    from stylegraph.nodes.models import device
+
+    probed_cpu(5.0, 1.0, kernels=False)
+    monkeypatch.setattr(device, "_convolution_seconds", lambda dtype: pytest.fail("probed"))
+    assert not device.bfloat16_is_fast(CPU)
+
+
+def test_the_probe_times_real_convolutions_once_a_process():
+    from stylegraph.nodes.models import device
+
+    device.cpu_bfloat16_speedup.cache_clear()
+    first = device.cpu_bfloat16_speedup()
+    assert device.cpu_bfloat16_speedup() == first
+    assert device.cpu_bfloat16_speedup.cache_info().hits >= 1
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        assert first > 0.0
+    assert 0.0 < device._convolution_seconds(torch.float32) < 1.0
 
 
 def _deep(registry, photo, starry, **params):

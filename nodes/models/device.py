@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 import torch
@@ -41,18 +42,48 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
+# bfloat16 is taken on a CPU where the probe convolution runs at least this much faster in
+# it than in float32. Seen: 0.7x (Intel, AVX-512 BF16 without AMX: it only converts), 1.9-2.1x
+# (AMD EPYC, AVX-512 BF16), about 3x (Intel with AMX).
+BFLOAT16_SPEEDUP = 1.25
+
+
+def _convolution_seconds(dtype: torch.dtype) -> float:
+    """Best of three runs of one 3 x 3 convolution of VGG-19's conv3 size at 256 px (128
+    channels on 64 x 64, channels-last as the models run), after one run that lets oneDNN
+    build its kernel: about 5 ms in float32 on two cores."""
+    x = torch.rand(1, 128, 64, 64).to(dtype=dtype, memory_format=torch.channels_last)
+    w = torch.rand(128, 128, 3, 3).to(dtype=dtype, memory_format=torch.channels_last)
+    times = []
+    with torch.no_grad():
+        for _ in range(4):
+            start = time.perf_counter()
+            torch.nn.functional.conv2d(x, w, padding=1)
+            times.append(time.perf_counter() - start)
+    return min(times[1:])
+
+
+@functools.cache
+def cpu_bfloat16_speedup() -> float:
+    """float32's time over bfloat16's for the probe convolution on this CPU, measured once
+    a process (0.0 where oneDNN has no bfloat16 kernels and would emulate it). Measured
+    rather than read from the CPU's flags: AVX-512 BF16 is fast on one maker's CPUs and
+    only converts on another's, and AMX is not the only way to a fast one."""
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return 0.0
+    return _convolution_seconds(torch.float32) / _convolution_seconds(torch.bfloat16)
+
+
 def bfloat16_is_fast(device: torch.device) -> bool:
     """Whether convolutions run faster in bfloat16 than in float32 here: on CUDA GPUs that
-    support it, and on CPUs with AMX, whose tiles multiply bfloat16 natively (a Deep Style
-    iteration at 512 px took 0.37 s on one, against 1.29 s in float32 on a CPU without).
-    AVX-512 BF16 alone passes oneDNN's own check but only converts: there a VGG-19 pass and
-    its backward at 512 x 384 took 1.8 s in bfloat16 against 1.25 s in float32 (8.3 s
-    against 5.4 s at 1024 x 768); elsewhere bfloat16 is emulated."""
+    support it, and on CPUs where the probe says so (``cpu_bfloat16_speedup``). A Deep
+    Style render at 512 px took 38 s in bfloat16 against 66 s in float32 on an AMD EPYC;
+    on an Intel CPU with AVX-512 BF16 but no AMX a VGG-19 pass and its backward at 512 x
+    384 took 1.8 s in bfloat16 against 1.25 s in float32."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
-        amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
-        return bool(amx() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return cpu_bfloat16_speedup() >= BFLOAT16_SPEEDUP
     return False
 
 

@@ -77,8 +77,8 @@ class GatysSettings:
     # 100); () = ``iterations`` at the first scale and ``refine_iterations`` at each finer one.
     scale_iterations: tuple[int, ...] = ()
     # The network's arithmetic. 'bfloat16' runs the VGG-19 pass in bfloat16 (far faster on
-    # a CPU with AMX, slower with AVX-512 BF16 alone: ``device.bfloat16_is_fast``); the
-    # image, the Grams and the losses stay float32.
+    # a CPU with AMX or an AMD EPYC, slower on Intel's AVX-512 BF16 alone: measured by
+    # ``device.bfloat16_is_fast``); the image, the Grams and the losses stay float32.
     precision: str = "float32"
 
     def __post_init__(self) -> None:

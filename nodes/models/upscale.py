@@ -182,8 +182,9 @@ def load_model(source: str, device: str, half: bool) -> Upscaler:
 def waifu2x_half_dtype(device: torch.device) -> torch.dtype | None:
     """What waifu2x runs in with half precision on: fp16 on CUDA; bf16 on CPUs where it is
     faster than fp32 (``bfloat16_is_fast``: with AMX, about 1.5x, and 0.23-0.36/255 from
-    fp32 on average; fp16: 0.03-0.05/255); None (fp32) elsewhere. On AVX-512 BF16 without
-    AMX bf16 took 1.7-1.9x fp32's time (a 256 px tile, CUNet and the art model)."""
+    fp32 on average; fp16: 0.03-0.05/255; on an AMD EPYC 1.9x); None (fp32) elsewhere. On
+    Intel's AVX-512 BF16 without AMX bf16 took 1.7-1.9x fp32's time (a 256 px tile, CUNet
+    and the art model)."""
     if device.type == "cuda":
         return torch.float16
     return torch.bfloat16 if bfloat16_is_fast(device) else None

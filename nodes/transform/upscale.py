@@ -215,7 +215,7 @@ NODE = NodeType(
             ParamType.BOOL,
             True,
             help="fp16 on CUDA where the model allows it; waifu2x also runs in bf16 on CPUs "
-            "with AMX, where it is faster than fp32.",
+            "where a probe finds it faster than fp32 (AMX; AVX-512 BF16 on AMD EPYC).",
         ),
         Param(
             "alpha",
