@@ -284,6 +284,28 @@ def test_a_paintings_grams_come_from_the_cache_for_the_next_photo(photo, starry)
     np.testing.assert_allclose(cached, fresh, rtol=0, atol=1e-4)
 
 
+def test_bfloat16_targets_are_computed_in_bfloat16_and_cached_apart(starry, photo):
+    """A bfloat16 render's Grams and content features come from a bfloat16 pass, as its
+    iterations' do (half the time where bfloat16 is fast), kept in float32 and never
+    handed to a float32 render."""
+    net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
+    layers = {"relu1_1", "relu3_1"}
+    painting = np.ascontiguousarray(resize(starry, 32, 32))
+    picture = np.ascontiguousarray(resize(photo, 32, 48))
+    cache = GramCache()
+    single = cache.grams(net, painting, layers, CPU)
+    half = cache.grams(net, painting, layers, CPU, "bfloat16")
+    assert (cache.hits, cache.misses) == (0, 2)
+    assert cache.grams(net, painting, layers, CPU, "bfloat16") is half
+    for name in layers:
+        assert half[name].dtype == torch.float32
+        assert not torch.equal(half[name], single[name])
+        assert (half[name] - single[name]).norm() < 0.02 * single[name].norm()
+    features = cache.features(net, picture, {"relu4_2"}, CPU, "bfloat16")
+    assert features["relu4_2"].dtype == torch.float32
+    assert cache.features(net, picture, {"relu4_2"}, CPU) is not features
+
+
 def test_the_gram_cache_forgets_the_oldest_painting_past_its_budget(starry, scream):
     net = vgg.load_vgg19(vgg.ORIGINAL, "cpu")
     layers = {"relu1_1", "relu2_1"}

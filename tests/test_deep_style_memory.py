@@ -216,14 +216,28 @@ def test_bands_cover_the_image_on_the_pooling_grid():
     )
 
 
-def test_float32_bands_cover_half_the_pixels_of_bfloat16s_past_one_pass():
-    """The same bytes of activations a band: float32's take twice bfloat16's."""
-    assert banded_pass.gradient_band_pixels(1536, 2048, "bfloat16") is None
+def test_past_one_pass_bfloat16_takes_few_large_bands_and_float32_small_ones():
+    """Fewer bands repeat less of the halo; float32's activations take twice bfloat16's
+    bytes, so its bands cover a quarter of bfloat16's pixels at 2048 px."""
     assert banded_pass.gradient_band_pixels(768, 1024, "float32") is None  # one pass
+    assert banded_pass.gradient_band_pixels(768, 1024, "bfloat16") is None
+    large = banded_pass.gradient_band_pixels(1536, 2048, "bfloat16")
+    assert large == 2 * banded_pass.BAND_PIXELS
+    assert len(banded_pass.bands(1536, 2048, large)) == 3
     half = banded_pass.gradient_band_pixels(1536, 2048, "float32")
     assert half == banded_pass.BAND_PIXELS // 2
     spans = banded_pass.bands(1536, 2048, half)
     assert len(spans) == 12 and all((end - top) * 2048 <= half for top, end in spans)
+
+
+def test_a_picture_just_past_one_pass_keeps_bfloat16s_smaller_bands():
+    """Between one and two large bands' pixels, large bands would run the picture whole or
+    in two bands and a sliver: it keeps bands of ``BAND_PIXELS``."""
+    height, width = 1200, 1600  # 1.9 M px
+    assert banded_pass.gradient_band_pixels(height, width, "bfloat16") is None
+    spans = banded_pass.bands(height, width)
+    assert len(spans) == 4
+    assert all((end - top) * width <= banded_pass.BAND_PIXELS for top, end in spans)
 
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])

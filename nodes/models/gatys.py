@@ -26,6 +26,7 @@ features.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -273,37 +274,54 @@ class GramCache:
         self._bytes = 0
 
     def grams(
-        self, vgg: VGGFeatures, style: np.ndarray, layers: set[str], device: torch.device
+        self,
+        vgg: VGGFeatures,
+        style: np.ndarray,
+        layers: set[str],
+        device: torch.device,
+        precision: str = "float32",
     ) -> dict[str, torch.Tensor]:
         pixels = np.ascontiguousarray(style, dtype=np.float32)
-        key = _cache_key("grams", pixels, layers, device)
+        key = _cache_key("grams", pixels, layers, device, precision)
         found = self._entries.get(key)
         if found is not None:
             self.hits += 1
             self._entries.move_to_end(key)
             return found
         self.misses += 1
-        grams = self.compute(vgg, pixels, layers, device, key)
+        grams = self.compute(vgg, pixels, layers, device, key, precision)
         self._keep(key, grams)
         return grams
 
     def compute(
-        self, vgg: VGGFeatures, pixels: np.ndarray, layers: set[str], device: torch.device, key
+        self,
+        vgg: VGGFeatures,
+        pixels: np.ndarray,
+        layers: set[str],
+        device: torch.device,
+        key: tuple,
+        precision: str = "float32",
     ) -> dict[str, torch.Tensor]:
         """The Grams of a painting not in memory."""
-        return _style_grams(vgg, pixels, layers, device)
+        return _style_grams(vgg, pixels, layers, device, precision)
 
     def features(
-        self, vgg: VGGFeatures, image: np.ndarray, layers: set[str], device: torch.device
+        self,
+        vgg: VGGFeatures,
+        image: np.ndarray,
+        layers: set[str],
+        device: torch.device,
+        precision: str = "float32",
     ) -> dict[str, torch.Tensor]:
         """A photo's content features, computed once per size for all the paintings."""
         pixels = np.ascontiguousarray(image, dtype=np.float32)
-        key = _cache_key("features", pixels, layers, device)
+        key = _cache_key("features", pixels, layers, device, precision)
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
             return found
-        features = banded_pass.features(vgg, _tensor(pixels, device), layers)
+        with network_arithmetic(device, precision):
+            features = banded_pass.features(vgg, _tensor(pixels, device), layers)
         self._keep(key, features)
         return features
 
@@ -315,15 +333,35 @@ class GramCache:
             self._bytes -= sum(t.numel() * t.element_size() for t in dropped.values())
 
 
-def _cache_key(kind: str, pixels: np.ndarray, layers: set[str], device: torch.device) -> tuple:
+def network_arithmetic(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The VGG-19 pass in ``precision``: 'bfloat16' runs it under autocast (the Grams and
+    losses built on it stay float32), for the render's iterations and for its targets
+    alike, so that both round the same way and the targets cost half as much where
+    bfloat16 is fast (a 2048 px painting's Grams and photo's features: 17 s against 34 s
+    on an AMD EPYC)."""
+    return torch.autocast(device.type, torch.bfloat16, enabled=precision == "bfloat16")
+
+
+def _cache_key(
+    kind: str, pixels: np.ndarray, layers: set[str], device: torch.device, precision: str
+) -> tuple:
+    """What a cached Gram or feature depends on. float32's keys are as they were before
+    precision was part of them, so Grams kept on disk by earlier versions are found."""
     digest = hashlib.blake2b(pixels.tobytes(), digest_size=16).digest()
+    if precision != "float32":
+        kind = f"{kind} in {precision}"
     return (kind, digest, pixels.shape, tuple(sorted(layers)), str(device))
 
 
 def _style_grams(
-    vgg: VGGFeatures, style: np.ndarray, layers: set[str], device: torch.device
+    vgg: VGGFeatures,
+    style: np.ndarray,
+    layers: set[str],
+    device: torch.device,
+    precision: str = "float32",
 ) -> dict[str, torch.Tensor]:
-    grams = banded_pass.grams(vgg, _tensor(style, device), layers)
+    with network_arithmetic(device, precision):
+        grams = banded_pass.grams(vgg, _tensor(style, device), layers)
     return {name: gram[0] for name, gram in grams.items()}
 
 
@@ -343,11 +381,15 @@ def _targets(
     masked: list = []
     with torch.no_grad():
         content_layers = set(settings.content_layers)
-        content_features = (
-            cache.features(vgg, content_in, content_layers, device)
-            if cache is not None
-            else banded_pass.features(vgg, _tensor(content_in, device), content_layers)
-        )
+        if cache is not None:
+            content_features = cache.features(
+                vgg, content_in, content_layers, device, settings.precision
+            )
+        else:
+            with network_arithmetic(device, settings.precision):
+                content_features = banded_pass.features(
+                    vgg, _tensor(content_in, device), content_layers
+                )
         for style_set in style_sets:
             progress(0.0)  # a chance to cancel between paintings
             styles = [_prepared_style(s, content, settings) for s in style_set.styles]
@@ -358,9 +400,9 @@ def _targets(
             weights = weights / weights.sum()
             masks = list(style_set.masks) + [None] * len(styles)
             grams = [
-                cache.grams(vgg, style, layers, device)
+                cache.grams(vgg, style, layers, device, settings.precision)
                 if cache is not None
-                else _style_grams(vgg, style, layers, device)
+                else _style_grams(vgg, style, layers, device, settings.precision)
                 for style in styles
             ]
             if any(m is not None for m in masks[: len(styles)]):
@@ -400,7 +442,7 @@ def _losses(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per batch element: (content, style, total variation) losses, weighted."""
     layers = set(settings.content_layers) | set(settings.style_layers)
-    with torch.autocast(x.device.type, torch.bfloat16, settings.precision == "bfloat16"):
+    with network_arithmetic(x.device, settings.precision):
         features = vgg(x, layers)
     content = x.new_zeros(x.shape[0])
     style = x.new_zeros(x.shape[0])

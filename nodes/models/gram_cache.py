@@ -4,12 +4,13 @@ computing them again.
 
 One safetensors file per painting as the network sees it: named by the digest of the
 painting's pixels (after scaling and recolouring, so the render's size is in the key), the
-layers, the network and the device. The sha256 of the Grams' bytes is kept in the file's
-metadata and checked on every read, with every value finite and each Gram C x C for its
-layer; an entry that fails is refused with one warning naming the file, and the Grams are
-computed again and rewritten. Data only: safetensors, never pickle. The cache only saves
-time: a folder that cannot be written is skipped. Past ``MAX_BYTES`` the least recently
-used entries are removed.
+layers, the network, the device and the arithmetic of the pass (a bfloat16 render's Grams
+come from a bfloat16 pass, as its iterations' do). The sha256 of the Grams' bytes is kept
+in the file's metadata and checked on every read, with every value finite and each Gram
+C x C for its layer; an entry that fails is refused with one warning naming the file,
+and the Grams are computed again and rewritten. Data only: safetensors, never pickle. The
+cache only saves time: a folder that cannot be written is skipped. Past ``MAX_BYTES`` the
+least recently used entries are removed.
 """
 
 from __future__ import annotations
@@ -109,14 +110,20 @@ class DiskGramCache(GramCache):
         return self.folder / (hashlib.sha256(name.encode()).hexdigest()[:32] + SUFFIX)
 
     def compute(
-        self, vgg: VGGFeatures, pixels: np.ndarray, layers: set[str], device: torch.device, key
+        self,
+        vgg: VGGFeatures,
+        pixels: np.ndarray,
+        layers: set[str],
+        device: torch.device,
+        key: tuple,
+        precision: str = "float32",
     ) -> dict[str, torch.Tensor]:
         path = self.path_for(key)
         found = self._read(path, layers)
         if found is not None:
             COUNTS["read"] += 1
             return {name: g.to(device) for name, g in found.items()}
-        grams = super().compute(vgg, pixels, layers, device, key)
+        grams = super().compute(vgg, pixels, layers, device, key, precision)
         COUNTS["computed"] += 1
         self._write(path, grams)
         return grams
