@@ -135,9 +135,8 @@ def losses_and_gradient(
     """Per batch element (content, style, total variation) losses, as ``gatys._losses``
     gives them, with their gradient on ``x`` left in ``x.grad`` (the whole-image pass's,
     to within rounding). ``targets`` must hold unmasked Grams (``targets.grams``)."""
-    from stylegraph.nodes.models.gatys import _Correlations, _tv
+    from stylegraph.nodes.models.gatys import _Correlations, _tv, network_arithmetic
 
-    autocast = settings.precision == "bfloat16"
     height = x.shape[2]
     style_layers = list(settings.style_layers) if settings.style_weight > 0 else []
     content_layers = list(settings.content_layers) if settings.content_weight > 0 else []
@@ -148,7 +147,7 @@ def losses_and_gradient(
     raws: dict[str, torch.Tensor] = {}
     positions: dict[str, int] = {}
     content = x.new_zeros(batch)
-    with torch.no_grad(), torch.autocast(x.device.type, torch.bfloat16, autocast):
+    with torch.no_grad(), network_arithmetic(x.device, settings.precision):
         for name, top, end, last, own in _band_features(vgg, x.detach(), layers, band_pixels):
             with torch.autocast(x.device.type, enabled=False):  # the losses in float32
                 if name in content_layers:
@@ -175,7 +174,7 @@ def losses_and_gradient(
     gradient = torch.zeros_like(x)
     for top, end, first, stop, last in _spans(height, x.shape[3], band_pixels):
         piece = x.detach()[:, :, first:stop].requires_grad_(True)
-        with torch.autocast(x.device.type, torch.bfloat16, autocast):
+        with network_arithmetic(x.device, settings.precision):
             features = vgg(piece, layers)
         surrogate = piece.new_zeros(())
         for name in style_layers:
