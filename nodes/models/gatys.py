@@ -283,10 +283,9 @@ class GramCache:
     ) -> dict[str, torch.Tensor]:
         pixels = np.ascontiguousarray(style, dtype=np.float32)
         key = _cache_key("grams", pixels, layers, device, precision)
-        found = self._entries.get(key)
+        found = self._recent(key)
         if found is not None:
             self.hits += 1
-            self._entries.move_to_end(key)
             return found
         self.misses += 1
         grams = self.compute(vgg, pixels, layers, device, key, precision)
@@ -316,14 +315,20 @@ class GramCache:
         """A photo's content features, computed once per size for all the paintings."""
         pixels = np.ascontiguousarray(image, dtype=np.float32)
         key = _cache_key("features", pixels, layers, device, precision)
-        found = self._entries.get(key)
+        found = self._recent(key)
         if found is not None:
-            self._entries.move_to_end(key)
             return found
         with network_arithmetic(device, precision):
             features = banded_pass.features(vgg, _tensor(pixels, device), layers)
         self._keep(key, features)
         return features
+
+    def _recent(self, key: tuple) -> dict[str, torch.Tensor] | None:
+        """The entry under ``key``, marked as the most recently used, or None."""
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
 
     def _keep(self, key: tuple, tensors: dict[str, torch.Tensor]) -> None:
         self._entries[key] = tensors
