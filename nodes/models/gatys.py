@@ -318,8 +318,7 @@ class GramCache:
         found = self._recent(key)
         if found is not None:
             return found
-        with network_arithmetic(device, precision):
-            features = banded_pass.features(vgg, _tensor(pixels, device), layers)
+        features = _content_features(vgg, pixels, layers, device, precision)
         self._keep(key, features)
         return features
 
@@ -358,6 +357,17 @@ def _cache_key(
     return (kind, digest, pixels.shape, tuple(sorted(layers)), str(device))
 
 
+def _content_features(
+    vgg: VGGFeatures,
+    photo: np.ndarray,
+    layers: set[str],
+    device: torch.device,
+    precision: str = "float32",
+) -> dict[str, torch.Tensor]:
+    with network_arithmetic(device, precision):
+        return banded_pass.features(vgg, _tensor(photo, device), layers)
+
+
 def _style_grams(
     vgg: VGGFeatures,
     style: np.ndarray,
@@ -386,15 +396,11 @@ def _targets(
     masked: list = []
     with torch.no_grad():
         content_layers = set(settings.content_layers)
-        if cache is not None:
-            content_features = cache.features(
-                vgg, content_in, content_layers, device, settings.precision
-            )
-        else:
-            with network_arithmetic(device, settings.precision):
-                content_features = banded_pass.features(
-                    vgg, _tensor(content_in, device), content_layers
-                )
+        content_features = (
+            cache.features(vgg, content_in, content_layers, device, settings.precision)
+            if cache is not None
+            else _content_features(vgg, content_in, content_layers, device, settings.precision)
+        )
         for style_set in style_sets:
             progress(0.0)  # a chance to cancel between paintings
             styles = [_prepared_style(s, content, settings) for s in style_set.styles]
